@@ -1,0 +1,342 @@
+import * as Sse from "@effect/experimental/Sse"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { pipe } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Mailbox from "effect/Mailbox"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import {
+  Agent,
+  ConfigProviders,
+  GlobalEventEnvelope,
+  Health,
+  MessageWithParts,
+  OpenApiDocument,
+  type OpenCodeEvent,
+  ServerConfig,
+  Session,
+  SessionStatusMap
+} from "../src/Domain.js"
+import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized } from "../src/Errors.js"
+import type { ServerTarget } from "../src/ServerTarget.js"
+import {
+  type ClientError,
+  OpenCodeClient,
+  type OpenCodeClientShape,
+  type Scoped,
+  type SessionCallError
+} from "../services/OpenCodeClient.js"
+
+export interface ClientOptions {
+  /** Time allowed for one request to answer (headers and body). */
+  readonly requestTimeout?: Duration.DurationInput
+  /** How long to wait for the event stream to confirm the subscription. */
+  readonly subscribeTimeout?: Duration.DurationInput
+}
+
+type Query = Record<string, string | number | boolean | undefined>
+
+interface Call {
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE"
+  readonly path: string
+  readonly query?: Query
+  readonly body?: unknown
+  readonly timeout?: Duration.DurationInput | "none"
+}
+
+const directoryQuery = (options: Scoped | undefined): Query => ({ directory: options?.directory })
+
+const errorDetail = (text: string): string => {
+  try {
+    const json = JSON.parse(text) as { name?: unknown; message?: unknown; data?: { message?: unknown } }
+    const message = json?.data?.message ?? json?.message
+    const name = typeof json?.name === "string" ? json.name : undefined
+    if (typeof message === "string") return name ? `${name}: ${message}` : message
+    if (name) return name
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat || "(empty body)"
+}
+
+export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions = {}) =>
+  Effect.gen(function* () {
+    const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
+    const subscribeTimeout = Duration.decode(options.subscribeTimeout ?? "10 seconds")
+    const http = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        pipe(
+          request,
+          HttpClientRequest.prependUrl(target.url),
+          target.password === undefined
+            ? (r) => r
+            : HttpClientRequest.basicAuth(target.username, Redacted.value(target.password))
+        )
+      ),
+      HttpClient.withTracerPropagation(false)
+    )
+
+    const unreachable = (reason: string) => new ServerUnreachable({ url: target.url, reason })
+
+    const transportReason = (error: HttpClientError.HttpClientError): string => {
+      const cause = error.cause as { code?: unknown; message?: unknown } | undefined
+      const code = typeof cause?.code === "string" ? cause.code : undefined
+      const message = typeof cause?.message === "string" ? cause.message : error.message
+      return code ? `${code} (${message})` : message
+    }
+
+    const requestOf = (call: Call) => {
+      const base = HttpClientRequest.make(call.method)(call.path, {
+        urlParams: Object.entries(call.query ?? {}).flatMap(([key, value]) =>
+          value === undefined ? [] : [[key, String(value)] as const]
+        ),
+        acceptJson: true
+      })
+      return call.body === undefined ? base : HttpClientRequest.setBody(base, HttpBody.unsafeJson(call.body))
+    }
+
+    /** Sends one call and checks status and content type; reads (GET) are retried on transport failures. */
+    const send = (call: Call): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError> => {
+      const timeout = call.timeout === "none" ? undefined : Duration.decode(call.timeout ?? requestTimeout)
+      const attempt = pipe(
+        http.execute(requestOf(call)),
+        timeout === undefined ? (effect) => effect : Effect.timeout(timeout)
+      )
+      const attempts =
+        call.method === "GET"
+          ? Effect.retry(attempt, {
+              times: 2,
+              schedule: Schedule.exponential("100 millis"),
+              while: (error) =>
+                error._tag === "TimeoutException" || (error._tag === "RequestError" && error.reason === "Transport")
+            })
+          : attempt
+      return attempts.pipe(
+        Effect.catchTags({
+          TimeoutException: () =>
+            Effect.fail(unreachable(`no answer to ${call.method} ${call.path} within ${Duration.format(timeout!)}`)),
+          RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
+          ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
+        }),
+        Effect.flatMap((response) => checkResponse(call, response))
+      )
+    }
+
+    const bodyText = (response: HttpClientResponse.HttpClientResponse) =>
+      response.text.pipe(Effect.orElseSucceed(() => ""))
+
+    const checkResponse = (
+      call: Call,
+      response: HttpClientResponse.HttpClientResponse
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError> => {
+      if (response.status === 401) return Effect.fail(new Unauthorized({ url: target.url }))
+      if (response.status >= 400) {
+        return Effect.flatMap(bodyText(response), (text) =>
+          Effect.fail(
+            new ServerRejected({ method: call.method, path: call.path, status: response.status, detail: errorDetail(text) })
+          )
+        )
+      }
+      if (response.status === 204) return Effect.succeed(response)
+      const contentType = response.headers["content-type"] ?? ""
+      if (!/json|event-stream/i.test(contentType)) {
+        return Effect.fail(
+          unreachable(
+            `not an OpenCode API at this URL: ${call.method} ${call.path} answered ${response.status} ${contentType || "without a content type"}`
+          )
+        )
+      }
+      return Effect.succeed(response)
+    }
+
+    const decodeFailure = (call: Call) => (error: ParseResult.ParseError) =>
+      new TranscriptDecodeError({
+        source: `the answer to ${call.method} ${call.path}`,
+        detail: ParseResult.TreeFormatter.formatErrorSync(error)
+      })
+
+    const json = <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
+      send(call).pipe(
+        Effect.flatMap((response) =>
+          Effect.flatMap(
+            response.json.pipe(
+              Effect.mapError(() => unreachable(`${call.method} ${call.path} answered with a body that is not JSON`))
+            ),
+            (body) => Schema.decodeUnknown(schema)(body).pipe(Effect.mapError(decodeFailure(call)))
+          )
+        )
+      )
+
+    const ignoreBody = (call: Call) => Effect.asVoid(send(call))
+
+    /** A call about one session: the server's 404 means that session does not exist. */
+    const aboutSession =
+      (sessionID: string) =>
+      <A>(effect: Effect.Effect<A, ClientError>): Effect.Effect<A, SessionCallError> =>
+        Effect.catchIf(
+          effect,
+          (error): error is ServerRejected => error._tag === "ServerRejected" && error.status === 404,
+          (error) => Effect.fail(new SessionNotFound({ reference: sessionID, detail: error.detail }))
+        )
+
+    const sessionPath = (sessionID: string, suffix = "") => `/session/${encodeURIComponent(sessionID)}${suffix}`
+
+    // The envelope is decoded leniently: an event ocm cannot read is skipped, it never ends the stream.
+    const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(GlobalEventEnvelope))
+
+    const eventCall: Call = { method: "GET", path: "/global/event", timeout: "none" }
+    const events: Stream.Stream<OpenCodeEvent, ClientError> = pipe(
+      // headers must come quickly; the body then stays open for as long as the stream is consumed
+      http.execute(requestOf(eventCall)).pipe(
+        Effect.timeout(requestTimeout),
+        Effect.catchTags({
+          TimeoutException: () => Effect.fail(unreachable(`no answer to GET /global/event within ${Duration.format(requestTimeout)}`)),
+          RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
+          ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
+        }),
+        Effect.flatMap((response) => checkResponse(eventCall, response))
+      ),
+      Effect.map((response) =>
+        response.stream.pipe(
+          Stream.mapError((error) => unreachable(`the event stream broke: ${transportReason(error)}`)),
+          Stream.decodeText(),
+          Stream.splitLines,
+          // the SSE channel sleeps on `retry:` fields; reconnecting is our decision, so drop them
+          Stream.filter((line) => !line.startsWith("retry:")),
+          Stream.map((line) => `${line}\n`),
+          Stream.pipeThroughChannel(Sse.makeChannel()),
+          Stream.filterMap((event) => decodeEnvelope(event.data)),
+          Stream.map(
+            (envelope): OpenCodeEvent => ({ directory: envelope.directory ?? "global", payload: envelope.payload })
+          )
+        )
+      ),
+      Stream.unwrap
+    )
+
+    const subscribe = Effect.gen(function* () {
+      const mailbox = yield* Mailbox.make<OpenCodeEvent, ClientError>()
+      const connected = yield* Deferred.make<void, ClientError>()
+      yield* events.pipe(
+        Stream.runForEach((event) =>
+          event.payload.type === "server.connected" ? Deferred.succeed(connected, undefined) : mailbox.offer(event)
+        ),
+        Effect.tapError((error) => Deferred.fail(connected, error)),
+        Mailbox.into(mailbox),
+        Effect.forkScoped
+      )
+      yield* Deferred.await(connected).pipe(
+        Effect.timeoutFail({
+          duration: subscribeTimeout,
+          onTimeout: () => unreachable(`the event stream did not confirm the subscription within ${Duration.format(subscribeTimeout)}`)
+        })
+      )
+      return { events: Mailbox.toStream(mailbox) }
+    })
+
+    const client: OpenCodeClientShape = {
+      target,
+      health: json({ method: "GET", path: "/global/health", timeout: "5 seconds" }, Health),
+      openApi: json({ method: "GET", path: "/doc" }, OpenApiDocument),
+      config: (options) => json({ method: "GET", path: "/config", query: directoryQuery(options) }, ServerConfig),
+      agents: (options) => json({ method: "GET", path: "/agent", query: directoryQuery(options) }, Schema.Array(Agent)),
+      providers: (options) =>
+        json({ method: "GET", path: "/config/providers", query: directoryQuery(options) }, ConfigProviders),
+
+      listSessions: (options) =>
+        json(
+          {
+            method: "GET",
+            path: "/session",
+            query: { directory: options?.directory, limit: options?.limit, roots: options?.roots, search: options?.search }
+          },
+          Schema.Array(Session)
+        ),
+      getSession: (sessionID, options) =>
+        json({ method: "GET", path: sessionPath(sessionID), query: directoryQuery(options) }, Session).pipe(
+          aboutSession(sessionID)
+        ),
+      createSession: (options) =>
+        json(
+          {
+            method: "POST",
+            path: "/session",
+            query: directoryQuery(options),
+            body: { title: options?.title, parentID: options?.parentID }
+          },
+          Session
+        ),
+      updateSession: (sessionID, patch, options) =>
+        json({ method: "PATCH", path: sessionPath(sessionID), query: directoryQuery(options), body: patch }, Session).pipe(
+          aboutSession(sessionID)
+        ),
+      deleteSession: (sessionID, options) =>
+        json({ method: "DELETE", path: sessionPath(sessionID), query: directoryQuery(options) }, Schema.Boolean).pipe(
+          aboutSession(sessionID)
+        ),
+
+      messages: (sessionID, options) =>
+        json(
+          {
+            method: "GET",
+            path: sessionPath(sessionID, "/message"),
+            query: { directory: options?.directory, limit: options?.limit }
+          },
+          Schema.Array(MessageWithParts)
+        ).pipe(aboutSession(sessionID)),
+      message: (sessionID, messageID, options) =>
+        json(
+          {
+            method: "GET",
+            path: sessionPath(sessionID, `/message/${encodeURIComponent(messageID)}`),
+            query: directoryQuery(options)
+          },
+          MessageWithParts
+        ).pipe(aboutSession(sessionID)),
+      prompt: (sessionID, body, options) =>
+        json(
+          {
+            method: "POST",
+            path: sessionPath(sessionID, "/message"),
+            query: directoryQuery(options),
+            body,
+            timeout: options?.timeout ?? "none"
+          },
+          MessageWithParts
+        ).pipe(aboutSession(sessionID)),
+      promptAsync: (sessionID, body, options) =>
+        ignoreBody({
+          method: "POST",
+          path: sessionPath(sessionID, "/prompt_async"),
+          query: directoryQuery(options),
+          body
+        }).pipe(aboutSession(sessionID)),
+      abort: (sessionID, options) =>
+        json({ method: "POST", path: sessionPath(sessionID, "/abort"), query: directoryQuery(options) }, Schema.Boolean).pipe(
+          aboutSession(sessionID)
+        ),
+      sessionStatus: (options) =>
+        json({ method: "GET", path: "/session/status", query: directoryQuery(options) }, SessionStatusMap),
+
+      events,
+      subscribe
+    }
+    return client
+  })
+
+/** The live client for a resolved target, over the platform's HttpClient. */
+export const layer = (target: ServerTarget, options?: ClientOptions) =>
+  Layer.effect(OpenCodeClient, makeOpenCodeClient(target, options))
+
+export type { SessionCallError }

@@ -1,0 +1,219 @@
+/**
+ * The sandbox: a scripted model and a real `opencode serve` in fresh, isolated HOME/XDG dirs with a fresh
+ * git project, bound to 127.0.0.1. Release stops the server (SIGTERM, bounded wait, SIGKILL of its process
+ * group) and the model, then removes the temp dirs unless they are kept.
+ */
+import * as Command from "@effect/platform/Command"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { createServer } from "node:net"
+import proofConfig from "../fixtures/sandbox/opencode.json" with { type: "json" }
+import { SandboxError } from "../src/Errors.js"
+import { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
+import { ScriptedModel } from "../services/ScriptedModel.js"
+import { makeOpenCodeClient } from "./OpenCodeClientLive.js"
+import { resolveOpencodeBinary } from "./OpenCodeBinary.js"
+import * as ScriptedModelLive from "./ScriptedModelLive.js"
+
+export interface SandboxOptions {
+  /** Port for the server; a free one when absent. */
+  readonly port?: number | undefined
+  /** Require this password (HTTP Basic, user `opencode`) on every route. */
+  readonly password?: Redacted.Redacted<string> | undefined
+  /** Keep the temp dirs after release (for inspection). */
+  readonly keep?: boolean | undefined
+  readonly opencodeBin?: string | undefined
+  /** How long start-up may take before it is a failure. */
+  readonly startTimeout?: Duration.DurationInput | undefined
+}
+
+const sandboxError = (reason: string) => (cause: unknown) =>
+  new SandboxError({ reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}` })
+
+const freePort = Effect.async<number, SandboxError>((resume) => {
+  const server = createServer()
+  server.once("error", (error) => resume(Effect.fail(sandboxError("cannot find a free port")(error))))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const proofConfigFor = (modelUrl: string) => {
+  const config = structuredClone(proofConfig)
+  config.provider.scripted.options.baseURL = modelUrl
+  return JSON.stringify(config, null, 2)
+}
+
+/** Only what the server needs: nothing of the user's OpenCode config, credentials or password leaks in. */
+const isolatedEnvironment = (dirs: { home: string; root: string }, password: string | undefined) => ({
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  HOME: dirs.home,
+  XDG_CONFIG_HOME: `${dirs.home}/.config`,
+  XDG_DATA_HOME: `${dirs.home}/.local/share`,
+  XDG_CACHE_HOME: `${dirs.home}/.cache`,
+  XDG_STATE_HOME: `${dirs.home}/.local/state`,
+  TMPDIR: `${dirs.root}/tmp`,
+  OPENCODE_DISABLE_MODELS_FETCH: "1",
+  OPENCODE_DISABLE_AUTOUPDATE: "1",
+  OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+  OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
+  OPENCODE_DISABLE_CLAUDE_CODE: "1",
+  OPENCODE_DISABLE_SHARE: "1",
+  OPENCODE_TEST_MANAGED_CONFIG_DIR: `${dirs.root}/managed-config`,
+  ...(password === undefined ? {} : { OPENCODE_SERVER_PASSWORD: password })
+})
+
+const git = (cwd: string, home: string, ...args: Array<string>) =>
+  Command.make("git", ...args).pipe(
+    Command.workingDirectory(cwd),
+    Command.env({ HOME: home, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }),
+    Command.exitCode,
+    Effect.mapError(sandboxError(`git ${args[0]} failed`)),
+    Effect.filterOrFail(
+      (code) => code === 0,
+      (code) => new SandboxError({ reason: `git ${args.join(" ")} exited with ${code}` })
+    )
+  )
+
+const tail = (text: string, lines = 8) => text.trim().split("\n").slice(-lines).join(" | ")
+
+export const make = (options: SandboxOptions = {}) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const model = yield* ScriptedModel
+    const binary = yield* resolveOpencodeBinary(options.opencodeBin)
+
+    const root = yield* fs.makeTempDirectory({ prefix: "ocm-sandbox-" }).pipe(
+      Effect.mapError(sandboxError("cannot create the sandbox directory"))
+    )
+    yield* Effect.addFinalizer(() => (options.keep ? Effect.void : fs.remove(root, { recursive: true }).pipe(Effect.ignore)))
+    const home = path.join(root, "home")
+    const projectDir = path.join(root, "project")
+    const logFile = path.join(root, "server.log")
+    yield* Effect.forEach(
+      [projectDir, path.join(home, ".config", "opencode"), path.join(root, "tmp"), path.join(root, "managed-config")],
+      (dir) => fs.makeDirectory(dir, { recursive: true })
+    ).pipe(Effect.mapError(sandboxError("cannot create the sandbox directories")))
+    yield* fs
+      .writeFileString(path.join(home, ".config", "opencode", "opencode.json"), proofConfigFor(model.url))
+      .pipe(Effect.mapError(sandboxError("cannot write the proof config")))
+    yield* fs
+      .writeFileString(path.join(projectDir, "README.md"), "# sandbox project\n\nA fresh repository made by ocm sandbox.\n")
+      .pipe(Effect.mapError(sandboxError("cannot write the project")))
+    yield* git(projectDir, home, "init", "-q")
+    yield* git(projectDir, home, "add", "README.md")
+    yield* git(projectDir, home, "-c", "user.name=ocm", "-c", "user.email=ocm@localhost", "commit", "-q", "-m", "sandbox")
+
+    const password = options.password === undefined ? undefined : Redacted.value(options.password)
+    const environment = isolatedEnvironment({ home, root }, password)
+    const startTimeout = Duration.decode(options.startTimeout ?? "60 seconds")
+
+    const startServer = (port: number) =>
+      Effect.gen(function* () {
+        // `env -i` starts the server with exactly our environment instead of ours merged into the caller's
+        const command = Command.make(
+          "env",
+          "-i",
+          ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
+          binary.path,
+          "serve",
+          "--port",
+          String(port),
+          "--hostname",
+          "127.0.0.1"
+        ).pipe(Command.workingDirectory(projectDir))
+        const server = yield* Command.start(command).pipe(Effect.mapError(sandboxError(`cannot start ${binary.path}`)))
+        yield* Effect.addFinalizer(() =>
+          server.kill("SIGTERM").pipe(
+            Effect.timeout("5 seconds"),
+            Effect.catchAll(() => server.kill("SIGKILL").pipe(Effect.timeout("2 seconds"))),
+            Effect.ignore
+          )
+        )
+        const log = fs.sink(logFile, { flag: "a" })
+        yield* Effect.forkScoped(Stream.run(server.stdout, log).pipe(Effect.ignore))
+        yield* Effect.forkScoped(Stream.run(server.stderr, log).pipe(Effect.ignore))
+
+        const client = yield* makeOpenCodeClient(
+          { url: `http://127.0.0.1:${port}`, rule: "sandbox", username: "opencode", password: options.password },
+          { requestTimeout: "500 millis" }
+        )
+        const exited = server.exitCode.pipe(
+          Effect.orElseSucceed(() => -1),
+          Effect.flatMap((code) =>
+            Effect.flatMap(fs.readFileString(logFile).pipe(Effect.orElseSucceed(() => "")), (text) =>
+              Effect.fail(
+                new SandboxError({ reason: `opencode serve exited with code ${code} during start-up: ${tail(text) || "no output"}` })
+              )
+            )
+          )
+        )
+        // the server refuses, then accepts-but-ignores connections for a moment: short tries, many of them
+        const healthy = client.health.pipe(
+          Effect.retry(Schedule.spaced("100 millis")),
+          Effect.timeoutFail({
+            duration: startTimeout,
+            onTimeout: () =>
+              new SandboxError({ reason: `opencode serve did not answer health checks within ${Duration.format(startTimeout)}` })
+          })
+        )
+        const health = yield* Effect.raceFirst(healthy, exited)
+        return { server, health }
+      })
+
+    const attempt = (port: number | undefined) =>
+      Effect.flatMap(port === undefined ? freePort : Effect.succeed(port), (chosen) =>
+        Effect.map(startServer(chosen), (started) => ({ ...started, port: chosen }))
+      )
+    // a free port can be taken between our probe and the server's bind: try another one
+    const started = yield* options.port === undefined
+      ? Effect.retry(attempt(undefined), { times: 2 })
+      : attempt(options.port)
+
+    const info: SandboxInfo = {
+      url: `http://127.0.0.1:${started.port}`,
+      port: started.port,
+      serverPid: started.server.pid,
+      opencodeBin: binary.path,
+      opencodeVersion: started.health.version,
+      modelUrl: model.url,
+      root,
+      projectDir,
+      home,
+      logFile,
+      passwordProtected: password !== undefined
+    }
+    const sandbox: SandboxShape = {
+      info,
+      modelRequests: model.requests,
+      clearModelRequests: model.clear
+    }
+    return sandbox
+  })
+
+/** A scoped sandbox with its own scripted model. */
+export const layer = (options?: SandboxOptions) =>
+  Layer.scoped(Sandbox, make(options)).pipe(
+    Layer.provide(
+      ScriptedModelLive.layer().pipe(
+        Layer.mapError((error) => new SandboxError({ reason: `the scripted model cannot start: ${error.message}` }))
+      )
+    )
+  )
+
+/** The base-URL environment that points ocm (and anything else) at a sandbox. */
+export const sandboxEnvironment = (info: SandboxInfo): Record<string, string> => ({
+  OPENCODE_BASE_URL: info.url,
+  OCM_SANDBOX_MODEL_URL: info.modelUrl,
+  OCM_SANDBOX_PROJECT_DIR: info.projectDir
+})
+

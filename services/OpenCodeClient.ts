@@ -1,0 +1,97 @@
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type {
+  Agent,
+  ConfigProviders,
+  Health,
+  MessageWithParts,
+  OpenApiDocument,
+  OpenCodeEvent,
+  PromptBody,
+  ServerConfig,
+  Session,
+  SessionStatusMap
+} from "../src/Domain.js"
+import type { SessionNotFound, TranscriptDecodeError, TransportError } from "../src/Errors.js"
+import type { ServerTarget } from "../src/ServerTarget.js"
+
+/** Failures of a call that does not name a session. */
+export type ClientError = TransportError | TranscriptDecodeError
+/** Failures of a call about one session: its 404 is a SessionNotFound. */
+export type SessionCallError = ClientError | SessionNotFound
+
+export interface Scoped {
+  /** The directory instance the call is about; session-scoped calls pass the session's own directory. */
+  readonly directory?: string | undefined
+}
+
+export interface ListSessionsOptions extends Scoped {
+  readonly limit?: number | undefined
+  readonly roots?: boolean | undefined
+  readonly search?: string | undefined
+}
+
+export interface CreateSessionOptions extends Scoped {
+  readonly title?: string | undefined
+  readonly parentID?: string | undefined
+}
+
+export interface EventSubscription {
+  /** Every event after the subscription was confirmed by the server's `server.connected`. */
+  readonly events: Stream.Stream<OpenCodeEvent, ClientError>
+}
+
+export interface OpenCodeClientShape {
+  /** Where this client talks to, and which resolution rule chose it (never the password). */
+  readonly target: ServerTarget
+  readonly health: Effect.Effect<Health, ClientError>
+  readonly openApi: Effect.Effect<OpenApiDocument, ClientError>
+  readonly config: (options?: Scoped) => Effect.Effect<ServerConfig, ClientError>
+  readonly agents: (options?: Scoped) => Effect.Effect<ReadonlyArray<Agent>, ClientError>
+  readonly providers: (options?: Scoped) => Effect.Effect<ConfigProviders, ClientError>
+
+  readonly listSessions: (options?: ListSessionsOptions) => Effect.Effect<ReadonlyArray<Session>, ClientError>
+  readonly getSession: (sessionID: string, options?: Scoped) => Effect.Effect<Session, SessionCallError>
+  readonly createSession: (options?: CreateSessionOptions) => Effect.Effect<Session, ClientError>
+  readonly updateSession: (
+    sessionID: string,
+    patch: { readonly title: string },
+    options?: Scoped
+  ) => Effect.Effect<Session, SessionCallError>
+  readonly deleteSession: (sessionID: string, options?: Scoped) => Effect.Effect<boolean, SessionCallError>
+
+  readonly messages: (
+    sessionID: string,
+    options?: Scoped & { readonly limit?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<MessageWithParts>, SessionCallError>
+  readonly message: (
+    sessionID: string,
+    messageID: string,
+    options?: Scoped
+  ) => Effect.Effect<MessageWithParts, SessionCallError>
+
+  /** `POST /session/{id}/message`: blocks until the turn ends and returns the final assistant message. */
+  readonly prompt: (
+    sessionID: string,
+    body: PromptBody,
+    options?: Scoped & { readonly timeout?: Duration.DurationInput | undefined }
+  ) => Effect.Effect<MessageWithParts, SessionCallError>
+  /** `POST /session/{id}/prompt_async`: answers as soon as the prompt is accepted. */
+  readonly promptAsync: (sessionID: string, body: PromptBody, options?: Scoped) => Effect.Effect<void, SessionCallError>
+  readonly abort: (sessionID: string, options?: Scoped) => Effect.Effect<boolean, SessionCallError>
+  /** Busy and retrying sessions of one directory instance; idle sessions are absent. */
+  readonly sessionStatus: (options?: Scoped) => Effect.Effect<SessionStatusMap, ClientError>
+
+  /** The raw event stream of every directory (`GET /global/event`), unwrapped and decoded. */
+  readonly events: Stream.Stream<OpenCodeEvent, ClientError>
+  /** Connects to the event stream and returns once the server confirmed the subscription. */
+  readonly subscribe: Effect.Effect<EventSubscription, ClientError, Scope.Scope>
+}
+
+export class OpenCodeClient extends Context.Tag("opencode-manager/OpenCodeClient")<
+  OpenCodeClient,
+  OpenCodeClientShape
+>() {}

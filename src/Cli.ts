@@ -1,0 +1,106 @@
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
+import { ping } from "./programs/ping.js"
+import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
+import { resolveServerTarget } from "./ServerTarget.js"
+import { VERSION } from "./Version.js"
+
+const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
+
+/** How to reach the server (SPEC §3); every command that talks to a server takes these. */
+const connection = {
+  url: Options.text("url").pipe(
+    Options.withDescription("base URL of the OpenCode server (wins over every other rule)"),
+    Options.optional
+  ),
+  attach: Options.text("attach").pipe(
+    Options.withDescription("host:port of a running OpenCode server (same as --url http://host:port)"),
+    Options.optional
+  ),
+  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(
+    Options.withDescription("file holding the server password (instead of OPENCODE_SERVER_PASSWORD)"),
+    Options.optional
+  )
+}
+type Connection = {
+  readonly url: Option.Option<string>
+  readonly attach: Option.Option<string>
+  readonly passwordFile: Option.Option<string>
+}
+
+const clientLayer = (options: Connection) =>
+  Layer.unwrapEffect(
+    Effect.map(
+      resolveServerTarget({
+        url: Option.getOrUndefined(options.url),
+        attach: Option.getOrUndefined(options.attach),
+        passwordFile: Option.getOrUndefined(options.passwordFile)
+      }),
+      (target) => OpenCodeClientLive.layer(target)
+    )
+  )
+
+const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
+  ping(options).pipe(Effect.provide(clientLayer(options)))
+).pipe(Command.withDescription("check that the OpenCode server answers; print its version and how ocm found it"))
+
+const sandboxOptions = {
+  port: Options.integer("port").pipe(Options.withDescription("port for the server (default: a free one)"), Options.optional),
+  keep: Options.boolean("keep").pipe(Options.withDescription("keep the sandbox's temp dirs after it stops")),
+  opencodeBin: Options.text("opencode-bin").pipe(
+    Options.withDescription("the opencode binary to run (default: OCM_OPENCODE_BIN, the pinned opencode-ai package, PATH)"),
+    Options.optional
+  )
+}
+
+const sandboxUpCommand = Command.make(
+  "up",
+  {
+    ...sandboxOptions,
+    json,
+    foreground: Options.boolean("foreground").pipe(
+      Options.withDescription("run the sandbox in this process until Ctrl-C instead of in the background")
+    )
+  },
+  (options) => (options.foreground ? sandboxForeground(options) : sandboxUp(options))
+).pipe(
+  Command.withDescription(
+    "start a hermetic OpenCode server with the scripted model and leave it running; prints its URL, dirs and pids"
+  )
+)
+
+const sandboxDownCommand = Command.make("down", { json }, sandboxDown).pipe(
+  Command.withDescription("stop the running sandbox and remove its dirs")
+)
+const sandboxStatusCommand = Command.make("status", { json }, sandboxStatus).pipe(
+  Command.withDescription("show whether a sandbox is running, and where")
+)
+const sandboxEnvCommand = Command.make("env", {}, () => sandboxEnv).pipe(
+  Command.withDescription('print export lines that point ocm at the running sandbox: eval "$(ocm sandbox env)"')
+)
+const sandboxRunCommand = Command.make(
+  "run",
+  { ...sandboxOptions, command: Args.text({ name: "command" }).pipe(Args.repeated) },
+  sandboxRun
+).pipe(
+  Command.withDescription(
+    "start a sandbox, run a command with OPENCODE_BASE_URL pointing at it, stop the sandbox; exits with the command's code"
+  )
+)
+
+const sandboxCommand = Command.make("sandbox").pipe(
+  Command.withDescription("a hermetic, real OpenCode server with a scripted model: no network, no API key"),
+  Command.withSubcommands([sandboxUpCommand, sandboxDownCommand, sandboxStatusCommand, sandboxEnvCommand, sandboxRunCommand])
+)
+
+export const ocm = Command.make("ocm").pipe(
+  Command.withDescription("inspect, automate and orchestrate OpenCode sessions, proving every step from live server state"),
+  Command.withSubcommands([pingCommand, sandboxCommand])
+)
+
+export const runOcm = Command.run(ocm, { name: "ocm", version: VERSION })

@@ -1,0 +1,96 @@
+/**
+ * Running a CLI program as a process: platform layers, logging to stderr, and the one place where an exit
+ * (success, typed failure, defect, interrupt) becomes an exit code and at most one line on stderr (SPEC §6).
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as ProcessHostLive from "../layers/ProcessHostLive.js"
+import { exitCodeForTag } from "./Errors.js"
+
+export const MainLayer = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layer, ProcessHostLive.layer)
+
+export interface Outcome {
+  readonly code: number
+  /** The one line for stderr, if any. */
+  readonly line?: string
+  /** The JSON error document for stdout under --json, if any. */
+  readonly json?: { readonly error: { readonly tag: string; readonly message: string; readonly exitCode: number } }
+}
+
+const isCliValidationError = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && Object.getOwnPropertySymbols(error).some((symbol) =>
+    String(symbol).includes("@effect/cli/ValidationError")
+  )
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
+    ? String((error as { message: unknown }).message)
+    : String(error)
+
+/** Decides the exit code and what to print for how a program ended. Pure, so it is unit-tested. */
+export const outcomeOf = (
+  exit: Exit.Exit<unknown, unknown>,
+  context: { readonly program: string; readonly signal?: "SIGINT" | "SIGTERM" | undefined }
+): Outcome => {
+  if (Exit.isSuccess(exit)) return { code: 0 }
+  const cause = exit.cause
+  if (Cause.isInterruptedOnly(cause)) return { code: context.signal === "SIGTERM" ? 143 : 130 }
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value as { readonly _tag?: unknown }
+    const tag = typeof error?._tag === "string" ? error._tag : undefined
+    if (tag === "ExitWith") return { code: (error as unknown as { code: number }).code }
+    // @effect/cli has already printed its own explanation of a bad command line
+    if (isCliValidationError(error)) return { code: 2 }
+    const code = tag === undefined ? undefined : exitCodeForTag(tag)
+    if (tag !== undefined && code !== undefined) {
+      const message = messageOf(error)
+      return { code, line: `${context.program}: ${message}`, json: { error: { tag, message, exitCode: code } } }
+    }
+  }
+  const defect = Option.getOrElse(
+    Option.orElse(Cause.dieOption(cause), () => Cause.failureOption(cause)),
+    () => Cause.squash(cause)
+  )
+  const message = messageOf(defect)
+  return {
+    code: 1,
+    line: `${context.program}: unexpected failure (a bug, please report it): ${message}`,
+    json: { error: { tag: "Defect", message, exitCode: 1 } }
+  }
+}
+
+export const runCli = <E, R extends Layer.Layer.Success<typeof MainLayer>>(
+  program: string,
+  run: (argv: ReadonlyArray<string>) => Effect.Effect<void, E, R>
+) => {
+  const argv = process.argv
+  const json = argv.includes("--json")
+  const debug = argv.some((arg, i) => arg === "--log-level=debug" || (arg === "--log-level" && argv[i + 1] === "debug"))
+  let signal: "SIGINT" | "SIGTERM" | undefined
+  process.once("SIGINT", () => (signal = "SIGINT"))
+  process.once("SIGTERM", () => (signal = "SIGTERM"))
+
+  const main = run(argv).pipe(
+    Effect.provide(MainLayer),
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false })))
+  )
+  NodeRuntime.runMain(main as Effect.Effect<void, E>, {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) => {
+      const outcome = outcomeOf(exit, { program, signal })
+      if (outcome.json && json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`)
+      if (outcome.line) process.stderr.write(`${outcome.line}\n`)
+      if (debug && Exit.isFailure(exit)) process.stderr.write(`${Cause.pretty(exit.cause, { renderErrorCause: true })}\n`)
+      onExit(outcome.code)
+    }
+  })
+}

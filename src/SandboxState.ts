@@ -1,0 +1,80 @@
+/**
+ * The state file of a sandbox left running by `ocm sandbox up`:
+ * `${XDG_STATE_HOME:-~/.local/state}/ocm/sandbox.json`. It is how later commands find the sandbox
+ * (a base-URL rule of SPEC §3) and how `down`, or the next `up` after a crash, finds what to stop.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+export const SandboxStateSchema = Schema.Struct({
+  version: Schema.Literal(1),
+  url: Schema.String,
+  port: Schema.Number,
+  /** The process that owns the sandbox (runs the scripted model, supervises the server). */
+  supervisorPid: Schema.Number,
+  serverPid: Schema.Number,
+  modelUrl: Schema.String,
+  root: Schema.String,
+  projectDir: Schema.String,
+  home: Schema.String,
+  logFile: Schema.String,
+  opencodeVersion: Schema.String,
+  startedAt: Schema.String
+})
+export type SandboxState = typeof SandboxStateSchema.Type
+
+const decodeState = Schema.decodeUnknown(Schema.parseJson(SandboxStateSchema))
+const encodeState = Schema.encode(Schema.parseJson(SandboxStateSchema, { space: 2 }))
+
+export const stateDirectory = Effect.gen(function* () {
+  const path = yield* Path.Path
+  const xdg = yield* Config.string("XDG_STATE_HOME").pipe(Config.option)
+  const home = yield* Config.string("HOME").pipe(Config.withDefault("."))
+  const base = Option.getOrElse(Option.filter(xdg, (value) => value !== ""), () => path.join(home, ".local", "state"))
+  return path.join(base, "ocm")
+})
+
+export const statePath = Effect.map(stateDirectory, (dir) => `${dir}/sandbox.json`)
+
+/** Whether a process id is alive, read from /proc; where there is no /proc we cannot tell and say yes. */
+export const processAlive = (pid: number) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const hasProc = yield* fs.exists("/proc/self").pipe(Effect.orElseSucceed(() => false))
+    if (!hasProc) return true
+    const stat = yield* fs.readFileString(`/proc/${pid}/stat`).pipe(Effect.option)
+    // a zombie ("Z") has exited and only waits to be reaped
+    return Option.match(stat, { onNone: () => false, onSome: (text) => !/^\d+ \(.*\) Z /.test(text) })
+  })
+
+export const readSandboxState = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* statePath
+  const text = yield* fs.readFileString(path).pipe(Effect.option)
+  if (Option.isNone(text)) return Option.none()
+  const state = yield* decodeState(text.value)
+  const alive = (yield* processAlive(state.supervisorPid)) && (yield* processAlive(state.serverPid))
+  return Option.some({ path, state, alive })
+})
+
+/** Writes the state file atomically: a temp file in the same directory, then a rename. */
+export const writeSandboxState = (state: SandboxState) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* stateDirectory
+    yield* fs.makeDirectory(dir, { recursive: true })
+    const path = `${dir}/sandbox.json`
+    const temp = `${path}.${state.supervisorPid}.tmp`
+    yield* fs.writeFileString(temp, yield* encodeState(state))
+    yield* fs.rename(temp, path)
+    return path
+  })
+
+export const removeSandboxState = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  yield* fs.remove(yield* statePath, { force: true })
+})

@@ -1,0 +1,136 @@
+/**
+ * Which OpenCode server ocm talks to (SPEC §3), decided once per run by the first rule that applies:
+ * --url/--attach → OPENCODE_BASE_URL → OPENCODE_SERVER_HOST/PORT → the running ocm sandbox →
+ * a discovered local `opencode serve` → http://127.0.0.1:4096.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { InvalidInput } from "./Errors.js"
+import { readSandboxState } from "./SandboxState.js"
+
+export type TargetRule =
+  | "--url"
+  | "--attach"
+  | "OPENCODE_BASE_URL"
+  | "OPENCODE_SERVER_HOST/PORT"
+  | "sandbox"
+  | "discovered process"
+  | "default"
+
+export interface ServerTarget {
+  readonly url: string
+  readonly rule: TargetRule
+  readonly username: string
+  readonly password: Redacted.Redacted<string> | undefined
+  /** Where the rule found the URL (the state file, the process id), for doctor. */
+  readonly detail?: string
+}
+
+export interface TargetFlags {
+  readonly url?: string | undefined
+  readonly attach?: string | undefined
+  readonly passwordFile?: string | undefined
+}
+
+export const DEFAULT_URL = "http://127.0.0.1:4096"
+
+/** Parses and normalises a base URL; credentials inside it are refused so they never reach a log. */
+export const normaliseUrl = (raw: string, origin: string): Effect.Effect<string, InvalidInput> =>
+  Effect.try({
+    try: () => new URL(raw.includes("://") ? raw : `http://${raw}`),
+    catch: () => new InvalidInput({ message: `${origin}: "${raw}" is not a URL` })
+  }).pipe(
+    Effect.filterOrFail(
+      (url) => url.protocol === "http:" || url.protocol === "https:",
+      () => new InvalidInput({ message: `${origin}: only http and https URLs are supported` })
+    ),
+    Effect.filterOrFail(
+      (url) => url.username === "" && url.password === "",
+      () =>
+        new InvalidInput({
+          message: `${origin}: put credentials in OPENCODE_SERVER_PASSWORD or --password-file, not in the URL`
+        })
+    ),
+    Effect.map((url) => url.toString().replace(/\/+$/, ""))
+  )
+
+const optionalEnv = (name: string) =>
+  Config.string(name).pipe(
+    Config.option,
+    Config.map(Option.filter((value) => value.trim() !== ""))
+  )
+
+/** `opencode serve` processes on this machine, from /proc (Linux); nothing elsewhere. */
+const discoverServeProcess = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const entries = yield* fs.readDirectory("/proc").pipe(Effect.orElseSucceed(() => [] as Array<string>))
+  for (const pid of entries.filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a))) {
+    const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.orElseSucceed(() => ""))
+    const argv = cmdline.split("\0").filter((arg) => arg !== "")
+    const serveAt = argv.indexOf("serve")
+    if (serveAt < 1 || !argv.slice(0, serveAt).some((arg) => /(^|\/)opencode(\.exe)?$/.test(arg))) continue
+    const flag = (name: string) => {
+      const inline = argv.find((arg) => arg.startsWith(`--${name}=`))
+      if (inline) return inline.slice(name.length + 3)
+      const at = argv.indexOf(`--${name}`)
+      return at >= 0 ? argv[at + 1] : undefined
+    }
+    const port = flag("port")
+    // port 0 (or none) lets the server choose, which we cannot see from outside
+    if (port === undefined || port === "0") continue
+    return Option.some({ url: `http://${flag("hostname") ?? "127.0.0.1"}:${port}`, pid })
+  }
+  return Option.none()
+})
+
+export const resolveServerTarget = (flags: TargetFlags) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const username = Option.getOrElse(yield* optionalEnv("OPENCODE_SERVER_USERNAME"), () => "opencode")
+    const password: Redacted.Redacted<string> | undefined = flags.passwordFile
+      ? Redacted.make(
+          (yield* fs.readFileString(flags.passwordFile).pipe(
+            Effect.mapError(
+              () => new InvalidInput({ message: `--password-file: cannot read ${flags.passwordFile}` })
+            )
+          )).trim()
+        )
+      : Option.getOrUndefined(Option.map(yield* optionalEnv("OPENCODE_SERVER_PASSWORD"), Redacted.make))
+    const target = (url: string, rule: TargetRule, detail?: string): ServerTarget =>
+      detail === undefined ? { url, rule, username, password } : { url, rule, username, password, detail }
+
+    if (flags.url !== undefined && flags.attach !== undefined) {
+      return yield* new InvalidInput({ message: "--url and --attach name the same thing; give one" })
+    }
+    if (flags.url !== undefined) return target(yield* normaliseUrl(flags.url, "--url"), "--url")
+    if (flags.attach !== undefined) {
+      if (!/^[^/:\s]+:\d{1,5}$/.test(flags.attach)) {
+        return yield* new InvalidInput({ message: `--attach expects host:port, got "${flags.attach}"` })
+      }
+      return target(yield* normaliseUrl(flags.attach, "--attach"), "--attach")
+    }
+    const baseUrl = yield* optionalEnv("OPENCODE_BASE_URL")
+    if (Option.isSome(baseUrl)) return target(yield* normaliseUrl(baseUrl.value, "OPENCODE_BASE_URL"), "OPENCODE_BASE_URL")
+    const host = yield* optionalEnv("OPENCODE_SERVER_HOST")
+    const port = yield* optionalEnv("OPENCODE_SERVER_PORT")
+    if (Option.isSome(host) || Option.isSome(port)) {
+      const portValue = Option.getOrElse(port, () => "4096")
+      if (!/^\d{1,5}$/.test(portValue)) {
+        return yield* new InvalidInput({ message: `OPENCODE_SERVER_PORT must be a port number, got "${portValue}"` })
+      }
+      const url = `${Option.getOrElse(host, () => "127.0.0.1")}:${portValue}`
+      return target(yield* normaliseUrl(url, "OPENCODE_SERVER_HOST/PORT"), "OPENCODE_SERVER_HOST/PORT")
+    }
+    const sandbox = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
+    if (Option.isSome(sandbox) && sandbox.value.alive) {
+      return target(sandbox.value.state.url, "sandbox", sandbox.value.path)
+    }
+    const discovered = yield* discoverServeProcess
+    if (Option.isSome(discovered)) {
+      return target(discovered.value.url, "discovered process", `pid ${discovered.value.pid}`)
+    }
+    return target(DEFAULT_URL, "default")
+  })

@@ -1,0 +1,4 @@
+import { runOcm } from "../Cli.js"
+import { runCli } from "../Main.js"
+
+runCli("ocm", runOcm)
