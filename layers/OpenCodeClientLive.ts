@@ -247,7 +247,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
 
     const client: OpenCodeClientShape = {
       target,
-      health: json({ method: "GET", path: "/global/health", timeout: "5 seconds" }, Health),
+      health: json({ method: "GET", path: "/global/health" }, Health),
       openApi: json({ method: "GET", path: "/doc" }, OpenApiDocument),
       config: (options) => json({ method: "GET", path: "/config", query: directoryQuery(options) }, ServerConfig),
       agents: (options) => json({ method: "GET", path: "/agent", query: directoryQuery(options) }, Schema.Array(Agent)),

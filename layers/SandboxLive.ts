@@ -109,10 +109,12 @@ export const make = (options: SandboxOptions = {}) =>
     yield* fs
       .writeFileString(path.join(projectDir, "README.md"), "# sandbox project\n\nA fresh repository made by ocm sandbox.\n")
       .pipe(Effect.mapError(sandboxError("cannot write the project")))
+    yield* Effect.logDebug(`sandbox: dirs ready under ${root}`)
     yield* git(projectDir, home, "init", "-q")
     yield* git(projectDir, home, "add", "README.md")
     yield* git(projectDir, home, "-c", "user.name=ocm", "-c", "user.email=ocm@localhost", "commit", "-q", "-m", "sandbox")
 
+    yield* Effect.logDebug("sandbox: git project ready")
     const password = options.password === undefined ? undefined : Redacted.value(options.password)
     const environment = isolatedEnvironment({ home, root }, password)
     const startTimeout = Duration.decode(options.startTimeout ?? "60 seconds")
@@ -132,10 +134,13 @@ export const make = (options: SandboxOptions = {}) =>
           "127.0.0.1"
         ).pipe(Command.workingDirectory(projectDir))
         const server = yield* Command.start(command).pipe(Effect.mapError(sandboxError(`cannot start ${binary.path}`)))
+        // finalizers run uninterruptibly: each wait must be made interruptible for its timeout to work.
+        // The server sometimes ignores SIGTERM while a model stream is open, hence the SIGKILL.
         yield* Effect.addFinalizer(() =>
           server.kill("SIGTERM").pipe(
-            Effect.timeout("5 seconds"),
-            Effect.catchAll(() => server.kill("SIGKILL").pipe(Effect.timeout("2 seconds"))),
+            Effect.interruptible,
+            Effect.timeout("3 seconds"),
+            Effect.catchAll(() => server.kill("SIGKILL").pipe(Effect.interruptible, Effect.timeout("3 seconds"))),
             Effect.ignore
           )
         )
@@ -166,7 +171,9 @@ export const make = (options: SandboxOptions = {}) =>
               new SandboxError({ reason: `opencode serve did not answer health checks within ${Duration.format(startTimeout)}` })
           })
         )
+        yield* Effect.logDebug(`sandbox: started opencode serve (pid ${server.pid}) on port ${port}`)
         const health = yield* Effect.raceFirst(healthy, exited)
+        yield* Effect.logDebug("sandbox: server healthy")
         return { server, health }
       })
 

@@ -171,7 +171,8 @@ const understand = (chat: ChatRequest): Received => {
   const systemMessages = messages.filter((message) => message.role === "system")
   const instructions = (systemMessages.length > 0 ? systemMessages : messages.slice(0, 1))
     .map((message) => messageText(message.content)).join("\n")
-  const kind = /title/i.test(instructions) && (chat.tools ?? []).length === 0 ? "title" : "chat"
+  // OpenCode's title request opens with "You are a title generator"; the proof agent also has no tools
+  const kind = /title generator/i.test(instructions) && (chat.tools ?? []).length === 0 ? "title" : "chat"
   const script = parseScript(lastUserText)
   const toolResults = messages.slice(lastUserIndex + 1).filter((message) => message.role === "tool").length
   const answer: Answer = kind === "title"
@@ -334,9 +335,16 @@ const makeScriptedModel = Effect.gen(function*() {
 
 /** Starts the scripted model on 127.0.0.1 (port 0 picks a free port) for the lifetime of the layer. */
 export const layer = (options?: { readonly port?: number }): Layer.Layer<ScriptedModel, ServeError> =>
-  Layer.scoped(ScriptedModel, makeScriptedModel).pipe(
-    Layer.provide(NodeHttpServer.layer(() => Http.createServer(), { port: options?.port ?? 0, host: "127.0.0.1" }))
-  )
+  Layer.suspend(() => {
+    let server: Http.Server | undefined
+    // closing waits for open connections; a slow stream to a client that vanished must not hold release up
+    const dropConnections = Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections()))
+    return Layer.scoped(ScriptedModel, Effect.zipLeft(makeScriptedModel, dropConnections)).pipe(
+      Layer.provide(
+        NodeHttpServer.layer(() => (server = Http.createServer()), { port: options?.port ?? 0, host: "127.0.0.1" })
+      )
+    )
+  })
 
 /** Reads the record of a scripted model running elsewhere, given its URL (any path; only the origin is used). */
 export const fetchRecordedRequests = (

@@ -6,6 +6,9 @@ import * as Schema from "effect/Schema"
 
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
+/** An optional field the server may also send as null (it does, e.g. `hidden: null`). */
+const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+
 export const Health = Schema.Struct({
   healthy: Schema.Boolean,
   version: Schema.String
@@ -15,20 +18,20 @@ export type Health = typeof Health.Type
 export const SessionTime = Schema.Struct({
   created: Schema.Number,
   updated: Schema.Number,
-  archived: Schema.optional(Schema.Number)
+  archived: optional(Schema.Number)
 })
 
 export const Session = Schema.Struct({
   id: Schema.String,
-  slug: Schema.optional(Schema.String),
-  projectID: Schema.optional(Schema.String),
+  slug: optional(Schema.String),
+  projectID: optional(Schema.String),
   directory: Schema.String,
-  parentID: Schema.optional(Schema.String),
+  parentID: optional(Schema.String),
   title: Schema.String,
-  version: Schema.optional(Schema.String),
+  version: optional(Schema.String),
   time: SessionTime,
-  share: Schema.optional(Schema.Struct({ url: Schema.String })),
-  summary: Schema.optional(
+  share: optional(Schema.Struct({ url: Schema.String })),
+  summary: optional(
     Schema.Struct({ additions: Schema.Number, deletions: Schema.Number, files: Schema.Number })
   )
 })
@@ -37,13 +40,13 @@ export type Session = typeof Session.Type
 export const ModelRef = Schema.Struct({
   providerID: Schema.String,
   modelID: Schema.String,
-  variant: Schema.optional(Schema.String)
+  variant: optional(Schema.String)
 })
 export type ModelRef = typeof ModelRef.Type
 
 export const MessageError = Schema.Struct({
   name: Schema.String,
-  data: Schema.optional(Schema.Unknown)
+  data: optional(Schema.Unknown)
 })
 export type MessageError = typeof MessageError.Type
 
@@ -52,10 +55,10 @@ export const UserMessage = Schema.Struct({
   sessionID: Schema.String,
   role: Schema.Literal("user"),
   time: Schema.Struct({ created: Schema.Number }),
-  agent: Schema.optional(Schema.String),
-  model: Schema.optional(ModelRef),
-  system: Schema.optional(Schema.String),
-  summary: Schema.optional(Schema.Unknown)
+  agent: optional(Schema.String),
+  model: optional(ModelRef),
+  system: optional(Schema.String),
+  summary: optional(Schema.Unknown)
 })
 export type UserMessage = typeof UserMessage.Type
 
@@ -63,17 +66,17 @@ export const AssistantMessage = Schema.Struct({
   id: Schema.String,
   sessionID: Schema.String,
   role: Schema.Literal("assistant"),
-  time: Schema.Struct({ created: Schema.Number, completed: Schema.optional(Schema.Number) }),
+  time: Schema.Struct({ created: Schema.Number, completed: optional(Schema.Number) }),
   parentID: Schema.String,
   providerID: Schema.String,
   modelID: Schema.String,
-  agent: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.String),
-  variant: Schema.optional(Schema.String),
-  error: Schema.optional(MessageError),
-  finish: Schema.optional(Schema.String),
-  cost: Schema.optional(Schema.Number),
-  tokens: Schema.optional(Schema.Unknown)
+  agent: optional(Schema.String),
+  mode: optional(Schema.String),
+  variant: optional(Schema.String),
+  error: optional(MessageError),
+  finish: optional(Schema.String),
+  cost: optional(Schema.Number),
+  tokens: optional(Schema.Unknown)
 })
 export type AssistantMessage = typeof AssistantMessage.Type
 
@@ -105,7 +108,7 @@ export const SessionStatus = Schema.Union(
     type: Schema.Literal("retry"),
     attempt: Schema.Number,
     message: Schema.String,
-    next: Schema.optional(Schema.Number)
+    next: optional(Schema.Number)
   })
 )
 export type SessionStatus = typeof SessionStatus.Type
@@ -115,25 +118,25 @@ export type SessionStatusMap = typeof SessionStatusMap.Type
 
 export const Agent = Schema.Struct({
   name: Schema.String,
-  description: Schema.optional(Schema.String),
+  description: optional(Schema.String),
   mode: Schema.String,
-  hidden: Schema.optional(Schema.Boolean),
-  model: Schema.optional(Schema.Struct({ providerID: Schema.String, modelID: Schema.String }))
+  hidden: optional(Schema.Boolean),
+  model: optional(Schema.Struct({ providerID: Schema.String, modelID: Schema.String }))
 })
 export type Agent = typeof Agent.Type
 
 export const ProviderModel = Schema.Struct(
   {
     id: Schema.String,
-    name: Schema.optional(Schema.String),
-    variants: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+    name: optional(Schema.String),
+    variants: optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
   },
   Rest
 )
 
 export const Provider = Schema.Struct({
   id: Schema.String,
-  name: Schema.optional(Schema.String),
+  name: optional(Schema.String),
   models: Schema.Record({ key: Schema.String, value: ProviderModel })
 })
 export type Provider = typeof Provider.Type
@@ -147,16 +150,16 @@ export type ConfigProviders = typeof ConfigProviders.Type
 /** `/config` is large and user-shaped; ocm reads a few fields and keeps the rest opaque. */
 export const ServerConfig = Schema.Struct(
   {
-    model: Schema.optional(Schema.String),
-    small_model: Schema.optional(Schema.String)
+    model: optional(Schema.String),
+    small_model: optional(Schema.String)
   },
   Rest
 )
 export type ServerConfig = typeof ServerConfig.Type
 
 export const OpenApiDocument = Schema.Struct({
-  openapi: Schema.optional(Schema.String),
-  info: Schema.optional(Schema.Struct({ version: Schema.optional(Schema.String) })),
+  openapi: optional(Schema.String),
+  info: optional(Schema.Struct({ version: optional(Schema.String) })),
   paths: Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
 })
 export type OpenApiDocument = typeof OpenApiDocument.Type
@@ -170,8 +173,8 @@ const eventOf = <T extends string, P extends Schema.Struct.Fields>(type: T, prop
 export const SessionStatusEvent = eventOf("session.status", { sessionID: Schema.String, status: SessionStatus })
 export const SessionIdleEvent = eventOf("session.idle", { sessionID: Schema.String })
 export const SessionErrorEvent = eventOf("session.error", {
-  sessionID: Schema.optional(Schema.String),
-  error: Schema.optional(MessageError)
+  sessionID: optional(Schema.String),
+  error: optional(MessageError)
 })
 export const MessageUpdatedEvent = eventOf("message.updated", { info: MessageInfo })
 export const MessagePartUpdatedEvent = eventOf("message.part.updated", { part: Part })
@@ -191,14 +194,14 @@ export const PermissionAskedEvent = eventOf("permission.asked", {
 })
 export const PermissionRepliedEvent = eventOf("permission.replied", {
   sessionID: Schema.String,
-  requestID: Schema.optional(Schema.String),
-  reply: Schema.optional(Schema.String)
+  requestID: optional(Schema.String),
+  reply: optional(Schema.String)
 })
 export const ServerConnectedEvent = eventOf("server.connected", {})
 
 /** Any event ocm does not model (or whose payload does not match): kept, never a failure. */
 export const OtherEvent = Schema.transform(
-  Schema.Struct({ type: Schema.String, properties: Schema.optional(Schema.Unknown) }),
+  Schema.Struct({ type: Schema.String, properties: optional(Schema.Unknown) }),
   Schema.Struct({ type: Schema.Literal("other"), name: Schema.String, properties: Schema.Unknown }),
   {
     strict: true,
@@ -224,7 +227,7 @@ export const EventPayload = Schema.Union(
 export type EventPayload = typeof EventPayload.Type
 
 export const GlobalEventEnvelope = Schema.Struct({
-  directory: Schema.optional(Schema.String),
+  directory: optional(Schema.String),
   payload: EventPayload
 })
 

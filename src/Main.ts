@@ -2,6 +2,7 @@
  * Running a CLI program as a process: platform layers, logging to stderr, and the one place where an exit
  * (success, typed failure, defect, interrupt) becomes an exit code and at most one line on stderr (SPEC §6).
  */
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -24,15 +25,14 @@ export interface Outcome {
   readonly json?: { readonly error: { readonly tag: string; readonly message: string; readonly exitCode: number } }
 }
 
-const isCliValidationError = (error: unknown): boolean =>
-  typeof error === "object" && error !== null && Object.getOwnPropertySymbols(error).some((symbol) =>
-    String(symbol).includes("@effect/cli/ValidationError")
-  )
 
 const messageOf = (error: unknown): string =>
   error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
     ? String((error as { message: unknown }).message)
     : String(error)
+
+/** Server and model text can hold newlines; the error is one line on stderr whatever it carries. */
+const singleLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()
 
 /** Decides the exit code and what to print for how a program ended. Pure, so it is unit-tested. */
 export const outcomeOf = (
@@ -48,10 +48,10 @@ export const outcomeOf = (
     const tag = typeof error?._tag === "string" ? error._tag : undefined
     if (tag === "ExitWith") return { code: (error as unknown as { code: number }).code }
     // @effect/cli has already printed its own explanation of a bad command line
-    if (isCliValidationError(error)) return { code: 2 }
+    if (ValidationError.isValidationError(error)) return { code: 2 }
     const code = tag === undefined ? undefined : exitCodeForTag(tag)
     if (tag !== undefined && code !== undefined) {
-      const message = messageOf(error)
+      const message = singleLine(messageOf(error))
       return { code, line: `${context.program}: ${message}`, json: { error: { tag, message, exitCode: code } } }
     }
   }
@@ -59,7 +59,7 @@ export const outcomeOf = (
     Option.orElse(Cause.dieOption(cause), () => Cause.failureOption(cause)),
     () => Cause.squash(cause)
   )
-  const message = messageOf(defect)
+  const message = singleLine(messageOf(defect))
   return {
     code: 1,
     line: `${context.program}: unexpected failure (a bug, please report it): ${message}`,

@@ -41,7 +41,8 @@ export const DEFAULT_URL = "http://127.0.0.1:4096"
 export const normaliseUrl = (raw: string, origin: string): Effect.Effect<string, InvalidInput> =>
   Effect.try({
     try: () => new URL(raw.includes("://") ? raw : `http://${raw}`),
-    catch: () => new InvalidInput({ message: `${origin}: "${raw}" is not a URL` })
+    // never echo the input: it may hold credentials
+    catch: () => new InvalidInput({ message: `${origin}: not a valid URL` })
   }).pipe(
     Effect.filterOrFail(
       (url) => url.protocol === "http:" || url.protocol === "https:",
@@ -108,7 +109,7 @@ export const resolveServerTarget = (flags: TargetFlags) =>
     if (flags.url !== undefined) return target(yield* normaliseUrl(flags.url, "--url"), "--url")
     if (flags.attach !== undefined) {
       if (!/^[^/:\s]+:\d{1,5}$/.test(flags.attach)) {
-        return yield* new InvalidInput({ message: `--attach expects host:port, got "${flags.attach}"` })
+        return yield* new InvalidInput({ message: "--attach expects host:port" })
       }
       return target(yield* normaliseUrl(flags.attach, "--attach"), "--attach")
     }

@@ -304,7 +304,7 @@ describe("scripted model server", () => {
       assert.strictEqual(title.content, "Scripted session")
       const withTools = yield* streamed(chatBody(titleMessages))
       assert.strictEqual(withTools.content, "READY")
-      const firstMessage = yield* complete(chatBody([user("Generate a Title for: hi")], { tools: undefined, stream: false }))
+      const firstMessage = yield* complete(chatBody([user("You are a title generator. Generate a title for: hi")], { tools: undefined, stream: false }))
       assert.strictEqual(JSON.parse(firstMessage.text).choices[0].message.content, "Scripted session")
 
       const model = yield* ScriptedModel

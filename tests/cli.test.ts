@@ -1,0 +1,223 @@
+import * as Command from "@effect/platform/Command"
+import * as FileSystem from "@effect/platform/FileSystem"
+import { assert, describe, it, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { readFileSync } from "node:fs"
+import * as SandboxLive from "../layers/SandboxLive.js"
+import { PlatformLayer } from "../layers/TestLayers.js"
+import { Sandbox } from "../services/Sandbox.js"
+import { cleanEnvironment, repoRoot, runBin, runOcm, transcriptBin } from "./support/cli.js"
+
+const { version } = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as { version: string }
+
+/** Alive and not a zombie: a detached supervisor whose parent exited may linger unreaped as "Z". */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))
+  } catch {
+    return false
+  }
+}
+
+/** A fresh XDG_STATE_HOME, so these tests never see (or stop) a sandbox of the person running them. */
+const isolatedStateHome = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "ocm-cli-test-" }))
+
+const oneLine = (stderr: string) => stderr.trim().split("\n")
+
+describe("the ocm binary", () => {
+  it.live("prints its version and help for every command", () =>
+    Effect.gen(function* () {
+      const env = cleanEnvironment()
+      const versionRun = yield* runOcm(["--version"], env)
+      assert.strictEqual(versionRun.code, 0)
+      assert.strictEqual(versionRun.stdout.trim(), version)
+      for (const command of [[], ["ping"], ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]]) {
+        const help = yield* runOcm([...command, "--help"], env)
+        assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
+        assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
+      }
+      const transcript = yield* runBin(transcriptBin, ["--version"], env)
+      assert.strictEqual(transcript.code, 0)
+      assert.strictEqual(transcript.stdout.trim(), version)
+    }).pipe(Effect.provide(PlatformLayer)))
+
+  it.live("rejects bad input with exit 2 before contacting any server", () =>
+    Effect.gen(function* () {
+      const env = cleanEnvironment()
+      for (const args of [["ping", "--bogus"], ["no-such-command"], ["sandbox", "up", "--port", "abc"], ["sandbox", "run"]]) {
+        const run = yield* runOcm(args, env)
+        assert.strictEqual(run.code, 2, `ocm ${args.join(" ")}: ${run.stderr}`)
+        assert.notInclude(run.stderr, "    at ", "no stack trace")
+      }
+      const withCredentials = yield* runOcm(["ping", "--url", "http://user:hunter2@127.0.0.1:9"], env)
+      assert.strictEqual(withCredentials.code, 2)
+      assert.notInclude(withCredentials.stderr, "hunter2")
+      assert.lengthOf(oneLine(withCredentials.stderr), 1)
+    }).pipe(Effect.provide(PlatformLayer)))
+
+  it.live("reports an unreachable server with exit 3, one stderr line, and a JSON error under --json", () =>
+    Effect.gen(function* () {
+      const env = cleanEnvironment()
+      const run = yield* runOcm(["ping", "--url", "http://127.0.0.1:9"], env)
+      assert.strictEqual(run.code, 3)
+      assert.lengthOf(oneLine(run.stderr), 1)
+      assert.match(run.stderr, /^ocm: OpenCode server at http:\/\/127\.0\.0\.1:9 is unreachable/)
+      assert.strictEqual(run.stdout, "")
+      const json = yield* runOcm(["ping", "--json"], { ...env, OPENCODE_BASE_URL: "http://127.0.0.1:9" })
+      assert.strictEqual(json.code, 3)
+      const parsed = JSON.parse(json.stdout) as { error: { tag: string; exitCode: number } }
+      assert.deepStrictEqual([parsed.error.tag, parsed.error.exitCode], ["ServerUnreachable", 3])
+    }).pipe(Effect.provide(PlatformLayer)))
+
+  it.live("sandbox up/status/env/ping/down: a background sandbox found through its state file, no leftovers", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
+
+      const before = yield* runOcm(["sandbox", "status", "--json"], env)
+      assert.strictEqual(before.code, 0)
+      assert.isFalse((JSON.parse(before.stdout) as { running: boolean }).running)
+
+      const up = yield* runOcm(["sandbox", "up", "--json"], env)
+      assert.strictEqual(up.code, 0, up.stderr)
+      const state = JSON.parse(up.stdout) as {
+        url: string
+        supervisorPid: number
+        serverPid: number
+        root: string
+        projectDir: string
+        statePath: string
+        opencodeVersion: string
+      }
+      assert.strictEqual(state.opencodeVersion, "1.18.33")
+      assert.isTrue(alive(state.supervisorPid) && alive(state.serverPid))
+      assert.isTrue(yield* fs.exists(`${state.projectDir}/.git`))
+
+      const second = yield* runOcm(["sandbox", "up"], env)
+      assert.strictEqual(second.code, 14, "a second sandbox is refused")
+      assert.include(second.stderr, "already running")
+
+      const status = yield* runOcm(["sandbox", "status", "--json"], env)
+      assert.isTrue((JSON.parse(status.stdout) as { running: boolean }).running)
+      const exports = yield* runOcm(["sandbox", "env"], env)
+      assert.include(exports.stdout, `export OPENCODE_BASE_URL=${state.url}`)
+
+      // no URL given anywhere: the sandbox rule finds it through the state file
+      const ping = yield* runOcm(["ping", "--json"], env)
+      assert.strictEqual(ping.code, 0, ping.stderr)
+      assert.deepInclude(JSON.parse(ping.stdout), { url: state.url, rule: "sandbox", version: "1.18.33" })
+
+      const down = yield* runOcm(["sandbox", "down", "--json"], env)
+      assert.strictEqual(down.code, 0, down.stderr)
+      assert.isTrue((JSON.parse(down.stdout) as { stopped: boolean }).stopped)
+      assert.isFalse(alive(state.supervisorPid), "supervisor stopped")
+      assert.isFalse(alive(state.serverPid), "server stopped")
+      assert.isFalse(yield* fs.exists(state.root), "temp dirs removed")
+      assert.isFalse(yield* fs.exists(state.statePath), "state file removed")
+
+      const envAfter = yield* runOcm(["sandbox", "env"], env)
+      assert.strictEqual(envAfter.code, 14)
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+
+  it.live("a crashed sandbox is cleaned up by the next up", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
+      const up = yield* runOcm(["sandbox", "up", "--json"], env)
+      assert.strictEqual(up.code, 0, up.stderr)
+      const crashed = JSON.parse(up.stdout) as { supervisorPid: number; serverPid: number; root: string }
+      process.kill(crashed.supervisorPid, "SIGKILL")
+      yield* Effect.sleep("200 millis").pipe(Effect.repeat({ until: () => !alive(crashed.supervisorPid), times: 50 }))
+      assert.isTrue(alive(crashed.serverPid), "the orphaned server is still there")
+
+      const status = yield* runOcm(["sandbox", "status", "--json"], env)
+      assert.isFalse((JSON.parse(status.stdout) as { running: boolean }).running)
+
+      const again = yield* runOcm(["sandbox", "up", "--json"], env)
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.include(again.stderr, "did not stop cleanly")
+      assert.isFalse(alive(crashed.serverPid), "the orphan was stopped")
+      assert.isFalse(yield* fs.exists(crashed.root), "the orphan's dirs were removed")
+      const fresh = JSON.parse(again.stdout) as { supervisorPid: number; serverPid: number }
+      assert.notStrictEqual(fresh.serverPid, crashed.serverPid)
+      const down = yield* runOcm(["sandbox", "down"], env)
+      assert.strictEqual(down.code, 0)
+      assert.isFalse(alive(fresh.supervisorPid) || alive(fresh.serverPid))
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+
+  it.live("sandbox run passes the sandbox URL to the command, exits with its code, and stops the sandbox", () =>
+    Effect.gen(function* () {
+      const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
+      const script = "console.log(process.env.OPENCODE_BASE_URL); process.exit(7)"
+      const run = yield* runOcm(["sandbox", "run", "--", process.execPath, "-e", script], env)
+      assert.strictEqual(run.code, 7)
+      const url = run.stdout.trim()
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+      const after = yield* runOcm(["ping", "--url", url], env)
+      assert.strictEqual(after.code, 3, "the sandbox server is gone after run")
+
+      const nested = yield* runOcm(["sandbox", "run", "--", process.execPath, `${repoRoot}dist/ocm.mjs`, "ping", "--json"], env)
+      assert.strictEqual(nested.code, 0, nested.stderr)
+      assert.deepInclude(JSON.parse(nested.stdout), { rule: "OPENCODE_BASE_URL", version: "1.18.33" })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+
+  it.live("a foreground sandbox stops on Ctrl-C: exit 130, processes and dirs gone", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
+      const child = yield* Command.start(
+        Command.make(process.execPath, `${repoRoot}dist/ocm.mjs`, "sandbox", "up", "--foreground", "--json").pipe(
+          Command.env(env)
+        )
+      )
+      // the state document is printed once the sandbox is ready
+      const text = yield* child.stdout.pipe(
+        Stream.decodeText(),
+        Stream.scan("", (acc, chunk) => acc + chunk),
+        Stream.takeUntil((acc) => acc.trimEnd().endsWith("}")),
+        Stream.runLast,
+        Effect.map((last) => (last._tag === "Some" ? last.value : "")),
+        Effect.timeout("60 seconds")
+      )
+      const state = JSON.parse(text) as { serverPid: number; root: string; statePath: string }
+      assert.isTrue(alive(state.serverPid))
+      process.kill(child.pid, "SIGINT")
+      const code = yield* child.exitCode
+      assert.strictEqual(Number(code), 130)
+      assert.isFalse(alive(state.serverPid))
+      assert.isFalse(yield* fs.exists(state.root))
+      assert.isFalse(yield* fs.exists(state.statePath))
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+})
+
+describe("the ocm binary against a password-protected sandbox", () => {
+  const password = "s3cret-for-cli-test"
+  layer(SandboxLive.layer({ password: Redacted.make(password) }).pipe(Layer.provideMerge(PlatformLayer)), {
+    timeout: 120_000,
+    excludeTestServices: true
+  })((it) => {
+    it.effect("answers exit 4 without the password and 0 with it, never printing it", () =>
+      Effect.gen(function* () {
+        const { info } = yield* Sandbox
+        const fs = yield* FileSystem.FileSystem
+        const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
+        const denied = yield* runOcm(["ping", "--url", info.url], env)
+        assert.strictEqual(denied.code, 4)
+        assert.lengthOf(oneLine(denied.stderr), 1)
+        assert.include(denied.stderr, "401")
+
+        const allowed = yield* runOcm(["ping", "--url", info.url, "--json"], { ...env, OPENCODE_SERVER_PASSWORD: password })
+        assert.strictEqual(allowed.code, 0, allowed.stderr)
+        assert.notInclude(allowed.stdout + allowed.stderr, password)
+
+        const dir = yield* fs.makeTempDirectoryScoped()
+        yield* fs.writeFileString(`${dir}/password`, `${password}\n`)
+        const fromFile = yield* runOcm(["ping", "--attach", info.url.replace("http://", ""), "--password-file", `${dir}/password`], env)
+        assert.strictEqual(fromFile.code, 0, fromFile.stderr)
+        assert.notInclude(fromFile.stdout + fromFile.stderr, password)
+      }).pipe(Effect.scoped))
+  })
+})

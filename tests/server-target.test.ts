@@ -1,0 +1,305 @@
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { InvalidInput } from "../src/Errors.js"
+import { type SandboxState, writeSandboxState } from "../src/SandboxState.js"
+import { resolveServerTarget, type ServerTarget, type TargetFlags } from "../src/ServerTarget.js"
+
+type Env = Record<string, string>
+
+const withEnv = <A, E, R>(env: Env, effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+
+/** A temp directory used as HOME and XDG_STATE_HOME, so no real state file can be seen. */
+const isolatedEnv = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const dir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-target-" })
+  return { dir, env: { HOME: dir, XDG_STATE_HOME: dir } as Env }
+})
+
+const resolve = (env: Env, flags: TargetFlags = {}) => withEnv(env, resolveServerTarget(flags))
+
+const failure = (env: Env, flags: TargetFlags = {}) =>
+  Effect.gen(function* () {
+    const error = yield* Effect.flip(resolve(env, flags))
+    assert.instanceOf(error, InvalidInput)
+    return error
+  })
+
+const sandboxState = (pid: number, port: number): SandboxState => ({
+  version: 1,
+  url: `http://127.0.0.1:${port}`,
+  port,
+  supervisorPid: pid,
+  serverPid: pid,
+  modelUrl: "http://127.0.0.1:1/v1",
+  root: "/tmp/ocm-sandbox",
+  projectDir: "/tmp/ocm-sandbox/project",
+  home: "/tmp/ocm-sandbox/home",
+  logFile: "/tmp/ocm-sandbox/server.log",
+  opencodeVersion: "1.18.33",
+  startedAt: "2026-01-01T00:00:00.000Z"
+})
+
+const DEAD_PID = 2147483646
+
+const live = (name: string, body: () => Effect.Effect<void, unknown, NodeContext.NodeContext | Scope.Scope>) =>
+  it.scopedLive(name, () => body().pipe(Effect.provide(NodeContext.layer)))
+
+describe("resolveServerTarget: --url", () => {
+  live("uses --url, normalised, over every other source", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve(
+        { ...env, OPENCODE_BASE_URL: "http://base:1", OPENCODE_SERVER_HOST: "h", OPENCODE_SERVER_PORT: "2" },
+        { url: "http://example.test:8080/" }
+      )
+      assert.strictEqual(target.url, "http://example.test:8080")
+      assert.strictEqual(target.rule, "--url")
+    }))
+
+  live("adds http:// to a bare host:port and keeps https", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      assert.strictEqual((yield* resolve(env, { url: "localhost:5000" })).url, "http://localhost:5000")
+      assert.strictEqual((yield* resolve(env, { url: "https://secure.test" })).url, "https://secure.test")
+    }))
+
+  live("refuses a non-http URL and a malformed URL", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      assert.include((yield* failure(env, { url: "ftp://example.test" })).message, "http")
+      assert.include((yield* failure(env, { url: "http://exa mple:99999" })).message, "--url")
+    }))
+
+  live("refuses credentials in the URL without echoing the password", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const error = yield* failure(env, { url: "http://admin:hunter2@example.test:4096" })
+      assert.notInclude(error.message, "hunter2")
+      assert.include(error.message, "OPENCODE_SERVER_PASSWORD")
+      const userOnly = yield* failure(env, { url: "http://admin@example.test:4096" })
+      assert.include(userOnly.message, "--url")
+    }))
+})
+
+describe("resolveServerTarget: --attach", () => {
+  live("turns host:port into an http URL", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve({ ...env, OPENCODE_BASE_URL: "http://base:1" }, { attach: "127.0.0.1:5151" })
+      assert.strictEqual(target.url, "http://127.0.0.1:5151")
+      assert.strictEqual(target.rule, "--attach")
+      assert.strictEqual((yield* resolve(env, { attach: "my-host:80" })).url, "http://my-host")
+    }))
+
+  live("refuses anything that is not host:port", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      for (const bad of ["5151", "host", "http://host:5151", "host:", ":5151", "host:port", "host:123456", "a b:1"]) {
+        const error = yield* failure(env, { attach: bad })
+        assert.include(error.message, "--attach", bad)
+      }
+    }))
+
+  live("refuses --url together with --attach", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const error = yield* failure(env, { url: "http://a:1", attach: "b:2" })
+      assert.include(error.message, "--url")
+      assert.include(error.message, "--attach")
+    }))
+})
+
+describe("resolveServerTarget: environment", () => {
+  live("OPENCODE_BASE_URL comes before OPENCODE_SERVER_HOST/PORT", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve({
+        ...env,
+        OPENCODE_BASE_URL: "https://remote.test:9443/",
+        OPENCODE_SERVER_HOST: "other",
+        OPENCODE_SERVER_PORT: "1234"
+      })
+      assert.strictEqual(target.url, "https://remote.test:9443")
+      assert.strictEqual(target.rule, "OPENCODE_BASE_URL")
+    }))
+
+  live("a blank OPENCODE_BASE_URL counts as unset", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve({ ...env, OPENCODE_BASE_URL: "  ", OPENCODE_SERVER_PORT: "7000" })
+      assert.strictEqual(target.rule, "OPENCODE_SERVER_HOST/PORT")
+      assert.strictEqual(target.url, "http://127.0.0.1:7000")
+    }))
+
+  live("OPENCODE_BASE_URL with credentials is refused without echoing the password", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const error = yield* failure({ ...env, OPENCODE_BASE_URL: "http://u:t0ps3cret@remote.test" })
+      assert.include(error.message, "OPENCODE_BASE_URL")
+      assert.notInclude(error.message, "t0ps3cret")
+    }))
+
+  live("OPENCODE_SERVER_HOST and OPENCODE_SERVER_PORT default each other to 127.0.0.1 and 4096", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const both = yield* resolve({ ...env, OPENCODE_SERVER_HOST: "10.0.0.5", OPENCODE_SERVER_PORT: "5000" })
+      assert.strictEqual(both.url, "http://10.0.0.5:5000")
+      assert.strictEqual(both.rule, "OPENCODE_SERVER_HOST/PORT")
+      const hostOnly = yield* resolve({ ...env, OPENCODE_SERVER_HOST: "10.0.0.5" })
+      assert.strictEqual(hostOnly.url, "http://10.0.0.5:4096")
+      assert.strictEqual(hostOnly.rule, "OPENCODE_SERVER_HOST/PORT")
+      const portOnly = yield* resolve({ ...env, OPENCODE_SERVER_PORT: "5001" })
+      assert.strictEqual(portOnly.url, "http://127.0.0.1:5001")
+      assert.strictEqual(portOnly.rule, "OPENCODE_SERVER_HOST/PORT")
+    }))
+
+  live("a non-numeric OPENCODE_SERVER_PORT is invalid input", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      for (const port of ["http", "40 96", "-1", "4096x"]) {
+        const error = yield* failure({ ...env, OPENCODE_SERVER_PORT: port })
+        assert.include(error.message, "OPENCODE_SERVER_PORT", port)
+      }
+    }))
+})
+
+describe("resolveServerTarget: sandbox state file", () => {
+  live("uses a running sandbox's URL when no flag or variable names a server", () =>
+    Effect.gen(function* () {
+      const { dir, env } = yield* isolatedEnv
+      const path = yield* withEnv(env, writeSandboxState(sandboxState(process.pid, 45678)))
+      assert.strictEqual(path, `${dir}/ocm/sandbox.json`)
+      const target = yield* resolve(env)
+      assert.strictEqual(target.rule, "sandbox")
+      assert.strictEqual(target.url, "http://127.0.0.1:45678")
+      assert.strictEqual(target.detail, path)
+    }))
+
+  live("the sandbox comes after the environment variables", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      yield* withEnv(env, writeSandboxState(sandboxState(process.pid, 45678)))
+      const byPort = yield* resolve({ ...env, OPENCODE_SERVER_PORT: "5002" })
+      assert.strictEqual(byPort.rule, "OPENCODE_SERVER_HOST/PORT")
+      assert.strictEqual(byPort.url, "http://127.0.0.1:5002")
+      const byBase = yield* resolve({ ...env, OPENCODE_BASE_URL: "http://base.test:1" })
+      assert.strictEqual(byBase.rule, "OPENCODE_BASE_URL")
+    }))
+
+  live("finds the state file under HOME/.local/state when XDG_STATE_HOME is unset", () =>
+    Effect.gen(function* () {
+      const { dir } = yield* isolatedEnv
+      const env = { HOME: dir }
+      const path = yield* withEnv(env, writeSandboxState(sandboxState(process.pid, 45679)))
+      assert.strictEqual(path, `${dir}/.local/state/ocm/sandbox.json`)
+      const target = yield* resolve(env)
+      assert.strictEqual(target.rule, "sandbox")
+      assert.strictEqual(target.url, "http://127.0.0.1:45679")
+    }))
+
+  live("skips a state file whose processes are dead", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      yield* withEnv(env, writeSandboxState(sandboxState(DEAD_PID, 45680)))
+      const target = yield* resolve(env)
+      assert.notStrictEqual(target.rule, "sandbox")
+      assert.notStrictEqual(target.url, "http://127.0.0.1:45680")
+      assert.include(["default", "discovered process"], target.rule)
+    }))
+
+  live("skips a state file whose server is dead even if the supervisor lives", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      yield* withEnv(env, writeSandboxState({ ...sandboxState(process.pid, 45681), serverPid: DEAD_PID }))
+      const target = yield* resolve(env)
+      assert.notStrictEqual(target.rule, "sandbox")
+      assert.notStrictEqual(target.url, "http://127.0.0.1:45681")
+    }))
+
+  live("skips a corrupt state file instead of failing", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const { dir, env } = yield* isolatedEnv
+      yield* fs.makeDirectory(`${dir}/ocm`, { recursive: true })
+      yield* fs.writeFileString(`${dir}/ocm/sandbox.json`, "{not json")
+      const target = yield* resolve(env)
+      assert.include(["default", "discovered process"], target.rule)
+    }))
+})
+
+describe("resolveServerTarget: discovery and default", () => {
+  live("falls back to a discovered `opencode serve` or http://127.0.0.1:4096", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve(env)
+      assert.include(["default", "discovered process"], target.rule)
+      assert.match(target.url, /^http:\/\/[^/\s:]+:\d{1,5}$/)
+      if (target.rule === "default") {
+        assert.strictEqual(target.url, "http://127.0.0.1:4096")
+        assert.isUndefined(target.detail)
+      } else {
+        assert.match(target.detail ?? "", /^pid \d+$/)
+      }
+    }))
+})
+
+describe("resolveServerTarget: credentials", () => {
+  const leaks = (target: ServerTarget, secret: string) =>
+    JSON.stringify(target).includes(secret) || String(target.password).includes(secret)
+
+  live("has no password and user opencode by default", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve(env, { url: "http://a.test:1" })
+      assert.isUndefined(target.password)
+      assert.strictEqual(target.username, "opencode")
+    }))
+
+  live("OPENCODE_SERVER_USERNAME overrides the user name", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const target = yield* resolve({ ...env, OPENCODE_SERVER_USERNAME: "alice" }, { url: "http://a.test:1" })
+      assert.strictEqual(target.username, "alice")
+    }))
+
+  live("OPENCODE_SERVER_PASSWORD becomes a redacted password that never prints", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const secret = "correct-horse-battery"
+      const target = yield* resolve({ ...env, OPENCODE_SERVER_PASSWORD: secret }, { url: "http://a.test:1" })
+      assert.isDefined(target.password)
+      assert.isTrue(Redacted.isRedacted(target.password))
+      assert.strictEqual(Redacted.value(target.password!), secret)
+      assert.isFalse(leaks(target, secret))
+      assert.notInclude(JSON.stringify(target), secret)
+      assert.notInclude(String(target.password), secret)
+    }))
+
+  live("--password-file is read, trimmed, and wins over OPENCODE_SERVER_PASSWORD", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const { dir, env } = yield* isolatedEnv
+      const file = `${dir}/password`
+      yield* fs.writeFileString(file, "  from-the-file\n\n")
+      const target = yield* resolve(
+        { ...env, OPENCODE_SERVER_PASSWORD: "from-the-env" },
+        { url: "http://a.test:1", passwordFile: file }
+      )
+      assert.isDefined(target.password)
+      assert.strictEqual(Redacted.value(target.password!), "from-the-file")
+      assert.isFalse(leaks(target, "from-the-file"))
+    }))
+
+  live("an unreadable --password-file is invalid input", () =>
+    Effect.gen(function* () {
+      const { dir, env } = yield* isolatedEnv
+      const error = yield* failure(env, { url: "http://a.test:1", passwordFile: `${dir}/missing` })
+      assert.include(error.message, "--password-file")
+    }))
+})
