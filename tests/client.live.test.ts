@@ -42,6 +42,7 @@ const sessionOf = (event: OpenCodeEvent): string | undefined => {
   switch (payload.type) {
     case "session.status":
     case "session.idle":
+    case "message.part.delta":
       return payload.properties.sessionID
     case "message.updated":
       return payload.properties.info.sessionID
@@ -221,17 +222,19 @@ describe("OpenCodeClient against a real sandbox", () => {
             const subscription = yield* client.subscribe
             yield* client.promptAsync(session.id, {
               messageID,
-              parts: text("[[slow 30]] Reply with ONLY NEVER."),
+              parts: text("[[slow 8]] Reply with ONLY NEVER-ENDING-REPLY-TEXT."),
               agent: "proof"
             })
             const mine = subscription.events.pipe(Stream.filter((event) => sessionOf(event) === session.id))
-            // abort once the assistant is streaming, then read on until the session is idle
+            // abort once the model is streaming text (a delta arrived), then read on until the session is idle
+            const streaming = yield* mine.pipe(
+              Stream.takeUntil((event) => event.payload.type === "message.part.delta"),
+              Stream.runCollect,
+              Effect.timeout("20 seconds")
+            )
+            assert.isTrue(Chunk.some(streaming, (e) => e.payload.type === "message.part.delta"))
+            assert.isTrue(yield* client.abort(session.id))
             return yield* mine.pipe(
-              Stream.tap((event) =>
-                event.payload.type === "message.updated" && event.payload.properties.info.role === "assistant"
-                  ? client.abort(session.id)
-                  : Effect.void
-              ),
               Stream.takeUntil((event) => event.payload.type === "session.idle"),
               Stream.runCollect,
               Effect.timeout("20 seconds")
