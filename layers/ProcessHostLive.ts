@@ -6,6 +6,7 @@ import { ProcessHost } from "../services/ProcessHost.js"
 
 export const layer = Layer.succeed(ProcessHost, {
   pid: process.pid,
+  cwd: process.cwd(),
   spawnSelfDetached: (args, logFile) =>
     Effect.try({
       try: () => {

@@ -7,6 +7,8 @@ import type * as Effect from "effect/Effect"
  */
 export interface ProcessHostShape {
   readonly pid: number
+  /** The directory ocm was started in: the default directory of sessions and the "current directory" of §5.4. */
+  readonly cwd: string
   /** Starts `ocm ARGS…` (this same CLI) detached from us, output appended to `logFile`; returns its pid. */
   readonly spawnSelfDetached: (args: ReadonlyArray<string>, logFile: string) => Effect.Effect<number, Error>
   /** Sends a signal; `group` signals the whole process group led by `pid`. False when no such process. */

@@ -2,48 +2,10 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
+import { clientLayer, connection, json } from "./cli/common.js"
 import { ping } from "./programs/ping.js"
 import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
-import { resolveServerTarget } from "./ServerTarget.js"
 import { VERSION } from "./Version.js"
-
-const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
-
-/** How to reach the server (SPEC §3); every command that talks to a server takes these. */
-const connection = {
-  url: Options.text("url").pipe(
-    Options.withDescription("base URL of the OpenCode server (wins over every other rule)"),
-    Options.optional
-  ),
-  attach: Options.text("attach").pipe(
-    Options.withDescription("host:port of a running OpenCode server (same as --url http://host:port)"),
-    Options.optional
-  ),
-  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(
-    Options.withDescription("file holding the server password (instead of OPENCODE_SERVER_PASSWORD)"),
-    Options.optional
-  )
-}
-type Connection = {
-  readonly url: Option.Option<string>
-  readonly attach: Option.Option<string>
-  readonly passwordFile: Option.Option<string>
-}
-
-const clientLayer = (options: Connection) =>
-  Layer.unwrapEffect(
-    Effect.map(
-      resolveServerTarget({
-        url: Option.getOrUndefined(options.url),
-        attach: Option.getOrUndefined(options.attach),
-        passwordFile: Option.getOrUndefined(options.passwordFile)
-      }),
-      (target) => OpenCodeClientLive.layer(target)
-    )
-  )
 
 const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
   ping(options).pipe(Effect.provide(clientLayer(options)))

@@ -1,0 +1,78 @@
+/** Options and wiring shared by every command: one definition of each flag, used everywhere. */
+import * as Args from "@effect/cli/Args"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
+import { InvalidInput } from "../Errors.js"
+import { resolveServerTarget } from "../ServerTarget.js"
+
+export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
+
+/** How to reach the server (SPEC §3); every command that talks to a server takes these. */
+export const connection = {
+  url: Options.text("url").pipe(
+    Options.withDescription("base URL of the OpenCode server (wins over every other rule)"),
+    Options.optional
+  ),
+  attach: Options.text("attach").pipe(
+    Options.withDescription("host:port of a running OpenCode server (same as --url http://host:port)"),
+    Options.optional
+  ),
+  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(
+    Options.withDescription("file holding the server password (instead of OPENCODE_SERVER_PASSWORD)"),
+    Options.optional
+  )
+}
+
+export interface Connection {
+  readonly url: Option.Option<string>
+  readonly attach: Option.Option<string>
+  readonly passwordFile: Option.Option<string>
+}
+
+/** The OpenCodeClient for the server the connection options (or the environment) resolve to. */
+export const clientLayer = (options: Connection) =>
+  Layer.unwrapEffect(
+    Effect.map(
+      resolveServerTarget({
+        url: Option.getOrUndefined(options.url),
+        attach: Option.getOrUndefined(options.attach),
+        passwordFile: Option.getOrUndefined(options.passwordFile)
+      }),
+      (target) => OpenCodeClientLive.layer(target)
+    )
+  )
+
+/** A session reference: full id, unique id prefix/substring, or title substring; omitted → latest here. */
+export const sessionArg = Args.text({ name: "session" }).pipe(
+  Args.withDescription("session id, unique id prefix or substring, or title substring"),
+  Args.optional
+)
+
+export const requiredSessionArg = Args.text({ name: "session" }).pipe(
+  Args.withDescription("session id, unique id prefix or substring, or title substring")
+)
+
+/** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */
+export const timeoutSeconds = (defaultSeconds: number) =>
+  Options.float("timeout").pipe(
+    Options.withDescription(`seconds to wait before giving up with exit 124 (default ${defaultSeconds})`),
+    Options.withDefault(defaultSeconds)
+  )
+
+export const positiveSeconds = (seconds: number, flag = "--timeout") =>
+  Number.isFinite(seconds) && seconds > 0
+    ? Effect.succeed(seconds)
+    : Effect.fail(new InvalidInput({ message: `${flag} must be a positive number of seconds, got ${seconds}` }))
+
+export const output = {
+  output: Options.text("output").pipe(
+    Options.withDescription("write the result to this file (atomically) and print its absolute path"),
+    Options.optional
+  ),
+  teeTemp: Options.boolean("tee-temp").pipe(
+    Options.withDescription("also write the result to a temp file and print its path on stderr")
+  )
+}
