@@ -37,6 +37,26 @@ import {
   type SessionCallError
 } from "../services/OpenCodeClient.js"
 
+/** Every endpoint this client calls, as the server's OpenAPI document (`/doc`) names them; doctor checks them. */
+export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "patch" | "delete"; readonly path: string }> = [
+  { method: "get", path: "/global/health" },
+  { method: "get", path: "/global/event" },
+  { method: "get", path: "/config" },
+  { method: "get", path: "/agent" },
+  { method: "get", path: "/config/providers" },
+  { method: "get", path: "/session" },
+  { method: "post", path: "/session" },
+  { method: "get", path: "/session/status" },
+  { method: "get", path: "/session/{sessionID}" },
+  { method: "patch", path: "/session/{sessionID}" },
+  { method: "delete", path: "/session/{sessionID}" },
+  { method: "get", path: "/session/{sessionID}/message" },
+  { method: "post", path: "/session/{sessionID}/message" },
+  { method: "get", path: "/session/{sessionID}/message/{messageID}" },
+  { method: "post", path: "/session/{sessionID}/prompt_async" },
+  { method: "post", path: "/session/{sessionID}/abort" }
+]
+
 export interface ClientOptions {
   /** Time allowed for one request to answer (headers and body). */
   readonly requestTimeout?: Duration.DurationInput
