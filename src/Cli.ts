@@ -3,6 +3,15 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
+import {
+  beginSessionCommand,
+  chatCommand,
+  deleteCommand,
+  finalCommand,
+  oneShotCommand,
+  rmCommand,
+  waitCommand
+} from "./cli/turns.js"
 import { ping } from "./programs/ping.js"
 import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
 import { VERSION } from "./Version.js"
@@ -62,7 +71,17 @@ const sandboxCommand = Command.make("sandbox").pipe(
 
 export const ocm = Command.make("ocm").pipe(
   Command.withDescription("inspect, automate and orchestrate OpenCode sessions, proving every step from live server state"),
-  Command.withSubcommands([pingCommand, sandboxCommand])
+  Command.withSubcommands([
+    oneShotCommand,
+    beginSessionCommand,
+    chatCommand,
+    finalCommand,
+    waitCommand,
+    deleteCommand,
+    rmCommand,
+    pingCommand,
+    sandboxCommand
+  ])
 )
 
 export const runOcm = Command.run(ocm, { name: "ocm", version: VERSION })

@@ -1,0 +1,385 @@
+/**
+ * The turn engine (SPEC §4): the one program behind every prompt-bearing command.
+ *
+ * subscribe to events → read the session → derive queued system prompts and identity → send with our own
+ * message id → witness *recorded* → witness *queue-only* or *turn done* → read the turn's assistant messages
+ * by `parentID`. Completion is the server's own busy→idle for the session, confirmed by a read-back; there are
+ * no quiet periods and no counting heuristics on the success path.
+ */
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
+import type { AssistantMessage, MessageWithParts, OpenCodeEvent, PromptBody } from "./Domain.js"
+import { eventSessionID } from "./Domain.js"
+import { AssistantTurnFailed, NoAssistantTurn, PromptNotRecorded, WaitTimeout } from "./Errors.js"
+import { chooseIdentity, type Identity, type IdentityFields, observedIdentity } from "./Identity.js"
+import { nextMessageId } from "./MessageId.js"
+import { note } from "./Output.js"
+import { OpenCodeClient } from "../services/OpenCodeClient.js"
+
+export interface TurnInput {
+  readonly sessionID: string
+  readonly directory: string
+  /** The visible prompt text; empty for a pure system prompt. */
+  readonly text: string
+  /** This prompt's own system text (`--system`). */
+  readonly system?: string | undefined
+  /** Queue-only: record the prompt, run no turn. */
+  readonly noReply: boolean
+  readonly flags: IdentityFields
+  readonly storedDefaults?: IdentityFields | undefined
+  readonly timeout: Duration.DurationInput
+  readonly abortOnTimeout: boolean
+  /** How long the user message may take to appear before it counts as not recorded. */
+  readonly recordWindow?: Duration.DurationInput | undefined
+}
+
+export type CompletionSignal = "session.idle event" | "status poll" | "queue-only read-back"
+
+export interface TurnProof {
+  readonly userMessageID: string
+  readonly assistantMessageIDs: ReadonlyArray<string>
+  readonly assistantTurnsBefore: number
+  readonly assistantTurnsAfter: number
+  readonly carriedSystemPrompts: ReadonlyArray<string>
+  readonly systemSent: string | undefined
+  readonly identity: Identity
+  readonly recordedBy: "event" | "read-back"
+  readonly completedBy: CompletionSignal
+  readonly elapsedMs: number
+}
+
+export interface TurnResult {
+  readonly sessionID: string
+  readonly directory: string
+  readonly mode: "turn" | "queue-only"
+  /** The text of the turn's final assistant message ("" for queue-only). */
+  readonly reply: string
+  readonly assistant: MessageWithParts | undefined
+  readonly proof: TurnProof
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure derivations from a session's messages
+
+const assistantInfo = (message: MessageWithParts): AssistantMessage | undefined =>
+  message.info.role === "assistant" ? message.info : undefined
+
+export const assistantCount = (messages: ReadonlyArray<MessageWithParts>) =>
+  messages.filter((message) => message.info.role === "assistant").length
+
+/**
+ * The `system` of every user message after the last assistant message that has no assistant reply, in order:
+ * what queue-only system prompts left for the next turn that runs. The server applies a message's `system`
+ * only to that message's own turn, so the client must carry them.
+ */
+export const queuedSystemPrompts = (messages: ReadonlyArray<MessageWithParts>): ReadonlyArray<string> => {
+  let lastAssistant = -1
+  messages.forEach((message, index) => {
+    if (message.info.role === "assistant") lastAssistant = index
+  })
+  const answered = new Set(messages.flatMap((message) => Option.toArray(Option.fromNullable(assistantInfo(message)?.parentID))))
+  return messages
+    .slice(lastAssistant + 1)
+    .flatMap((message) =>
+      message.info.role === "user" && !answered.has(message.info.id) && message.info.system !== undefined && message.info.system.trim() !== ""
+        ? [message.info.system]
+        : []
+    )
+}
+
+export const repliesTo = (messages: ReadonlyArray<MessageWithParts>, userMessageID: string) =>
+  messages.filter((message) => assistantInfo(message)?.parentID === userMessageID)
+
+/** The text parts of an assistant message, joined: what the model said. */
+export const replyText = (message: MessageWithParts | undefined): string =>
+  (message?.parts ?? [])
+    .filter((part) => part.type === "text" && typeof part.text === "string" && part.synthetic !== true)
+    .map((part) => part.text as string)
+    .join("")
+
+const isFinished = (message: MessageWithParts) => {
+  const info = assistantInfo(message)
+  return info !== undefined && (info.time.completed !== undefined || info.error !== undefined)
+}
+
+const errorDetail = (info: AssistantMessage): string => {
+  const data = info.error?.data as { message?: unknown } | undefined
+  return typeof data?.message === "string" ? data.message : (info.error?.name ?? "unknown error")
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Watching the session's events
+
+interface Watch {
+  /** Our user message appeared in an event. */
+  readonly recorded: Deferred.Deferred<void>
+  /** The session reported idle (status idle or session.idle) since we started watching. */
+  readonly idleCount: Ref.Ref<number>
+  readonly idleSignal: Ref.Ref<Deferred.Deferred<void>>
+  /** session.error events for this session since we started watching. */
+  readonly errors: Ref.Ref<ReadonlyArray<string>>
+  /** The event stream ended or broke: fall back to polling. */
+  readonly streamDown: Deferred.Deferred<void>
+}
+
+const watchSession = (events: Stream.Stream<OpenCodeEvent, unknown>, sessionID: string, messageID: string) =>
+  Effect.gen(function* () {
+    const watch: Watch = {
+      recorded: yield* Deferred.make<void>(),
+      idleCount: yield* Ref.make(0),
+      idleSignal: yield* Ref.make(yield* Deferred.make<void>()),
+      errors: yield* Ref.make<ReadonlyArray<string>>([]),
+      streamDown: yield* Deferred.make<void>()
+    }
+    const signalIdle = Effect.gen(function* () {
+      yield* Ref.update(watch.idleCount, (n) => n + 1)
+      const current = yield* Ref.get(watch.idleSignal)
+      yield* Ref.set(watch.idleSignal, yield* Deferred.make<void>())
+      yield* Deferred.succeed(current, undefined)
+    })
+    const onEvent = (event: OpenCodeEvent) => {
+      const payload = event.payload
+      switch (payload.type) {
+        case "message.updated":
+          return payload.properties.info.id === messageID ? Deferred.succeed(watch.recorded, undefined) : Effect.void
+        case "session.status": {
+          const status = payload.properties.status
+          if (status.type === "retry") return note(`ocm: the provider is being retried (attempt ${status.attempt}): ${status.message}`)
+          return status.type === "idle" ? signalIdle : Effect.void
+        }
+        case "session.idle":
+          return signalIdle
+        case "session.error": {
+          const error = payload.properties.error
+          const data = error?.data as { message?: unknown } | undefined
+          const text = typeof data?.message === "string" ? data.message : (error?.name ?? "session error")
+          return Ref.update(watch.errors, (errors) => [...errors, text.split("\n")[0]!])
+        }
+        default:
+          return Effect.void
+      }
+    }
+    yield* events.pipe(
+      Stream.filter((event) => eventSessionID(event.payload) === sessionID),
+      Stream.runForEach(onEvent),
+      Effect.ignore,
+      Effect.zipRight(Deferred.succeed(watch.streamDown, undefined)),
+      Effect.forkScoped
+    )
+    return watch
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// The engine
+
+export const runTurn = (input: TurnInput) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const started = yield* Clock.currentTimeMillis
+    const scoped = { directory: input.directory }
+
+    const subscription = yield* client.subscribe
+    const before = yield* client.messages(input.sessionID, scoped)
+    const carried = input.noReply ? [] : queuedSystemPrompts(before)
+    const identity = chooseIdentity(input.flags, input.storedDefaults, observedIdentity(before))
+    const messageID = nextMessageId(started, before.map((message) => message.info.id))
+    const ownSystem = input.system !== undefined && input.system.trim() !== "" ? input.system : undefined
+    const systemParts = [...carried, ...(ownSystem === undefined ? [] : [ownSystem])]
+    const systemSent = systemParts.length > 0 ? systemParts.join("\n\n") : undefined
+    const body: PromptBody = {
+      messageID,
+      parts: input.text === "" ? [] : [{ type: "text", text: input.text }],
+      ...(identity.agent === undefined ? {} : { agent: identity.agent }),
+      ...(identity.model === undefined ? {} : { model: identity.model }),
+      ...(identity.variant === undefined ? {} : { variant: identity.variant }),
+      ...(input.noReply ? { noReply: true } : {}),
+      ...(systemSent === undefined ? {} : { system: systemSent })
+    }
+
+    const watch = yield* watchSession(subscription.events, input.sessionID, messageID)
+    yield* client.promptAsync(input.sessionID, body, scoped)
+
+    const readBack = client.messages(input.sessionID, scoped)
+    const isRecorded = (messages: ReadonlyArray<MessageWithParts>) => messages.some((m) => m.info.id === messageID)
+
+    // --- recorded: our user message exists (event, or read-back when events are slow or gone)
+    const recordWindow = Duration.decode(input.recordWindow ?? "10 seconds")
+    const recordedByReadBack = Effect.gen(function* () {
+      while (true) {
+        // an error for this session (unknown agent, …) can mean the prompt was dropped: look now
+        const errors = yield* Ref.get(watch.errors)
+        if (isRecorded(yield* readBack)) return "read-back" as const
+        if (errors.length > 0) {
+          return yield* new PromptNotRecorded({ sessionID: input.sessionID, messageID, detail: `the server reported: ${errors.join("; ")}` })
+        }
+        yield* Effect.sleep("200 millis")
+      }
+    })
+    const recordedBy = yield* Effect.raceFirst(
+      Deferred.await(watch.recorded).pipe(Effect.as("event" as const)),
+      Effect.zipRight(Effect.sleep("150 millis"), recordedByReadBack)
+    ).pipe(
+      Effect.timeoutFail({
+        duration: recordWindow,
+        onTimeout: () =>
+          new PromptNotRecorded({
+            sessionID: input.sessionID,
+            messageID,
+            detail: `no user message with that id within ${Duration.format(recordWindow)}`
+          })
+      })
+    )
+
+    const proofOf = (
+      after: ReadonlyArray<MessageWithParts>,
+      replies: ReadonlyArray<MessageWithParts>,
+      completedBy: CompletionSignal,
+      now: number
+    ): TurnProof => ({
+      userMessageID: messageID,
+      assistantMessageIDs: replies.map((message) => message.info.id),
+      assistantTurnsBefore: assistantCount(before),
+      assistantTurnsAfter: assistantCount(after),
+      carriedSystemPrompts: carried,
+      systemSent,
+      identity,
+      recordedBy,
+      completedBy,
+      elapsedMs: now - started
+    })
+
+    // --- queue-only: recorded, nothing parented to it, assistant count unchanged
+    if (input.noReply) {
+      const after = yield* readBack
+      const replies = repliesTo(after, messageID)
+      if (replies.length > 0 || assistantCount(after) !== assistantCount(before)) {
+        return yield* new AssistantTurnFailed({
+          sessionID: input.sessionID,
+          messageID,
+          assistantMessageID: replies[0]?.info.id ?? "(unknown)",
+          errorName: "UnexpectedReply",
+          detail: "a queue-only prompt was answered; the server did not honour noReply"
+        })
+      }
+      const result: TurnResult = {
+        sessionID: input.sessionID,
+        directory: input.directory,
+        mode: "queue-only",
+        reply: "",
+        assistant: undefined,
+        proof: proofOf(after, [], "queue-only read-back", yield* Clock.currentTimeMillis)
+      }
+      return result
+    }
+
+    // --- turn done: an idle after we sent, confirmed by the read-back
+    type Verdict =
+      | { readonly _tag: "Done"; readonly after: ReadonlyArray<MessageWithParts>; readonly replies: ReadonlyArray<MessageWithParts> }
+      | { readonly _tag: "NoReply"; readonly after: ReadonlyArray<MessageWithParts>; readonly detail: string }
+      | { readonly _tag: "Pending" }
+    const judge = (settled: boolean): Effect.Effect<Verdict, Effect.Effect.Error<typeof readBack>> =>
+      Effect.gen(function* () {
+        const after = yield* readBack
+        const replies = repliesTo(after, messageID)
+        if (replies.length > 0) {
+          return replies.every(isFinished) ? { _tag: "Done", after, replies } : { _tag: "Pending" }
+        }
+        const errors = yield* Ref.get(watch.errors)
+        if (errors.length > 0) return { _tag: "NoReply", after, detail: `the server reported: ${errors.join("; ")}` }
+        const status = yield* client.sessionStatus(scoped)
+        if (status[input.sessionID] !== undefined) return { _tag: "Pending" }
+        // idle and nothing answered: final only once confirmed on a second look (absent ≠ done: the prompt may
+        // not have started yet when a previous turn's idle arrived)
+        return settled ? { _tag: "NoReply", after, detail: "the session went idle without answering" } : { _tag: "Pending" }
+      })
+
+    const byEvents = Effect.gen(function* () {
+      let idleSeen = 0
+      while (true) {
+        const signal = yield* Ref.get(watch.idleSignal)
+        const count = yield* Ref.get(watch.idleCount)
+        if (count > idleSeen) {
+          idleSeen = count
+          const verdict = yield* judge(false)
+          if (verdict._tag !== "Pending") return [verdict, "session.idle event"] as const
+          // an idle but no verdict yet: look again shortly unless another event comes first
+          const next = yield* Effect.raceFirst(
+            Deferred.await(signal).pipe(Effect.as(Option.none<Verdict>())),
+            Effect.zipRight(Effect.sleep("300 millis"), judge(true)).pipe(Effect.map(Option.some))
+          )
+          if (Option.isSome(next) && next.value._tag !== "Pending") return [next.value, "session.idle event"] as const
+          continue
+        }
+        yield* Deferred.await(signal)
+      }
+    })
+    const byPolling = Effect.gen(function* () {
+      yield* Deferred.await(watch.streamDown)
+      yield* note("ocm: the event stream ended; polling the session instead")
+      let previous: Verdict["_tag"] | undefined
+      while (true) {
+        const verdict = yield* judge(previous === "NoReply")
+        if (verdict._tag === "Done") return [verdict, "status poll"] as const
+        if (verdict._tag === "NoReply" && previous === "NoReply") return [verdict, "status poll"] as const
+        previous = verdict._tag
+        yield* Effect.sleep("250 millis")
+      }
+    })
+
+    const elapsed = (yield* Clock.currentTimeMillis) - started
+    const remaining = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))
+    const outcome = yield* Effect.raceFirst(byEvents, byPolling).pipe(
+      Effect.timeout(Duration.greaterThan(remaining, Duration.zero) ? remaining : Duration.millis(1)),
+      Effect.either
+    )
+    if (Either.isLeft(outcome) && outcome.left._tag === "TimeoutException") {
+      const seconds = Duration.toSeconds(input.timeout)
+      if (input.abortOnTimeout) {
+        yield* client.abort(input.sessionID, scoped).pipe(Effect.ignore)
+        return yield* new WaitTimeout({
+          waitingFor: `the turn of ${messageID} in ${input.sessionID}`,
+          seconds,
+          hint: "the turn was aborted (--abort-on-timeout)"
+        })
+      }
+      return yield* new WaitTimeout({
+        waitingFor: `the turn of ${messageID} in ${input.sessionID}`,
+        seconds,
+        hint: `the session is still running; read the result later with: ocm wait ${input.sessionID}`
+      })
+    }
+    const [verdict, completedBy] = yield* Either.match(outcome, {
+      onLeft: (error) => Effect.fail(error as Exclude<typeof error, { _tag: "TimeoutException" }>),
+      onRight: Effect.succeed
+    })
+    const now = yield* Clock.currentTimeMillis
+    if (verdict._tag === "NoReply") {
+      return yield* new NoAssistantTurn({ sessionID: input.sessionID, messageID, detail: verdict.detail })
+    }
+    const final = verdict.replies[verdict.replies.length - 1]!
+    const finalInfo = assistantInfo(final)!
+    if (finalInfo.error !== undefined) {
+      return yield* new AssistantTurnFailed({
+        sessionID: input.sessionID,
+        messageID,
+        assistantMessageID: finalInfo.id,
+        errorName: finalInfo.error.name,
+        detail: errorDetail(finalInfo)
+      })
+    }
+    const result: TurnResult = {
+      sessionID: input.sessionID,
+      directory: input.directory,
+      mode: "turn",
+      reply: replyText(final),
+      assistant: final,
+      proof: proofOf(verdict.after, verdict.replies, completedBy, now)
+    }
+    return result
+  }).pipe(Effect.scoped)

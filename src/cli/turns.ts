@@ -1,0 +1,81 @@
+/** Commands of the proof contract: one-shot, begin-session, chat, final, wait, delete|rm. */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
+import { clientLayer, connection, json, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
+
+const prompt = Args.text({ name: "prompt" }).pipe(Args.withDescription("the prompt text"))
+
+const identity = {
+  agent: Options.text("agent").pipe(Options.withDescription("agent to answer (default: the session's own)"), Options.optional),
+  model: Options.text("model").pipe(
+    Options.withDescription("provider/model, e.g. anthropic/claude-sonnet-4 or openrouter/openai/gpt-5"),
+    Options.optional
+  ),
+  variant: Options.text("variant").pipe(Options.withDescription("model variant, e.g. high"), Options.optional)
+}
+
+const turnOptions = {
+  ...connection,
+  ...identity,
+  json,
+  timeout: timeoutSeconds(600),
+  abortOnTimeout: Options.boolean("abort-on-timeout").pipe(
+    Options.withDescription("abort the turn when --timeout runs out (default: leave it running)")
+  )
+}
+
+const placement = {
+  dir: Options.directory("dir").pipe(Options.withDescription("project directory of the new session (default: here)"), Options.optional),
+  title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional)
+}
+
+export const oneShotCommand = Command.make("one-shot", { ...turnOptions, ...placement, prompt }, (options) =>
+  oneShot(options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(Command.withDescription("create a session, run one witnessed turn, print the reply, delete the session"))
+
+export const beginSessionCommand = Command.make("begin-session", { ...turnOptions, ...placement, prompt }, (options) =>
+  beginSession(options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(
+  Command.withDescription(
+    "create a persistent session and complete its opening turn; print the session id (--json: id, directory, reply, proof)"
+  )
+)
+
+export const chatCommand = Command.make(
+  "chat",
+  {
+    ...turnOptions,
+    noReply: Options.boolean("no-reply").pipe(Options.withDescription("queue only: record the prompt, run no turn")),
+    system: Options.boolean("system").pipe(
+      Options.withDescription("PROMPT is an agent-only system prompt (not a visible prompt line); with --no-reply it is carried into the next turn")
+    ),
+    session: requiredSessionArg,
+    prompt
+  },
+  (options) => chat(options.session, options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(Command.withDescription("continue a session with a witnessed turn (default resumes the agent)"))
+
+export const finalCommand = Command.make("final", { ...turnOptions, session: requiredSessionArg, prompt }, (options) =>
+  final(options.session, options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(
+  Command.withDescription("a witnessed last turn, then delete the session; if the turn was not witnessed, keep it and fail")
+)
+
+export const waitCommand = Command.make("wait", { ...connection, json, timeout: timeoutSeconds(600), session: sessionArg }, (options) =>
+  waitIdle(options.session._tag === "Some" ? options.session.value : undefined, options).pipe(
+    Effect.provide(clientLayer(options))
+  )
+).pipe(Command.withDescription("wait until the session is idle with nothing pending; print the latest reply"))
+
+const deleteHandler = (options: { readonly session: string; readonly json: boolean } & Parameters<typeof clientLayer>[0]) =>
+  deleteSession(options.session, options).pipe(Effect.provide(clientLayer(options)))
+
+export const deleteCommand = Command.make("delete", { ...connection, json, session: requiredSessionArg }, deleteHandler).pipe(
+  Command.withDescription("delete a session; witnessed: it then reads 404")
+)
+export const rmCommand = Command.make("rm", { ...connection, json, session: requiredSessionArg }, deleteHandler).pipe(
+  Command.withDescription("alias of delete")
+)

@@ -1,0 +1,281 @@
+/** The proof contract (SPEC §5.1): one-shot, begin-session, chat, final, wait, delete — all over the turn engine. */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import type { Session } from "../Domain.js"
+import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
+import { formatModel, type IdentityFields, parseModel } from "../Identity.js"
+import { emit, note } from "../Output.js"
+import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
+import { resolveSession } from "../SessionResolver.js"
+import { replyText, runTurn, type TurnResult } from "../TurnEngine.js"
+
+export interface IdentityOptions {
+  readonly agent: Option.Option<string>
+  readonly model: Option.Option<string>
+  readonly variant: Option.Option<string>
+}
+
+export interface TurnOptions extends IdentityOptions {
+  readonly timeout: number
+  readonly abortOnTimeout: boolean
+  readonly json: boolean
+}
+
+/** Checks every flag before anything is sent. */
+export const identityFlags = (options: IdentityOptions) =>
+  Effect.gen(function* () {
+    const model = Option.isSome(options.model) ? yield* parseModel(options.model.value) : undefined
+    for (const [flag, value] of [["--agent", options.agent], ["--variant", options.variant]] as const) {
+      if (Option.isSome(value) && value.value.trim() === "") {
+        return yield* new InvalidInput({ message: `${flag} must not be empty` })
+      }
+    }
+    return {
+      agent: Option.getOrUndefined(options.agent),
+      model,
+      variant: Option.getOrUndefined(options.variant)
+    } satisfies IdentityFields
+  })
+
+const checkTimeout = (seconds: number) =>
+  Number.isFinite(seconds) && seconds > 0
+    ? Effect.succeed(Duration.millis(Math.round(seconds * 1000)))
+    : Effect.fail(new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${seconds}` }))
+
+const nonEmpty = (text: string, what: string) =>
+  text.trim() === "" ? Effect.fail(new InvalidInput({ message: `${what} must not be empty` })) : Effect.void
+
+/** The JSON form of a turn, shared by every prompt-bearing command. */
+const turnJson = (session: Session, turn: TurnResult) => ({
+  sessionID: session.id,
+  directory: session.directory,
+  title: session.title,
+  mode: turn.mode,
+  reply: turn.reply,
+  proof: {
+    ...turn.proof,
+    identity: {
+      agent: turn.proof.identity.agent ?? null,
+      model: turn.proof.identity.model === undefined ? null : formatModel(turn.proof.identity.model),
+      variant: turn.proof.identity.variant ?? null,
+      source: turn.proof.identity.source
+    },
+    systemSent: turn.proof.systemSent ?? null
+  }
+})
+
+const progress = (turn: TurnResult) =>
+  note(
+    turn.mode === "queue-only"
+      ? `ocm: recorded ${turn.proof.userMessageID} (queue-only: no turn ran)`
+      : `ocm: turn done (${turn.proof.completedBy}, ${turn.proof.elapsedMs} ms): ${turn.proof.assistantMessageIDs.join(", ")} answered ${turn.proof.userMessageID}`
+  )
+
+/** Deletes a session and witnesses it: afterwards it must read 404. */
+export const deleteWitnessed = (session: Session) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    yield* client.deleteSession(session.id, { directory: session.directory })
+    const after = yield* Effect.either(client.getSession(session.id, { directory: session.directory }))
+    if (Either.isRight(after)) {
+      return yield* new ServerRejected({
+        method: "DELETE",
+        path: `/session/${session.id}`,
+        status: 200,
+        detail: "the server said the session was deleted, but it still reads back"
+      })
+    }
+    if (after.left._tag !== "SessionNotFound") return yield* after.left
+    yield* removeDefaults(session.id).pipe(Effect.ignore)
+  })
+
+const createSession = (options: { readonly title?: string | undefined; readonly dir: Option.Option<string> }) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    return yield* client.createSession({
+      directory: Option.getOrElse(options.dir, () => host.cwd),
+      title: options.title
+    })
+  })
+
+const turnIn = (
+  session: Session,
+  text: string,
+  options: TurnOptions,
+  extra: { readonly system?: string | undefined; readonly noReply?: boolean } = {}
+) =>
+  Effect.gen(function* () {
+    const flags = yield* identityFlags(options)
+    const timeout = yield* checkTimeout(options.timeout)
+    return yield* runTurn({
+      sessionID: session.id,
+      directory: session.directory,
+      text,
+      system: extra.system,
+      noReply: extra.noReply ?? false,
+      flags,
+      storedDefaults: yield* readDefaults(session.id),
+      timeout,
+      abortOnTimeout: options.abortOnTimeout
+    })
+  })
+
+/** A failed turn keeps its session: say where it is, then fail with the turn's error. */
+const keepOnFailure = (session: Session) =>
+  Effect.tapError(() => note(`ocm: session ${session.id} was kept (${session.directory})`))
+
+export const oneShot = (
+  prompt: string,
+  options: TurnOptions & { readonly dir: Option.Option<string>; readonly title: Option.Option<string> }
+) =>
+  Effect.gen(function* () {
+    yield* nonEmpty(prompt, "the prompt")
+    yield* identityFlags(options)
+    yield* checkTimeout(options.timeout)
+    const session = yield* createSession({ title: Option.getOrElse(options.title, () => "ocm one-shot"), dir: options.dir })
+    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
+    yield* progress(turn)
+    yield* deleteWitnessed(session)
+    yield* emit(options.json, { ...turnJson(session, turn), deleted: true }, () => turn.reply)
+    return { session, turn }
+  })
+
+export const beginSession = (
+  prompt: string,
+  options: TurnOptions & { readonly dir: Option.Option<string>; readonly title: Option.Option<string> }
+) =>
+  Effect.gen(function* () {
+    yield* nonEmpty(prompt, "the prompt")
+    const flags = yield* identityFlags(options)
+    yield* checkTimeout(options.timeout)
+    const session = yield* createSession({ title: Option.getOrUndefined(options.title), dir: options.dir })
+    // explicit identity becomes the session's stored default, so later prompts keep it
+    if (flags.agent !== undefined || flags.model !== undefined || flags.variant !== undefined) {
+      yield* writeDefaults(session.id, flags)
+    }
+    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
+    yield* progress(turn)
+    yield* emit(options.json, turnJson(session, turn), () => session.id)
+    return { session, turn }
+  })
+
+export const chat = (
+  reference: string,
+  prompt: string,
+  options: TurnOptions & { readonly noReply: boolean; readonly system: boolean }
+) =>
+  Effect.gen(function* () {
+    yield* nonEmpty(prompt, options.system ? "the system prompt" : "the prompt")
+    yield* identityFlags(options)
+    yield* checkTimeout(options.timeout)
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const turn = yield* turnIn(session, options.system ? "" : prompt, options, {
+      system: options.system ? prompt : undefined,
+      noReply: options.noReply
+    })
+    yield* progress(turn)
+    yield* emit(options.json, turnJson(session, turn), () =>
+      turn.mode === "queue-only" ? `recorded ${turn.proof.userMessageID} in ${session.id} (no reply requested)` : turn.reply
+    )
+    return { session, turn }
+  })
+
+export const final = (
+  reference: string,
+  prompt: string,
+  options: TurnOptions & { readonly beforeDelete?: (session: Session) => Effect.Effect<void, never, never> }
+) =>
+  Effect.gen(function* () {
+    yield* nonEmpty(prompt, "the prompt")
+    yield* identityFlags(options)
+    yield* checkTimeout(options.timeout)
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
+    yield* progress(turn)
+    yield* deleteWitnessed(session)
+    yield* emit(options.json, { ...turnJson(session, turn), deleted: true }, () => turn.reply)
+    return { session, turn }
+  })
+
+/** Waits until the session is idle with nothing pending, then prints the latest reply. */
+export const waitIdle = (reference: string | undefined, options: { readonly timeout: number; readonly json: boolean }) =>
+  Effect.gen(function* () {
+    const timeout = yield* checkTimeout(options.timeout)
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const scoped = { directory: session.directory }
+    const subscription = yield* client.subscribe
+    const pending = Effect.gen(function* () {
+      const status = yield* client.sessionStatus(scoped)
+      if (status[session.id] !== undefined) return Option.none()
+      const messages = yield* client.messages(session.id, scoped)
+      const lastAssistant = [...messages].reverse().find((m) => m.info.role === "assistant")
+      const unfinished =
+        lastAssistant !== undefined &&
+        lastAssistant.info.role === "assistant" &&
+        lastAssistant.info.time.completed === undefined &&
+        lastAssistant.info.error === undefined
+      return unfinished ? Option.none() : Option.some({ messages, lastAssistant })
+    })
+    const idleEvents = subscription.events.pipe(
+      Stream.filter(
+        (event) =>
+          (event.payload.type === "session.idle" && event.payload.properties.sessionID === session.id) ||
+          (event.payload.type === "session.status" &&
+            event.payload.properties.sessionID === session.id &&
+            event.payload.properties.status.type === "idle")
+      )
+    )
+    const settled = yield* Effect.gen(function* () {
+      const now = yield* pending
+      if (Option.isSome(now)) return now.value
+      // re-check on every idle event, and every few seconds in case the event stream stays quiet
+      return yield* idleEvents.pipe(
+        Stream.map(() => undefined),
+        Stream.merge(Stream.tick("2 seconds")),
+        Stream.mapEffect(() => pending),
+        Stream.filterMap((value) => value),
+        Stream.runHead,
+        Effect.flatMap((value) => value)
+      )
+    }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new WaitTimeout({ waitingFor: `session ${session.id} to become idle`, seconds: options.timeout, hint: "" })
+      }),
+      Effect.catchTag("NoSuchElementException", () =>
+        Effect.fail(new WaitTimeout({ waitingFor: `session ${session.id} to become idle`, seconds: options.timeout, hint: "the event stream ended" }))
+      )
+    )
+    const reply = replyText(settled.lastAssistant)
+    const info = settled.lastAssistant?.info
+    yield* emit(
+      options.json,
+      {
+        sessionID: session.id,
+        idle: true,
+        lastAssistantID: info?.id ?? null,
+        error: info?.role === "assistant" ? (info.error ?? null) : null,
+        reply
+      },
+      () => reply
+    )
+  }).pipe(Effect.scoped)
+
+export const deleteSession = (reference: string, options: { readonly json: boolean }) =>
+  Effect.gen(function* () {
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    yield* deleteWitnessed(session)
+    yield* emit(options.json, { sessionID: session.id, title: session.title, deleted: true }, () => `deleted ${session.id} (${session.title})`)
+  })
