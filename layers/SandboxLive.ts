@@ -139,7 +139,7 @@ export const make = (options: SandboxOptions = {}) =>
         yield* Effect.addFinalizer(() =>
           server.kill("SIGTERM").pipe(
             Effect.interruptible,
-            Effect.timeout("3 seconds"),
+            Effect.timeout("1500 millis"),
             Effect.catchAll(() => server.kill("SIGKILL").pipe(Effect.interruptible, Effect.timeout("3 seconds"))),
             Effect.ignore
           )

@@ -12,6 +12,7 @@ import {
   rmCommand,
   waitCommand
 } from "./cli/turns.js"
+import { demo } from "./programs/demo.js"
 import { ping } from "./programs/ping.js"
 import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
 import { VERSION } from "./Version.js"
@@ -64,6 +65,12 @@ const sandboxRunCommand = Command.make(
   )
 )
 
+const demoCommand = Command.make("demo", { json, keep: sandboxOptions.keep, opencodeBin: sandboxOptions.opencodeBin }, demo).pipe(
+  Command.withDescription(
+    "run the whole proof contract on a throw-away sandbox with the scripted model, printing each witness as it is proved"
+  )
+)
+
 const sandboxCommand = Command.make("sandbox").pipe(
   Command.withDescription("a hermetic, real OpenCode server with a scripted model: no network, no API key"),
   Command.withSubcommands([sandboxUpCommand, sandboxDownCommand, sandboxStatusCommand, sandboxEnvCommand, sandboxRunCommand])
@@ -80,6 +87,7 @@ export const ocm = Command.make("ocm").pipe(
     deleteCommand,
     rmCommand,
     pingCommand,
+    demoCommand,
     sandboxCommand
   ])
 )

@@ -84,11 +84,15 @@ export const chooseIdentity = (
           : [undefined, "server default"]
   const [agent, agentSource] = pick("agent")
   const [model, modelSource] = pick("model")
-  // a variant belongs to a model: never carry an observed variant over to a model chosen elsewhere
-  const [variant, variantSource] =
-    flags.variant === undefined && modelSource !== "observed" && stored?.variant === undefined
-      ? [undefined, "server default" as const]
-      : pick("variant")
+  // a variant belongs to a model: it comes from a flag, or from the same source as the model
+  const [variant, variantSource]: [string | undefined, IdentitySource] =
+    flags.variant !== undefined
+      ? [flags.variant, "flag"]
+      : modelSource === "stored defaults" && stored?.variant !== undefined
+        ? [stored.variant, "stored defaults"]
+        : modelSource === "observed" && observed?.variant !== undefined
+          ? [observed.variant, "observed"]
+          : [undefined, "server default"]
   return {
     agent,
     model,

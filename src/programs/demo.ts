@@ -1,0 +1,134 @@
+/**
+ * `ocm demo`: the whole proof contract end to end on a throw-away sandbox with the scripted model, through the
+ * same programs the commands use, printing each witness as it is proved.
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
+import { clientForSandbox } from "../../layers/TestLayers.js"
+import * as SandboxLive from "../../layers/SandboxLive.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import { Sandbox } from "../../services/Sandbox.js"
+import { TranscriptStore } from "../../services/TranscriptStore.js"
+import { SandboxError } from "../Errors.js"
+import { toJson } from "../Output.js"
+import { beginSession, chat, final, type TurnOptions } from "./turns.js"
+
+export interface DemoOptions {
+  readonly json: boolean
+  readonly keep: boolean
+  readonly opencodeBin: Option.Option<string>
+}
+
+interface Witness {
+  readonly step: string
+  readonly proved: string
+}
+
+/** The programs print their own results; inside the demo only the witnesses are printed. */
+const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.console, (current) =>
+    Console.withConsole(effect, {
+      ...current,
+      log: () => Effect.void,
+      error: () => Effect.void,
+      unsafe: { ...current.unsafe, log: () => {}, error: () => {} }
+    })
+  )
+
+const fail = (reason: string) => Effect.fail(new SandboxError({ reason: `demo: ${reason}` }))
+
+const turnOptions: TurnOptions = {
+  agent: Option.none(),
+  model: Option.none(),
+  variant: Option.none(),
+  timeout: 60,
+  abortOnTimeout: false,
+  json: false
+}
+
+const steps = (json: boolean) =>
+  Effect.gen(function* () {
+    const witnesses = yield* Ref.make<ReadonlyArray<Witness>>([])
+    const witness = (step: string, proved: string) =>
+      Effect.zipRight(
+        Ref.update(witnesses, (all) => [...all, { step, proved }]),
+        json ? Effect.void : Console.log(`✓ ${step.padEnd(26)} ${proved}`)
+      )
+    const sandbox = yield* Sandbox
+    const { info } = sandbox
+    yield* witness("sandbox", `opencode ${info.opencodeVersion} at ${info.url}, scripted model at ${info.modelUrl}`)
+
+    const begun = yield* quiet(
+      beginSession("Reply with ONLY READY.", { ...turnOptions, agent: Option.some("proof"), dir: Option.none(), title: Option.some("ocm demo") })
+    )
+    const id = begun.session.id
+    if (begun.turn.reply !== "READY") return yield* fail(`begin-session replied "${begun.turn.reply}"`)
+    yield* witness(
+      "begin-session",
+      `${id}: ${begun.turn.proof.assistantMessageIDs.join(",")} answered ${begun.turn.proof.userMessageID} with "READY" (${begun.turn.proof.completedBy})`
+    )
+
+    const resumed = yield* quiet(chat(id, "Reply with ONLY SECOND.", { ...turnOptions, noReply: false, system: false }))
+    if (resumed.turn.reply !== "SECOND" || resumed.turn.proof.identity.agent !== "proof") {
+      return yield* fail("chat did not resume the proof agent")
+    }
+    yield* witness(
+      "chat",
+      `resumed agent "${resumed.turn.proof.identity.agent}" (${resumed.turn.proof.identity.source.agent}); assistant turns ${resumed.turn.proof.assistantTurnsBefore} → ${resumed.turn.proof.assistantTurnsAfter}`
+    )
+
+    const queued = yield* quiet(chat(id, "Reply with ONLY QUEUED.", { ...turnOptions, noReply: true, system: false }))
+    if (queued.turn.proof.assistantTurnsAfter !== queued.turn.proof.assistantTurnsBefore) return yield* fail("--no-reply was answered")
+    yield* witness(
+      "chat --no-reply",
+      `${queued.turn.proof.userMessageID} recorded (${queued.turn.proof.recordedBy}); no assistant turn, still ${queued.turn.proof.assistantTurnsAfter}`
+    )
+
+    const marker = `DEMO-QUEUED-SYSTEM-${id}`
+    const system = yield* quiet(chat(id, `Answer tersely. ${marker}`, { ...turnOptions, noReply: true, system: true }))
+    yield* witness("chat --system --no-reply", `${system.turn.proof.userMessageID} queued an agent-only system prompt`)
+
+    const carried = yield* quiet(chat(id, "Reply with ONLY CARRIED.", { ...turnOptions, noReply: false, system: false }))
+    const reached = (yield* sandbox.modelRequests).filter((request) => request.kind === "chat" && request.system.includes(marker))
+    if (!carried.turn.proof.carriedSystemPrompts.some((text) => text.includes(marker)) || reached.length !== 1) {
+      return yield* fail("the queued system prompt did not reach the next turn's system message exactly once")
+    }
+    yield* witness(
+      "chat (carries it)",
+      `"CARRIED"; the model's request #${reached[0]!.index} had the queued system prompt in its system message`
+    )
+
+    const store = yield* TranscriptStore
+    const markdown = yield* store.renderMarkdown(yield* store.load({ _tag: "Session", reference: id }))
+    const written = yield* store.write(markdown, { teeTemp: true, suffix: ".md" })
+    if (!markdown.includes(marker) || !markdown.includes("CARRIED")) return yield* fail("the transcript misses the system prompt or a reply")
+    yield* witness("transcript", `${markdown.split("\n").length} lines with the queued system prompt, at ${written.teeTemp}`)
+
+    const finished = yield* quiet(final(id, "Reply with ONLY DONE.", turnOptions))
+    yield* witness("final", `"${finished.turn.reply}", then deleted: ${id} reads 404`)
+
+    const all = yield* Ref.get(witnesses)
+    yield* json ? Console.log(toJson({ passed: true, witnesses: all })) : Console.log(`demo passed: ${all.length} witnesses`)
+  })
+
+export const demo = (options: DemoOptions) =>
+  Effect.gen(function* () {
+    const { info } = yield* Sandbox
+    // sessions of the demo live in the sandbox's own project
+    const host = yield* ProcessHost
+    yield* steps(options.json).pipe(Effect.provideService(ProcessHost, { ...host, cwd: info.projectDir }))
+  }).pipe(
+    Effect.provide(
+      Layer.provideMerge(
+        TranscriptStoreLive.layer,
+        Layer.provideMerge(
+          clientForSandbox(),
+          SandboxLive.layer({ keep: options.keep, opencodeBin: Option.getOrUndefined(options.opencodeBin) })
+        )
+      )
+    )
+  )
