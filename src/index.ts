@@ -4,15 +4,35 @@
  */
 export * from "./Domain.js"
 export * from "./Errors.js"
+export { chooseIdentity, formatModel, observedIdentity, parseModel, type Identity, type IdentityFields } from "./Identity.js"
 export { ascendingMessageId, nextMessageId } from "./MessageId.js"
 export { resolveServerTarget, type ServerTarget, type TargetFlags, type TargetRule } from "./ServerTarget.js"
+export { matchSession, resolveSession } from "./SessionResolver.js"
+export { readDefaults, removeDefaults, writeDefaults } from "./SessionDefaults.js"
+export {
+  queuedSystemPrompts,
+  repliesTo,
+  replyText,
+  runTurn,
+  type TurnInput,
+  type TurnProof,
+  type TurnResult
+} from "./TurnEngine.js"
+export { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "./programs/turns.js"
+export { demo } from "./programs/demo.js"
 export { ping } from "./programs/ping.js"
+export { transcript } from "./programs/transcript.js"
+export { doctorReport } from "./programs/doctor.js"
 
 export { OpenCodeClient, type OpenCodeClientShape } from "../services/OpenCodeClient.js"
+export { ProcessHost, type ProcessHostShape } from "../services/ProcessHost.js"
 export { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
 export { ModelRequest, ScriptedModel, type ScriptedModelShape } from "../services/ScriptedModel.js"
+export { TranscriptStore, type TranscriptStoreShape } from "../services/TranscriptStore.js"
 
 export * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
+export * as ProcessHostLive from "../layers/ProcessHostLive.js"
 export * as SandboxLive from "../layers/SandboxLive.js"
 export * as ScriptedModelLive from "../layers/ScriptedModelLive.js"
 export * as TestLayers from "../layers/TestLayers.js"
+export * as TranscriptStoreLive from "../layers/TranscriptStoreLive.js"
