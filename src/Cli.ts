@@ -3,6 +3,8 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
+import { doctorCommand } from "./cli/doctor.js"
+import { transcriptCommand } from "./cli/transcript.js"
 import {
   beginSessionCommand,
   chatCommand,
@@ -84,8 +86,10 @@ export const ocm = Command.make("ocm").pipe(
     chatCommand,
     finalCommand,
     waitCommand,
+    transcriptCommand,
     deleteCommand,
     rmCommand,
+    doctorCommand,
     pingCommand,
     demoCommand,
     sandboxCommand

@@ -1,12 +1,17 @@
+/** The `opencode-transcript` bin: render a live session or an export file as Markdown or JSON. */
 import * as Command from "@effect/cli/Command"
-import * as Effect from "effect/Effect"
-import { InvalidInput } from "./Errors.js"
+import { runTranscriptCommand, input, stamp } from "./cli/transcript.js"
+import { connection, json, output, sessionArg } from "./cli/common.js"
 import { VERSION } from "./Version.js"
 
-// The renderer arrives with the proof-contract issue; until then the bin exists, answers --help/--version,
-// and says plainly that rendering is not built yet.
-const transcript = Command.make("opencode-transcript", {}, () =>
-  Effect.fail(new InvalidInput({ message: "transcript rendering is not implemented yet" }))
-).pipe(Command.withDescription("render an OpenCode session or export file as Markdown or JSON"))
+const opencodeTranscript = Command.make(
+  "opencode-transcript",
+  { session: sessionArg, input, ...connection, json, ...output, stamp },
+  runTranscriptCommand
+).pipe(
+  Command.withDescription(
+    "render an OpenCode session (SESSION, or the latest here) or an export file (--input) as Markdown or JSON"
+  )
+)
 
-export const runTranscript = Command.run(transcript, { name: "opencode-transcript", version: VERSION })
+export const runTranscript = Command.run(opencodeTranscript, { name: "opencode-transcript", version: VERSION })

@@ -3,6 +3,8 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
 import { clientLayer, connection, json, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
 
@@ -27,13 +29,23 @@ const turnOptions = {
   )
 }
 
+const withTranscript = {
+  transcript: Options.boolean("transcript").pipe(
+    Options.withDescription("print the session's transcript (read before the session is deleted) instead of the reply")
+  )
+}
+
+/** The client, plus the transcript store on top of it. */
+const clientAndTranscripts = (options: Parameters<typeof clientLayer>[0]) =>
+  Layer.provideMerge(TranscriptStoreLive.layer, clientLayer(options))
+
 const placement = {
   dir: Options.directory("dir").pipe(Options.withDescription("project directory of the new session (default: here)"), Options.optional),
   title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional)
 }
 
-export const oneShotCommand = Command.make("one-shot", { ...turnOptions, ...placement, prompt }, (options) =>
-  oneShot(options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+export const oneShotCommand = Command.make("one-shot", { ...turnOptions, ...placement, ...withTranscript, prompt }, (options) =>
+  oneShot(options.prompt, options).pipe(Effect.provide(clientAndTranscripts(options)))
 ).pipe(Command.withDescription("create a session, run one witnessed turn, print the reply, delete the session"))
 
 export const beginSessionCommand = Command.make("begin-session", { ...turnOptions, ...placement, prompt }, (options) =>
@@ -58,8 +70,8 @@ export const chatCommand = Command.make(
   (options) => chat(options.session, options.prompt, options).pipe(Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("continue a session with a witnessed turn (default resumes the agent)"))
 
-export const finalCommand = Command.make("final", { ...turnOptions, session: requiredSessionArg, prompt }, (options) =>
-  final(options.session, options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+export const finalCommand = Command.make("final", { ...turnOptions, ...withTranscript, session: requiredSessionArg, prompt }, (options) =>
+  final(options.session, options.prompt, options).pipe(Effect.provide(clientAndTranscripts(options)))
 ).pipe(
   Command.withDescription("a witnessed last turn, then delete the session; if the turn was not witnessed, keep it and fail")
 )

@@ -108,7 +108,7 @@ const steps = (json: boolean) =>
     if (!markdown.includes(marker) || !markdown.includes("CARRIED")) return yield* fail("the transcript misses the system prompt or a reply")
     yield* witness("transcript", `${markdown.split("\n").length} lines with the queued system prompt, at ${written.teeTemp}`)
 
-    const finished = yield* quiet(final(id, "Reply with ONLY DONE.", turnOptions))
+    const finished = yield* quiet(final(id, "Reply with ONLY DONE.", { ...turnOptions, transcript: false }))
     yield* witness("final", `"${finished.turn.reply}", then deleted: ${id} reads 404`)
 
     const all = yield* Ref.get(witnesses)

@@ -1,10 +1,12 @@
 /** The proof contract (SPEC §5.1): one-shot, begin-session, chat, final, wait, delete — all over the turn engine. */
+import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session } from "../Domain.js"
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
@@ -130,9 +132,33 @@ const turnIn = (
 const keepOnFailure = (session: Session) =>
   Effect.tapError(() => note(`ocm: session ${session.id} was kept (${session.directory})`))
 
+/** With `--transcript`, one-shot and final print the session's transcript (read before it is deleted). */
+const transcriptOf = (session: Session, json: boolean) =>
+  Effect.gen(function* () {
+    const store = yield* TranscriptStore
+    const loaded = yield* store.load({ _tag: "Session", reference: session.id })
+    return json ? yield* store.renderJson(loaded) : yield* store.renderMarkdown(loaded)
+  })
+
+const emitFinished = (
+  session: Session,
+  turn: TurnResult,
+  options: { readonly json: boolean },
+  transcript: string | undefined
+) =>
+  transcript === undefined
+    ? emit(options.json, { ...turnJson(session, turn), deleted: true }, () => turn.reply)
+    : options.json
+      ? emit(true, { ...turnJson(session, turn), deleted: true, transcript: JSON.parse(transcript) as unknown }, () => "")
+      : Console.log(transcript.replace(/\n$/, ""))
+
 export const oneShot = (
   prompt: string,
-  options: TurnOptions & { readonly dir: Option.Option<string>; readonly title: Option.Option<string> }
+  options: TurnOptions & {
+    readonly dir: Option.Option<string>
+    readonly title: Option.Option<string>
+    readonly transcript: boolean
+  }
 ) =>
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
@@ -141,8 +167,9 @@ export const oneShot = (
     const session = yield* createSession({ title: Option.getOrElse(options.title, () => "ocm one-shot"), dir: options.dir })
     const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
     yield* progress(turn)
+    const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
     yield* deleteWitnessed(session)
-    yield* emit(options.json, { ...turnJson(session, turn), deleted: true }, () => turn.reply)
+    yield* emitFinished(session, turn, options, transcript)
     return { session, turn }
   })
 
@@ -190,7 +217,7 @@ export const chat = (
 export const final = (
   reference: string,
   prompt: string,
-  options: TurnOptions & { readonly beforeDelete?: (session: Session) => Effect.Effect<void, never, never> }
+  options: TurnOptions & { readonly transcript: boolean }
 ) =>
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
@@ -200,8 +227,9 @@ export const final = (
     const session = yield* resolveSession(reference, host.cwd)
     const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
     yield* progress(turn)
+    const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
     yield* deleteWitnessed(session)
-    yield* emit(options.json, { ...turnJson(session, turn), deleted: true }, () => turn.reply)
+    yield* emitFinished(session, turn, options, transcript)
     return { session, turn }
   })
 

@@ -1,0 +1,19 @@
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import { doctor } from "../programs/doctor.js"
+import { connection, json } from "./common.js"
+
+const skipServerCheck = Options.boolean("skip-server-check").pipe(
+  Options.withDescription("do not contact the server: reachability and endpoints are reported as skipped")
+)
+
+// The client is built inside the program from the resolved target, so a bad URL is a failed check, not an exit 2.
+export const doctorCommand = Command.make("doctor", { ...connection, json, skipServerCheck }, (options) =>
+  Effect.asVoid(doctor(options))
+).pipe(
+  Command.withDescription(
+    "check OpenCode's config (every source, precedence, effective model), which server ocm uses and why, auth, " +
+      "reachability, server version, the endpoints ocm needs, and the sandbox; exit 15 if a check fails"
+  )
+)
