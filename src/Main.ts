@@ -31,6 +31,8 @@ const messageOf = (error: unknown): string =>
     ? String((error as { message: unknown }).message)
     : String(error)
 
+const reportsOnStdout = new Set(["DoctorFailed"])
+
 /** Server and model text can hold newlines; the error is one line on stderr whatever it carries. */
 const singleLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()
 
@@ -52,7 +54,10 @@ export const outcomeOf = (
     const code = tag === undefined ? undefined : exitCodeForTag(tag)
     if (tag !== undefined && code !== undefined) {
       const message = singleLine(messageOf(error))
-      return { code, line: `${context.program}: ${message}`, json: { error: { tag, message, exitCode: code } } }
+      const line = `${context.program}: ${message}`
+      // a report that already went to stdout as the command's JSON document must stay the only one
+      if (reportsOnStdout.has(tag)) return { code, line }
+      return { code, line, json: { error: { tag, message, exitCode: code } } }
     }
   }
   const defect = Option.getOrElse(

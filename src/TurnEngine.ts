@@ -39,6 +39,9 @@ export interface TurnInput {
   readonly recordWindow?: Duration.DurationInput | undefined
 }
 
+/** Messages read back after a turn: a turn adds a user message and a few assistant steps; more means a full read. */
+const READ_BACK_PAGE = 16
+
 export type CompletionSignal = "session.idle event" | "status poll" | "queue-only read-back"
 
 export interface TurnProof {
@@ -184,8 +187,10 @@ export const runTurn = (input: TurnInput) =>
     const started = yield* Clock.currentTimeMillis
     const scoped = { directory: input.directory }
 
-    const subscription = yield* client.subscribe
-    const before = yield* client.messages(input.sessionID, scoped)
+    // subscribed before anything is sent; reading the session meanwhile costs nothing extra
+    const [subscription, before] = yield* Effect.all([client.subscribe, client.messages(input.sessionID, scoped)], {
+      concurrency: 2
+    })
     const carried = input.noReply ? [] : queuedSystemPrompts(before)
     const identity = chooseIdentity(input.flags, input.storedDefaults, observedIdentity(before))
     const messageID = nextMessageId(started, before.map((message) => message.info.id))
@@ -205,7 +210,16 @@ export const runTurn = (input: TurnInput) =>
     const watch = yield* watchSession(subscription.events, input.sessionID, messageID)
     yield* client.promptAsync(input.sessionID, body, scoped)
 
-    const readBack = client.messages(input.sessionID, scoped)
+    // The read-back only needs what came after `before`: the newest page, when it reaches back into the known
+    // history (or is all there is); otherwise the whole list. A long session stays cheap to prove.
+    const known = new Set(before.map((message) => message.info.id))
+    const readBack = Effect.gen(function* () {
+      const page = yield* client.messages(input.sessionID, { ...scoped, limit: READ_BACK_PAGE })
+      const reachesKnown = page.length < READ_BACK_PAGE || known.size === 0 || known.has(page[0]!.info.id)
+      return reachesKnown ? page : yield* client.messages(input.sessionID, scoped)
+    })
+    const assistantsAfter = (after: ReadonlyArray<MessageWithParts>) =>
+      assistantCount(before) + after.filter((message) => message.info.role === "assistant" && !known.has(message.info.id)).length
     const isRecorded = (messages: ReadonlyArray<MessageWithParts>) => messages.some((m) => m.info.id === messageID)
 
     // --- recorded: our user message exists (event, or read-back when events are slow or gone)
@@ -245,7 +259,7 @@ export const runTurn = (input: TurnInput) =>
       userMessageID: messageID,
       assistantMessageIDs: replies.map((message) => message.info.id),
       assistantTurnsBefore: assistantCount(before),
-      assistantTurnsAfter: assistantCount(after),
+      assistantTurnsAfter: assistantsAfter(after),
       carriedSystemPrompts: carried,
       systemSent,
       identity,
@@ -258,7 +272,7 @@ export const runTurn = (input: TurnInput) =>
     if (input.noReply) {
       const after = yield* readBack
       const replies = repliesTo(after, messageID)
-      if (replies.length > 0 || assistantCount(after) !== assistantCount(before)) {
+      if (replies.length > 0 || assistantsAfter(after) !== assistantCount(before)) {
         return yield* new AssistantTurnFailed({
           sessionID: input.sessionID,
           messageID,

@@ -34,7 +34,12 @@ describe("the ocm binary", () => {
       const versionRun = yield* runOcm(["--version"], env)
       assert.strictEqual(versionRun.code, 0)
       assert.strictEqual(versionRun.stdout.trim(), version)
-      for (const command of [[], ["ping"], ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]]) {
+      const commands = [
+        [], ["one-shot"], ["begin-session"], ["chat"], ["final"], ["wait"], ["transcript"], ["delete"], ["rm"],
+        ["doctor"], ["ping"], ["demo"],
+        ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]
+      ]
+      for (const command of commands) {
         const help = yield* runOcm([...command, "--help"], env)
         assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
         assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
@@ -42,6 +47,9 @@ describe("the ocm binary", () => {
       const transcript = yield* runBin(transcriptBin, ["--version"], env)
       assert.strictEqual(transcript.code, 0)
       assert.strictEqual(transcript.stdout.trim(), version)
+      const transcriptHelp = yield* runBin(transcriptBin, ["--help"], env)
+      assert.strictEqual(transcriptHelp.code, 0)
+      assert.include(transcriptHelp.stdout, "--input")
     }).pipe(Effect.provide(PlatformLayer)))
 
   it.live("rejects bad input with exit 2 before contacting any server", () =>

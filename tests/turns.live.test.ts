@@ -259,6 +259,37 @@ describe("the proof contract against a real sandbox", () => {
         }
       }))
 
+    it.effect("transcripts: ocm transcript of a live session, and --transcript on one-shot and final (read before deletion)", () =>
+      Effect.gen(function* () {
+        const client = yield* OpenCodeClient
+        const session = yield* begin()
+        const marker = `TRANSCRIPT-SYSTEM-${session.sessionID}`
+        yield* ocm(["chat", session.sessionID, marker, "--system", "--no-reply"])
+        const markdown = yield* ocm(["transcript", session.sessionID])
+        assert.strictEqual(markdown.code, 0, markdown.stderr)
+        assert.include(markdown.stdout, session.sessionID)
+        assert.include(markdown.stdout, marker)
+        assert.include(markdown.stdout, "READY")
+        const json = yield* ocm(["transcript", session.sessionID, "--json"])
+        assert.strictEqual(json.code, 0, json.stderr)
+        assert.isObject(JSON.parse(json.stdout))
+
+        const oneShot = yield* ocm(["one-shot", "Reply with ONLY SHOT-TRANSCRIPT.", "--agent", "proof", "--transcript"])
+        assert.strictEqual(oneShot.code, 0, oneShot.stderr)
+        assert.include(oneShot.stdout, "SHOT-TRANSCRIPT")
+        assert.include(oneShot.stdout, "Reply with ONLY SHOT-TRANSCRIPT.", "the transcript, not just the reply")
+
+        const finalRun = yield* ocm(["final", session.sessionID, "Reply with ONLY LAST-WORDS.", "--transcript", "--json"])
+        assert.strictEqual(finalRun.code, 0, finalRun.stderr)
+        const document = JSON.parse(finalRun.stdout) as { reply: string; deleted: boolean; transcript: unknown }
+        assert.strictEqual(document.reply, "LAST-WORDS")
+        assert.isTrue(document.deleted)
+        assert.include(JSON.stringify(document.transcript), "LAST-WORDS")
+        assert.include(JSON.stringify(document.transcript), marker)
+        const gone = yield* Effect.either(client.getSession(session.sessionID))
+        assert.isTrue(Either.isLeft(gone) && gone.left._tag === "SessionNotFound")
+      }))
+
     it.effect("bad input exits 2 before any request: the server and the scripted model saw nothing", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

@@ -57,22 +57,31 @@ const stopSandbox = (state: SandboxState) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const fs = yield* FileSystem.FileSystem
-    const bothGone = Effect.zipWith(processAlive(state.supervisorPid), isOpencodeProcess(state.serverPid), (a, b) => !a && !b)
-    const waitGone = (within: Duration.DurationInput) =>
-      bothGone.pipe(
-        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (gone) => gone }),
+    const waitUntil = (gone: Effect.Effect<boolean, never, FileSystem.FileSystem>, within: Duration.DurationInput) =>
+      gone.pipe(
+        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (done) => done }),
         Effect.timeout(within),
         Effect.option,
         Effect.map(Option.isSome)
       )
-    if (yield* processAlive(state.supervisorPid)) yield* host.signal(state.supervisorPid, "SIGTERM")
-    if (!(yield* waitGone("15 seconds"))) {
-      yield* note(`sandbox: supervisor ${state.supervisorPid} did not stop in time; killing it and the server`)
-      yield* host.signal(state.supervisorPid, "SIGKILL")
+    const serverGone = Effect.map(isOpencodeProcess(state.serverPid), (alive) => !alive)
+    const supervisorGone = Effect.map(processAlive(state.supervisorPid), (alive) => !alive)
+    // a live supervisor stops its server itself and cleans up
+    if (yield* processAlive(state.supervisorPid)) {
+      yield* host.signal(state.supervisorPid, "SIGTERM")
+      yield* waitUntil(Effect.zipWith(supervisorGone, serverGone, (a, b) => a && b), "15 seconds")
     }
+    // an orphaned server (its supervisor crashed or hung): its process group, gently, then not
     if (yield* isOpencodeProcess(state.serverPid)) {
-      yield* host.signal(state.serverPid, "SIGKILL", { group: true })
-      yield* waitGone("5 seconds")
+      yield* host.signal(state.serverPid, "SIGTERM", { group: true })
+      if (!(yield* waitUntil(serverGone, "2 seconds"))) {
+        yield* host.signal(state.serverPid, "SIGKILL", { group: true })
+        yield* waitUntil(serverGone, "2 seconds")
+      }
+    }
+    if (yield* processAlive(state.supervisorPid)) {
+      yield* note(`sandbox: supervisor ${state.supervisorPid} did not stop in time; killing it`)
+      yield* host.signal(state.supervisorPid, "SIGKILL")
     }
     yield* fs.remove(state.root, { recursive: true, force: true }).pipe(Effect.ignore)
     yield* removeSandboxState
