@@ -223,7 +223,7 @@ export const runTurn = (input: TurnInput) =>
     const isRecorded = (messages: ReadonlyArray<MessageWithParts>) => messages.some((m) => m.info.id === messageID)
 
     // --- recorded: our user message exists (event, or read-back when events are slow or gone)
-    const recordWindow = Duration.decode(input.recordWindow ?? "10 seconds")
+    const recordWindow = Duration.min(Duration.decode(input.recordWindow ?? "10 seconds"), Duration.decode(input.timeout))
     const recordedByReadBack = Effect.gen(function* () {
       while (true) {
         // an error for this session (unknown agent, …) can mean the prompt was dropped: look now

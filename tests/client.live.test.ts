@@ -7,7 +7,7 @@ import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
-import type { MessageWithParts, OpenCodeEvent } from "../src/Domain.js"
+import { eventSessionID, type MessageWithParts, type OpenCodeEvent } from "../src/Domain.js"
 import { nextMessageId } from "../src/MessageId.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
@@ -37,21 +37,7 @@ const eventsOfTurn = <E, R>(sessionID: string, send: Effect.Effect<unknown, E, R
     })
   )
 
-const sessionOf = (event: OpenCodeEvent): string | undefined => {
-  const payload = event.payload
-  switch (payload.type) {
-    case "session.status":
-    case "session.idle":
-    case "message.part.delta":
-      return payload.properties.sessionID
-    case "message.updated":
-      return payload.properties.info.sessionID
-    case "message.part.updated":
-      return payload.properties.part.sessionID
-    default:
-      return undefined
-  }
-}
+const sessionOf = (event: OpenCodeEvent) => eventSessionID(event.payload)
 
 describe("OpenCodeClient against a real sandbox", () => {
   layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {

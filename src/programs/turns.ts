@@ -128,6 +128,16 @@ const turnIn = (
     })
   })
 
+/** Every flag and the prompt are checked before the first request; then the session is resolved. */
+const checkThenResolve = (reference: string, prompt: string, options: TurnOptions, what: string) =>
+  Effect.gen(function* () {
+    yield* nonEmpty(prompt, what)
+    yield* identityFlags(options)
+    yield* checkTimeout(options.timeout)
+    const host = yield* ProcessHost
+    return yield* resolveSession(reference, host.cwd)
+  })
+
 /** A failed turn keeps its session: say where it is, then fail with the turn's error. */
 const keepOnFailure = (session: Session) =>
   Effect.tapError(() => note(`ocm: session ${session.id} was kept (${session.directory})`))
@@ -198,11 +208,7 @@ export const chat = (
   options: TurnOptions & { readonly noReply: boolean; readonly system: boolean }
 ) =>
   Effect.gen(function* () {
-    yield* nonEmpty(prompt, options.system ? "the system prompt" : "the prompt")
-    yield* identityFlags(options)
-    yield* checkTimeout(options.timeout)
-    const host = yield* ProcessHost
-    const session = yield* resolveSession(reference, host.cwd)
+    const session = yield* checkThenResolve(reference, prompt, options, options.system ? "the system prompt" : "the prompt")
     const turn = yield* turnIn(session, options.system ? "" : prompt, options, {
       system: options.system ? prompt : undefined,
       noReply: options.noReply
@@ -220,11 +226,7 @@ export const final = (
   options: TurnOptions & { readonly transcript: boolean }
 ) =>
   Effect.gen(function* () {
-    yield* nonEmpty(prompt, "the prompt")
-    yield* identityFlags(options)
-    yield* checkTimeout(options.timeout)
-    const host = yield* ProcessHost
-    const session = yield* resolveSession(reference, host.cwd)
+    const session = yield* checkThenResolve(reference, prompt, options, "the prompt")
     const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
     yield* progress(turn)
     const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
