@@ -72,11 +72,31 @@ export const outcomeOf = (
   }
 }
 
+/**
+ * @effect/cli reads its built-in `--log-level` only before the subcommand; users put it anywhere, so it is moved
+ * to the front (after node and the script). Nothing after a `--` is touched: that belongs to a child command.
+ */
+export const hoistLogLevel = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const [node, script, ...rest] = argv
+  const end = rest.indexOf("--")
+  const own = end === -1 ? rest : rest.slice(0, end)
+  const tail = end === -1 ? [] : rest.slice(end)
+  const hoisted: Array<string> = []
+  const others: Array<string> = []
+  for (let i = 0; i < own.length; i++) {
+    const arg = own[i]!
+    if (arg.startsWith("--log-level=")) hoisted.push("--log-level", arg.slice("--log-level=".length))
+    else if (arg === "--log-level" && i + 1 < own.length) hoisted.push(arg, own[++i]!)
+    else others.push(arg)
+  }
+  return [node!, script!, ...hoisted, ...others, ...tail]
+}
+
 export const runCli = <E, R extends Layer.Layer.Success<typeof MainLayer>>(
   program: string,
   run: (argv: ReadonlyArray<string>) => Effect.Effect<void, E, R>
 ) => {
-  const argv = process.argv
+  const argv = hoistLogLevel(process.argv)
   const json = argv.includes("--json")
   const debug = argv.some((arg, i) => arg === "--log-level=debug" || (arg === "--log-level" && argv[i + 1] === "debug"))
   let signal: "SIGINT" | "SIGTERM" | undefined

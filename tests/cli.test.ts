@@ -74,6 +74,9 @@ describe("the ocm binary", () => {
       assert.lengthOf(oneLine(run.stderr), 1)
       assert.match(run.stderr, /^ocm: OpenCode server at http:\/\/127\.0\.0\.1:9 is unreachable/)
       assert.strictEqual(run.stdout, "")
+      const debug = yield* runOcm(["ping", "--url", "http://127.0.0.1:9", "--log-level", "debug"], env)
+      assert.strictEqual(debug.code, 3)
+      assert.include(debug.stderr, "    at ", "--log-level debug (anywhere on the line) adds the trace")
       const json = yield* runOcm(["ping", "--json"], { ...env, OPENCODE_BASE_URL: "http://127.0.0.1:9" })
       assert.strictEqual(json.code, 3)
       const parsed = JSON.parse(json.stdout) as { error: { tag: string; exitCode: number } }

@@ -1,72 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { MessageWithParts, Part } from "../src/Domain.js"
 import { chooseIdentity, formatModel, observedIdentity, parseModel } from "../src/Identity.js"
+import { messageBuilders } from "./support/messages.js"
 
-const SESSION = "ses_identity"
-let clock = 1_700_000_000_000
-
-const textPart = (messageID: string, index: number, text: string, synthetic?: boolean): Part => ({
-  id: `prt_${messageID}_${index}`,
-  sessionID: SESSION,
-  messageID,
-  type: "text",
-  text,
-  ...(synthetic === undefined ? {} : { synthetic })
-})
-
-interface UserOptions {
-  readonly agent?: string
-  readonly model?: string
-  readonly variant?: string
-  /** Visible text; `null` means no text part at all. */
-  readonly text?: string | null
-  readonly synthetic?: boolean
-  readonly system?: string
-}
-
-const user = (id: string, options: UserOptions = {}): MessageWithParts => {
-  const [providerID, ...rest] = (options.model ?? "").split("/")
-  const text = options.text === undefined ? `prompt ${id}` : options.text
-  return {
-    info: {
-      id,
-      sessionID: SESSION,
-      role: "user",
-      time: { created: clock++ },
-      ...(options.agent === undefined ? {} : { agent: options.agent }),
-      ...(options.model === undefined
-        ? {}
-        : {
-            model: {
-              providerID: providerID!,
-              modelID: rest.join("/"),
-              ...(options.variant === undefined ? {} : { variant: options.variant })
-            }
-          }),
-      ...(options.system === undefined ? {} : { system: options.system })
-    },
-    parts: text === null ? [] : [textPart(id, 0, text, options.synthetic)]
-  }
-}
-
-const assistant = (id: string, parentID: string, options: { readonly error?: string } = {}): MessageWithParts => {
-  const created = clock++
-  return {
-    info: {
-      id,
-      sessionID: SESSION,
-      role: "assistant",
-      time: { created, completed: created + 1 },
-      parentID,
-      providerID: "anthropic",
-      modelID: "claude-sonnet-4",
-      ...(options.error === undefined ? {} : { error: { name: options.error, data: { message: "boom" } } })
-    },
-    parts: [textPart(id, 0, `reply to ${parentID}`)]
-  }
-}
+const { user, assistant } = messageBuilders("ses_identity")
 
 describe("parseModel", () => {
   it.effect("splits provider/model at the first slash", () =>

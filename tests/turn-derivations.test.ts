@@ -1,56 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { MessageWithParts, Part } from "../src/Domain.js"
 import { assistantCount, queuedSystemPrompts, repliesTo, replyText } from "../src/TurnEngine.js"
+import { messageBuilders, type UserOptions } from "./support/messages.js"
 
-const SESSION = "ses_turns"
-let clock = 1_700_000_000_000
+const messages = messageBuilders("ses_turns")
+const { assistant } = messages
 
-const part = (messageID: string, index: number, fields: Record<string, unknown>): Part => ({
-  id: `prt_${messageID}_${index}`,
-  sessionID: SESSION,
-  messageID,
-  type: "text",
-  ...fields
-})
-
-const user = (
-  id: string,
-  options: { readonly system?: string; readonly text?: string | null } = {}
-): MessageWithParts => {
-  const text = options.text === undefined ? `prompt ${id}` : options.text
-  return {
-    info: {
-      id,
-      sessionID: SESSION,
-      role: "user",
-      time: { created: clock++ },
-      agent: "build",
-      model: { providerID: "anthropic", modelID: "claude-sonnet-4" },
-      ...(options.system === undefined ? {} : { system: options.system })
-    },
-    parts: text === null ? [] : [part(id, 0, { type: "text", text })]
-  }
-}
-
-const assistant = (
-  id: string,
-  parentID: string,
-  parts: ReadonlyArray<Record<string, unknown>> = [{ type: "text", text: `reply to ${parentID}` }]
-): MessageWithParts => {
-  const created = clock++
-  return {
-    info: {
-      id,
-      sessionID: SESSION,
-      role: "assistant",
-      time: { created, completed: created + 1 },
-      parentID,
-      providerID: "anthropic",
-      modelID: "claude-sonnet-4"
-    },
-    parts: parts.map((fields, index) => part(id, index, fields))
-  }
-}
+/** Every user message in these tests was sent as agent `build` with anthropic/claude-sonnet-4. */
+const user = (id: string, options: Pick<UserOptions, "system" | "text"> = {}) =>
+  messages.user(id, { agent: "build", model: "anthropic/claude-sonnet-4", ...options })
 
 describe("queuedSystemPrompts", () => {
   it("is empty for an empty session", () => {
@@ -145,33 +102,37 @@ describe("replyText", () => {
   })
 
   it("joins the text parts of the message", () => {
-    const message = assistant("msg_2", "msg_1", [
-      { type: "text", text: "Hello, " },
-      { type: "text", text: "world." }
-    ])
+    const message = assistant("msg_2", "msg_1", {
+      parts: [
+        { type: "text", text: "Hello, " },
+        { type: "text", text: "world." }
+      ]
+    })
     assert.strictEqual(replyText(message), "Hello, world.")
   })
 
   it("skips synthetic text and non-text parts", () => {
-    const message = assistant("msg_2", "msg_1", [
-      { type: "step-start" },
-      { type: "reasoning", text: "thinking hard" },
-      { type: "text", text: "A" },
-      { type: "tool", tool: "bash", state: { status: "completed", output: "tool output" } },
-      { type: "text", text: "injected", synthetic: true },
-      { type: "text", text: "B" },
-      { type: "step-finish", reason: "stop" }
-    ])
+    const message = assistant("msg_2", "msg_1", {
+      parts: [
+        { type: "step-start" },
+        { type: "reasoning", text: "thinking hard" },
+        { type: "text", text: "A" },
+        { type: "tool", tool: "bash", state: { status: "completed", output: "tool output" } },
+        { type: "text", text: "injected", synthetic: true },
+        { type: "text", text: "B" },
+        { type: "step-finish", reason: "stop" }
+      ]
+    })
     assert.strictEqual(replyText(message), "AB")
   })
 
   it("keeps text parts explicitly marked not synthetic", () => {
-    const message = assistant("msg_2", "msg_1", [{ type: "text", text: "kept", synthetic: false }])
+    const message = assistant("msg_2", "msg_1", { parts: [{ type: "text", text: "kept", synthetic: false }] })
     assert.strictEqual(replyText(message), "kept")
   })
 
   it("is empty for a message with only tool parts", () => {
-    const message = assistant("msg_2", "msg_1", [{ type: "tool", tool: "read", text: "not a reply" }])
+    const message = assistant("msg_2", "msg_1", { parts: [{ type: "tool", tool: "read", text: "not a reply" }] })
     assert.strictEqual(replyText(message), "")
   })
 })

@@ -290,6 +290,19 @@ describe("the proof contract against a real sandbox", () => {
         assert.isTrue(Either.isLeft(gone) && gone.left._tag === "SessionNotFound")
       }))
 
+    it.effect("doctor through the binary: 0 with every check passing, 15 with the report as the one JSON document", () =>
+      Effect.gen(function* () {
+        const ok = yield* ocm(["doctor", "--json"])
+        assert.strictEqual(ok.code, 0, ok.stderr)
+        const report = JSON.parse(ok.stdout) as { checks: Array<{ name: string; status: string }> }
+        assert.isTrue(report.checks.length >= 5 && report.checks.every((check) => check.status === "pass"), ok.stdout)
+        const failing = yield* ocm(["doctor", "--json", "--url", "http://127.0.0.1:9"])
+        assert.strictEqual(failing.code, 15, failing.stderr)
+        const failed = JSON.parse(failing.stdout) as { checks: Array<{ status: string }> }
+        assert.isTrue(failed.checks.some((check) => check.status === "fail"))
+        assert.lengthOf(failing.stderr.trim().split("\n").filter((line) => line.startsWith("ocm: ")), 1)
+      }))
+
     it.effect("bad input exits 2 before any request: the server and the scripted model saw nothing", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
