@@ -83,6 +83,23 @@ describe("the ocm binary", () => {
       assert.deepStrictEqual([parsed.error.tag, parsed.error.exitCode], ["ServerUnreachable", 3])
     }).pipe(Effect.provide(PlatformLayer)))
 
+  it.live("a missing opencode binary is a SandboxError (exit 14) naming every place it looked", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      // the bundled CLI copied outside the repository cannot see the pinned package in node_modules
+      const outside = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-no-binary-" })
+      yield* fs.copyFile(`${repoRoot}dist/ocm.mjs`, `${outside}/ocm.mjs`)
+      const env = cleanEnvironment({ XDG_STATE_HOME: outside, PATH: `${outside}/empty-path` })
+      const none = yield* runBin(`${outside}/ocm.mjs`, ["sandbox", "run", "--", "true"], env, outside)
+      assert.strictEqual(none.code, 14, none.stderr)
+      assert.lengthOf(oneLine(none.stderr), 1)
+      for (const place of ["--opencode-bin", "OCM_OPENCODE_BIN", "opencode-ai", "PATH"]) assert.include(none.stderr, place)
+
+      const wrong = yield* runOcm(["sandbox", "run", "--", "true"], cleanEnvironment({ XDG_STATE_HOME: outside, OCM_OPENCODE_BIN: `${outside}/nope` }))
+      assert.strictEqual(wrong.code, 14, wrong.stderr)
+      assert.include(wrong.stderr, `OCM_OPENCODE_BIN names ${outside}/nope`)
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)))
+
   it.live("sandbox up/status/env/ping/down: a background sandbox found through its state file, no leftovers", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem

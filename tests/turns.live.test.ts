@@ -149,9 +149,10 @@ describe("the proof contract against a real sandbox", () => {
     it.effect("NoAssistantTurn (exit 11): an unknown model stores the prompt and nothing answers; the next default prompt heals", () =>
       Effect.gen(function* () {
         const session = yield* begin()
-        const bad = yield* ocm(["chat", session.sessionID, "Reply with ONLY NEVER.", "--model", "scripted/no-such-model"])
+        // a three-segment id reaches the server intact: provider "scripted", model "no/such-model"
+        const bad = yield* ocm(["chat", session.sessionID, "Reply with ONLY NEVER.", "--model", "scripted/no/such-model"])
         failsWith(bad, 11, "NoAssistantTurn")
-        assert.include(bad.stderr, "Model not found")
+        assert.include(bad.stderr, "Model not found: scripted/no/such-model")
         // the server would now default to the bad model; re-sending the observed identity heals the session
         const healed = parsed(yield* ocm(["chat", session.sessionID, "Reply with ONLY HEALED.", "--json"]))
         assert.strictEqual(healed.reply, "HEALED")
@@ -207,6 +208,17 @@ describe("the proof contract against a real sandbox", () => {
         const idle = yield* ocm(["wait", session.sessionID, "--json", "--timeout", "10"])
         assert.strictEqual(idle.code, 0, idle.stderr)
         assert.strictEqual((JSON.parse(idle.stdout) as { error: { name: string } | null }).error?.name, "MessageAbortedError")
+      }))
+
+    it.effect("a provider the server keeps retrying is reported on stderr while waiting", () =>
+      Effect.gen(function* () {
+        const client = yield* OpenCodeClient
+        const session = yield* begin()
+        const run = yield* ocm(["chat", session.sessionID, "[[fail 503]] Reply with ONLY NEVER.", "--timeout", "5", "--abort-on-timeout"])
+        failsWith(run, 124, "WaitTimeout")
+        assert.match(run.stderr, /the provider is being retried \(attempt \d+\)/)
+        const status = yield* client.sessionStatus({ directory: session.directory })
+        assert.isUndefined(status[session.sessionID], "aborted, so no longer retrying")
       }))
 
     it.effect("final deletes only after a witnessed turn; a failed final keeps the session", () =>
