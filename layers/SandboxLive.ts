@@ -6,9 +6,11 @@
 import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -31,6 +33,11 @@ export interface SandboxOptions {
   readonly opencodeBin?: string | undefined
   /** How long start-up may take before it is a failure. */
   readonly startTimeout?: Duration.DurationInput | undefined
+  /**
+   * Run with a real provider's model (`provider/model`) as the default instead of the scripted model, with the
+   * user's OpenCode credentials (`auth.json` from their data dir) copied in. Titles stay with the scripted model.
+   */
+  readonly realModel?: string | undefined
 }
 
 const sandboxError = (reason: string) => (cause: unknown) =>
@@ -46,11 +53,34 @@ const freePort = Effect.async<number, SandboxError>((resume) => {
   })
 })
 
-const proofConfigFor = (modelUrl: string) => {
+const proofConfigFor = (modelUrl: string, realModel: string | undefined) => {
   const config = structuredClone(proofConfig)
   config.provider.scripted.options.baseURL = modelUrl
+  if (realModel !== undefined) config.model = realModel
   return JSON.stringify(config, null, 2)
 }
+
+/** The user's OpenCode data dir, where `opencode auth login` keeps credentials. */
+const userDataDir = Effect.gen(function* () {
+  const path = yield* Path.Path
+  const xdg = yield* Config.string("XDG_DATA_HOME").pipe(Config.option)
+  const home = yield* Config.string("HOME").pipe(Config.withDefault("."))
+  return path.join(Option.getOrElse(Option.filter(xdg, (dir) => dir !== ""), () => path.join(home, ".local", "share")), "opencode")
+})
+
+/** Copies the user's credentials into the sandbox (owner-only), when they have any. */
+const copyCredentials = (sandboxHome: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const source = path.join(yield* userDataDir, "auth.json")
+    if (!(yield* fs.exists(source).pipe(Effect.orElseSucceed(() => false)))) return false
+    const target = path.join(sandboxHome, ".local", "share", "opencode", "auth.json")
+    yield* fs.makeDirectory(path.dirname(target), { recursive: true })
+    yield* fs.copyFile(source, target)
+    yield* fs.chmod(target, 0o600)
+    return true
+  }).pipe(Effect.mapError(sandboxError("cannot copy your OpenCode credentials")))
 
 /** Only what the server needs: nothing of the user's OpenCode config, credentials or password leaks in. */
 const isolatedEnvironment = (dirs: { home: string; root: string }, password: string | undefined) => ({
@@ -104,7 +134,7 @@ export const make = (options: SandboxOptions = {}) =>
       (dir) => fs.makeDirectory(dir, { recursive: true })
     ).pipe(Effect.mapError(sandboxError("cannot create the sandbox directories")))
     yield* fs
-      .writeFileString(path.join(home, ".config", "opencode", "opencode.json"), proofConfigFor(model.url))
+      .writeFileString(path.join(home, ".config", "opencode", "opencode.json"), proofConfigFor(model.url, options.realModel))
       .pipe(Effect.mapError(sandboxError("cannot write the proof config")))
     yield* fs
       .writeFileString(path.join(projectDir, "README.md"), "# sandbox project\n\nA fresh repository made by ocm sandbox.\n")
@@ -115,6 +145,9 @@ export const make = (options: SandboxOptions = {}) =>
     yield* git(projectDir, home, "-c", "user.name=ocm", "-c", "user.email=ocm@localhost", "commit", "-q", "-m", "sandbox")
 
     yield* Effect.logDebug("sandbox: git project ready")
+    if (options.realModel !== undefined && !(yield* copyCredentials(home))) {
+      yield* Effect.logWarning(`sandbox: no OpenCode credentials found to copy; ${options.realModel} needs its own`)
+    }
     const password = options.password === undefined ? undefined : Redacted.value(options.password)
     const environment = isolatedEnvironment({ home, root }, password)
     const startTimeout = Duration.decode(options.startTimeout ?? "60 seconds")

@@ -29,6 +29,12 @@ const sandboxOptions = {
   opencodeBin: Options.text("opencode-bin").pipe(
     Options.withDescription("the opencode binary to run (default: OCM_OPENCODE_BIN, the pinned opencode-ai package, PATH)"),
     Options.optional
+  ),
+  model: Options.text("model").pipe(
+    Options.withDescription(
+      "a real provider/model as the default instead of the scripted model; your OpenCode credentials (auth.json) are copied in"
+    ),
+    Options.optional
   )
 }
 

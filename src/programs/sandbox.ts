@@ -6,12 +6,12 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { Sandbox } from "../../services/Sandbox.js"
 import { ExitWith, InvalidInput, SandboxError } from "../Errors.js"
+import { parseModel } from "../Identity.js"
 import { emit, note, table } from "../Output.js"
 import {
   processAlive,
@@ -24,6 +24,8 @@ import {
 
 export interface UpOptions {
   readonly port: Option.Option<number>
+  /** A real provider's model instead of the scripted one (`provider/model`). */
+  readonly model: Option.Option<string>
   readonly keep: boolean
   readonly opencodeBin: Option.Option<string>
   readonly json: boolean
@@ -100,12 +102,26 @@ const clearWayForNewSandbox = Effect.gen(function* () {
   yield* stopSandbox(existing.value.state)
 })
 
-const sandboxLayer = (options: { port: Option.Option<number>; keep: boolean; opencodeBin: Option.Option<string>; password?: Redacted.Redacted<string> }) =>
+const sandboxLayer = (options: {
+  port: Option.Option<number>
+  keep: boolean
+  opencodeBin: Option.Option<string>
+  model: Option.Option<string>
+}) =>
   SandboxLive.layer({
     port: Option.getOrUndefined(options.port),
     keep: options.keep,
     opencodeBin: Option.getOrUndefined(options.opencodeBin),
-    password: options.password
+    realModel: Option.getOrUndefined(options.model)
+  })
+
+/** Flags are checked before anything starts. */
+const checkUpOptions = (options: { readonly model: Option.Option<string>; readonly port: Option.Option<number> }) =>
+  Effect.gen(function* () {
+    if (Option.isSome(options.model)) yield* parseModel(options.model.value)
+    if (Option.isSome(options.port) && (options.port.value < 1 || options.port.value > 65535)) {
+      return yield* new InvalidInput({ message: `--port must be 1-65535, got ${options.port.value}` })
+    }
   })
 
 const stateOf = (info: Sandbox["Type"]["info"], supervisorPid: number, startedAt: Date): SandboxState => ({
@@ -125,7 +141,7 @@ const stateOf = (info: Sandbox["Type"]["info"], supervisorPid: number, startedAt
 
 /** Runs the sandbox in this process until interrupted (SIGINT/SIGTERM), published through the state file. */
 export const sandboxForeground = (options: UpOptions) =>
-  Effect.zipRight(clearWayForNewSandbox, runForeground(options))
+  Effect.zipRight(Effect.zipRight(checkUpOptions(options), clearWayForNewSandbox), runForeground(options))
 
 const runForeground = (options: UpOptions) =>
   Effect.gen(function* () {
@@ -144,6 +160,7 @@ const failedTo = (what: string) => (cause: unknown) =>
 /** Starts a sandbox supervisor in the background and returns once it is ready. */
 export const sandboxUp = (options: UpOptions) =>
   Effect.gen(function* () {
+    yield* checkUpOptions(options)
     yield* clearWayForNewSandbox
     const host = yield* ProcessHost
     const fs = yield* FileSystem.FileSystem
@@ -157,6 +174,7 @@ export const sandboxUp = (options: UpOptions) =>
       "--foreground",
       ...Option.match(options.port, { onNone: () => [], onSome: (port) => ["--port", String(port)] }),
       ...(options.keep ? ["--keep"] : []),
+      ...Option.match(options.model, { onNone: () => [], onSome: (model) => ["--model", model] }),
       ...Option.match(options.opencodeBin, { onNone: () => [], onSome: (bin) => ["--opencode-bin", bin] })
     ]
     const pid = yield* host.spawnSelfDetached(args, logFile).pipe(Effect.mapError(failedTo("start the sandbox supervisor")))
@@ -238,6 +256,7 @@ export const sandboxRun = (options: Omit<UpOptions, "json"> & { readonly command
     if (name === undefined) {
       return yield* new InvalidInput({ message: "sandbox run needs a command: ocm sandbox run -- CMD [ARGS…]" })
     }
+    yield* checkUpOptions(options)
     const code = yield* runWithSandboxEnvironment(name, args).pipe(Effect.provide(sandboxLayer(options)))
     if (code !== 0) return yield* new ExitWith({ code })
   })
