@@ -289,6 +289,9 @@ export const waitIdle = (reference: string | undefined, options: { readonly time
     )
     const reply = replyText(settled.lastAssistant)
     const info = settled.lastAssistant?.info
+    if (info?.role === "assistant" && info.error !== undefined) {
+      yield* note(`ocm: the latest turn of ${session.id} ended with ${info.error.name}`)
+    }
     yield* emit(
       options.json,
       {
