@@ -11,9 +11,11 @@ import * as Redacted from "effect/Redacted"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import * as OpenCodeClientLive from "./OpenCodeClientLive.js"
+import * as ProcessHostLive from "./ProcessHostLive.js"
 import * as SandboxLive from "./SandboxLive.js"
 
-export const PlatformLayer = Layer.merge(NodeContext.layer, NodeHttpClient.layer)
+/** The Node platform ocm needs: files, paths, processes, HTTP, and this process (pid, cwd, signals). */
+export const PlatformLayer = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layer, ProcessHostLive.layer)
 
 /** The client of the sandbox in context (with the sandbox's password when it has one). */
 export const clientForSandbox = (options?: { readonly password?: string }) =>

@@ -51,6 +51,15 @@ export const processAlive = (pid: number) =>
     return Option.match(stat, { onNone: () => false, onSome: (text) => !/^\d+ \(.*\) Z /.test(text) })
   })
 
+/** Whether `pid` is still an opencode process (a recycled pid must never be killed). */
+export const isOpencodeProcess = (pid: number) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    if (!(yield* processAlive(pid))) return false
+    const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.option)
+    return Option.match(cmdline, { onNone: () => true, onSome: (text) => text.includes("opencode") })
+  })
+
 export const readSandboxState = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const path = yield* statePath

@@ -176,6 +176,34 @@ describe("the ocm binary", () => {
       assert.isFalse(alive(fresh.supervisorPid) || alive(fresh.serverPid))
     }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
 
+  it.live("a sandbox whose owner was killed outright is swept by the next sandbox start", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
+      const owner = yield* Command.start(
+        Command.make(process.execPath, `${repoRoot}dist/ocm.mjs`, "sandbox", "up", "--foreground", "--json").pipe(Command.env(env))
+      )
+      const text = yield* owner.stdout.pipe(
+        Stream.decodeText(),
+        Stream.scan("", (acc, chunk) => acc + chunk),
+        Stream.takeUntil((acc) => acc.trimEnd().endsWith("}")),
+        Stream.runLast,
+        Effect.map((last) => (last._tag === "Some" ? last.value : "")),
+        Effect.timeout("60 seconds")
+      )
+      const state = JSON.parse(text) as { serverPid: number; root: string }
+      // SIGKILL: no finalizer runs, the detached server is orphaned with its dirs
+      process.kill(owner.pid, "SIGKILL")
+      yield* owner.exitCode.pipe(Effect.ignore)
+      assert.isTrue(alive(state.serverPid), "the orphan is still running")
+      assert.isTrue(yield* fs.exists(state.root))
+
+      const next = yield* runOcm(["sandbox", "run", "--", "true"], env)
+      assert.strictEqual(next.code, 0, next.stderr)
+      assert.isFalse(alive(state.serverPid), "the orphaned server was stopped")
+      assert.isFalse(yield* fs.exists(state.root), "its dirs were removed")
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+
   it.live("sandbox run passes the sandbox URL to the command, exits with its code, and stops the sandbox", () =>
     Effect.gen(function* () {
       const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })

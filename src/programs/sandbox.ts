@@ -14,6 +14,7 @@ import { ExitWith, InvalidInput, SandboxError } from "../Errors.js"
 import { parseModel } from "../Identity.js"
 import { emit, note, table } from "../Output.js"
 import {
+  isOpencodeProcess,
   processAlive,
   readSandboxState,
   removeSandboxState,
@@ -44,15 +45,6 @@ const describe = (state: SandboxState, statePath: string) =>
     ]),
     `point ocm at it: eval "$(ocm sandbox env)"`
   ].join("\n")
-
-/** Whether `pid` is still an opencode process (a recycled pid must never be killed). */
-const isOpencodeProcess = (pid: number) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    if (!(yield* processAlive(pid))) return false
-    const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.option)
-    return Option.match(cmdline, { onNone: () => true, onSome: (text) => text.includes("opencode") })
-  })
 
 /** Stops whatever a sandbox state file names and removes its dirs and the state file. */
 const stopSandbox = (state: SandboxState) =>
