@@ -28,7 +28,10 @@ describe("README", () => {
   it.live("the first set-up command's demo proves every witness and cleans up", () =>
     Effect.gen(function* () {
       assert.include(readme, "npm ci && npx ocm demo")
-      const run = yield* runOcm(["demo", "--json"], cleanEnvironment())
+      const fs = yield* FileSystem.FileSystem
+      const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-demo-test-" })
+      // the demo's transcript copy goes to TMPDIR: keep it inside this test's scope
+      const run = yield* runOcm(["demo", "--json"], cleanEnvironment({ TMPDIR: tmp }))
       assert.strictEqual(run.code, 0, run.stderr)
       const result = JSON.parse(run.stdout) as { passed: boolean; witnesses: Array<{ step: string }> }
       assert.isTrue(result.passed)
@@ -36,5 +39,5 @@ describe("README", () => {
         result.witnesses.map((w) => w.step),
         ["sandbox", "begin-session", "chat", "chat --no-reply", "chat --system --no-reply", "chat (carries it)", "transcript", "final"]
       )
-    }).pipe(Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
 })

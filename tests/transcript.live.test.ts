@@ -91,12 +91,19 @@ describe("opencode-transcript against a real sandbox", () => {
         const env = cleanEnvironment()
         const plain = yield* runBin(transcriptBin, [session.id, "--url", info.url], env)
 
-        const written = yield* runBin(transcriptBin, [session.id, "--url", info.url, "--output", "t.md", "--tee-temp"], env, dir)
+        // the temp copy goes to TMPDIR: point it into the scoped dir so the test leaves nothing behind
+        const written = yield* runBin(
+          transcriptBin,
+          [session.id, "--url", info.url, "--output", "t.md", "--tee-temp"],
+          { ...env, TMPDIR: dir },
+          dir
+        )
         assert.strictEqual(written.code, 0, written.stderr)
         assert.strictEqual(written.stdout, `${dir}/t.md\n`)
         assert.strictEqual(yield* fs.readFileString(`${dir}/t.md`), plain.stdout)
         const tee = written.stderr.trim()
         assert.match(tee, /^\/.*\.md$/)
+        assert.isTrue(tee.startsWith(`${dir}/`), "the temp copy honours TMPDIR")
         assert.strictEqual(yield* fs.readFileString(tee), plain.stdout)
         yield* fs.remove(tee.slice(0, tee.lastIndexOf("/")), { recursive: true })
       }).pipe(Effect.scoped))
