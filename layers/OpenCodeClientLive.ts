@@ -90,6 +90,22 @@ const errorDetail = (text: string): string => {
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat || "(empty body)"
 }
 
+// The envelope is decoded leniently: an event ocm cannot read is skipped, it never ends the stream.
+const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(GlobalEventEnvelope))
+
+/** The body of `GET /global/event` (SSE) as unwrapped, decoded events. */
+export const decodeEventStream = <E>(body: Stream.Stream<Uint8Array, E>): Stream.Stream<OpenCodeEvent, E> =>
+  body.pipe(
+    Stream.decodeText(),
+    Stream.splitLines,
+    // the SSE channel sleeps on `retry:` fields; reconnecting is our decision, so drop them
+    Stream.filter((line) => !line.startsWith("retry:")),
+    Stream.map((line) => `${line}\n`),
+    Stream.pipeThroughChannel(Sse.makeChannel()),
+    Stream.filterMap((event) => decodeEnvelope(event.data)),
+    Stream.map((envelope): OpenCodeEvent => ({ directory: envelope.directory ?? "global", payload: envelope.payload }))
+  )
+
 export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions = {}) =>
   Effect.gen(function* () {
     const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
@@ -212,9 +228,6 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
 
     const sessionPath = (sessionID: string, suffix = "") => `/session/${encodeURIComponent(sessionID)}${suffix}`
 
-    // The envelope is decoded leniently: an event ocm cannot read is skipped, it never ends the stream.
-    const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(GlobalEventEnvelope))
-
     const eventCall: Call = { method: "GET", path: "/global/event", timeout: "none" }
     const events: Stream.Stream<OpenCodeEvent, ClientError> = pipe(
       // headers must come quickly; the body then stays open for as long as the stream is consumed
@@ -228,18 +241,8 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
         Effect.flatMap((response) => checkResponse(eventCall, response))
       ),
       Effect.map((response) =>
-        response.stream.pipe(
-          Stream.mapError((error) => unreachable(`the event stream broke: ${transportReason(error)}`)),
-          Stream.decodeText(),
-          Stream.splitLines,
-          // the SSE channel sleeps on `retry:` fields; reconnecting is our decision, so drop them
-          Stream.filter((line) => !line.startsWith("retry:")),
-          Stream.map((line) => `${line}\n`),
-          Stream.pipeThroughChannel(Sse.makeChannel()),
-          Stream.filterMap((event) => decodeEnvelope(event.data)),
-          Stream.map(
-            (envelope): OpenCodeEvent => ({ directory: envelope.directory ?? "global", payload: envelope.payload })
-          )
+        decodeEventStream(
+          response.stream.pipe(Stream.mapError((error) => unreachable(`the event stream broke: ${transportReason(error)}`)))
         )
       ),
       Stream.unwrap

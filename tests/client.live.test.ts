@@ -101,6 +101,10 @@ describe("OpenCodeClient against a real sandbox", () => {
         assert.isTrue(before.every((m) => m.info.id < ours), "our id sorts after every id the server made")
         const replies = replyOf(after, ours)
         assert.strictEqual(replies.length, 1)
+        const fetched = yield* client.message(session.id, ours)
+        assert.strictEqual(fetched.info.id, ours)
+        assert.strictEqual(fetched.info.role, "user")
+        assert.deepStrictEqual(fetched.parts.filter((p) => p.type === "text").map((p) => p.text), ["Reply with ONLY SECOND."])
         const replyText = replies[0]!.parts.filter((p) => p.type === "text").map((p) => p.text).join("")
         assert.strictEqual(replyText, "SECOND")
         assert.deepStrictEqual(
