@@ -25,7 +25,8 @@ import {
   type OpenCodeEvent,
   ServerConfig,
   Session,
-  SessionStatusMap
+  SessionStatusMap,
+  Todo
 } from "../src/Domain.js"
 import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized } from "../src/Errors.js"
 import type { ServerTarget } from "../src/ServerTarget.js"
@@ -54,7 +55,9 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
   { method: "post", path: "/session/{sessionID}/message" },
   { method: "get", path: "/session/{sessionID}/message/{messageID}" },
   { method: "post", path: "/session/{sessionID}/prompt_async" },
-  { method: "post", path: "/session/{sessionID}/abort" }
+  { method: "post", path: "/session/{sessionID}/abort" },
+  { method: "get", path: "/session/{sessionID}/children" },
+  { method: "get", path: "/session/{sessionID}/todo" }
 ]
 
 export interface ClientOptions {
@@ -347,6 +350,14 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
         }).pipe(aboutSession(sessionID)),
       abort: (sessionID, options) =>
         json({ method: "POST", path: sessionPath(sessionID, "/abort"), query: directoryQuery(options) }, Schema.Boolean).pipe(
+          aboutSession(sessionID)
+        ),
+      children: (sessionID, options) =>
+        json({ method: "GET", path: sessionPath(sessionID, "/children"), query: directoryQuery(options) }, Schema.Array(Session)).pipe(
+          aboutSession(sessionID)
+        ),
+      todo: (sessionID, options) =>
+        json({ method: "GET", path: sessionPath(sessionID, "/todo"), query: directoryQuery(options) }, Schema.Array(Todo)).pipe(
           aboutSession(sessionID)
         ),
       sessionStatus: (options) =>

@@ -13,7 +13,8 @@ import type {
   PromptBody,
   ServerConfig,
   Session,
-  SessionStatusMap
+  SessionStatusMap,
+  Todo
 } from "../src/Domain.js"
 import type { SessionNotFound, TranscriptDecodeError, TransportError } from "../src/Errors.js"
 import type { ServerTarget } from "../src/ServerTarget.js"
@@ -82,6 +83,9 @@ export interface OpenCodeClientShape {
   /** `POST /session/{id}/prompt_async`: answers as soon as the prompt is accepted. */
   readonly promptAsync: (sessionID: string, body: PromptBody, options?: Scoped) => Effect.Effect<void, SessionCallError>
   readonly abort: (sessionID: string, options?: Scoped) => Effect.Effect<boolean, SessionCallError>
+  /** Sessions whose parent is this one (sub-agent sessions made by the `task` tool). */
+  readonly children: (sessionID: string, options?: Scoped) => Effect.Effect<ReadonlyArray<Session>, SessionCallError>
+  readonly todo: (sessionID: string, options?: Scoped) => Effect.Effect<ReadonlyArray<Todo>, SessionCallError>
   /** Busy and retrying sessions of one directory instance; idle sessions are absent. */
   readonly sessionStatus: (options?: Scoped) => Effect.Effect<SessionStatusMap, ClientError>
 

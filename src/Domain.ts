@@ -116,6 +116,14 @@ export type SessionStatus = typeof SessionStatus.Type
 export const SessionStatusMap = Schema.Record({ key: Schema.String, value: SessionStatus })
 export type SessionStatusMap = typeof SessionStatusMap.Type
 
+export const Todo = Schema.Struct({
+  content: Schema.String,
+  status: Schema.String,
+  priority: optional(Schema.String),
+  id: optional(Schema.String)
+})
+export type Todo = typeof Todo.Type
+
 export const Agent = Schema.Struct({
   name: Schema.String,
   description: optional(Schema.String),
