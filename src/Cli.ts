@@ -4,6 +4,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
 import { doctorCommand } from "./cli/doctor.js"
+import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
 import { transcriptCommand } from "./cli/transcript.js"
 import {
   beginSessionCommand,
@@ -95,6 +96,11 @@ export const ocm = Command.make("ocm").pipe(
     transcriptCommand,
     deleteCommand,
     rmCommand,
+    createCommand,
+    newCommand,
+    messagesCommand,
+    msgsCommand,
+    lastCommand,
     doctorCommand,
     pingCommand,
     demoCommand,

@@ -10,7 +10,7 @@ import { clientLayer, connection, json, requiredSessionArg, sessionArg, timeoutS
 
 const prompt = Args.text({ name: "prompt" }).pipe(Args.withDescription("the prompt text"))
 
-const identity = {
+export const identity = {
   agent: Options.text("agent").pipe(Options.withDescription("agent to answer (default: the session's own)"), Options.optional),
   model: Options.text("model").pipe(
     Options.withDescription("provider/model, e.g. anthropic/claude-sonnet-4 or openrouter/openai/gpt-5"),

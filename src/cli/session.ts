@@ -1,0 +1,49 @@
+/** Commands: create|new, messages|msgs, last. */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import { createSession, lastMessage, listMessages } from "../programs/session.js"
+import { clientLayer, connection, json, sessionArg } from "./common.js"
+import { identity } from "./turns.js"
+
+const createOptions = {
+  ...connection,
+  ...identity,
+  json,
+  title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional),
+  parent: Options.text("parent").pipe(Options.withDescription("parent session (reference), making this a child"), Options.optional),
+  dir: Options.directory("dir").pipe(Options.withDescription("project directory (default: here, or the parent's)"), Options.optional),
+  quiet: Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("print only the new session's id"))
+}
+
+const createHandler = (options: Parameters<typeof createSession>[0] & Parameters<typeof clientLayer>[0]) =>
+  createSession(options).pipe(Effect.asVoid, Effect.provide(clientLayer(options)))
+
+const createDescription =
+  "create a session; --agent/--model/--variant become its stored defaults, used by every later prompt (flags win)"
+export const createCommand = Command.make("create", createOptions, createHandler).pipe(Command.withDescription(createDescription))
+export const newCommand = Command.make("new", createOptions, createHandler).pipe(Command.withDescription("alias of create"))
+
+const role = Options.choice("role", ["user", "assistant"]).pipe(Options.withDescription("only messages of this role"), Options.optional)
+
+const messagesOptions = {
+  ...connection,
+  json,
+  role,
+  limit: Options.integer("limit").pipe(Options.withDescription("only the last N messages"), Options.optional),
+  textOnly: Options.boolean("text-only").pipe(Options.withDescription("only the text, no headers")),
+  verbose: Options.boolean("verbose").pipe(Options.withDescription("also reasoning and tool steps")),
+  session: sessionArg
+}
+
+const messagesHandler = (options: Parameters<typeof listMessages>[1] & Parameters<typeof clientLayer>[0] & { readonly session: Parameters<typeof listMessages>[0] }) =>
+  listMessages(options.session, options).pipe(Effect.provide(clientLayer(options)))
+
+export const messagesCommand = Command.make("messages", messagesOptions, messagesHandler).pipe(
+  Command.withDescription("list a session's messages")
+)
+export const msgsCommand = Command.make("msgs", messagesOptions, messagesHandler).pipe(Command.withDescription("alias of messages"))
+
+export const lastCommand = Command.make("last", { ...connection, json, role, session: sessionArg }, (options) =>
+  lastMessage(options.session, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(Command.withDescription("print the last message (by default the assistant's reply) as text"))

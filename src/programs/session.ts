@@ -1,0 +1,143 @@
+/** occtl's session commands (SPEC §5.2): create|new with stored defaults, messages|msgs, last. */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import type { MessageWithParts, Part } from "../Domain.js"
+import { InvalidInput } from "../Errors.js"
+import { formatModel } from "../Identity.js"
+import { emit, note } from "../Output.js"
+import { writeDefaults } from "../SessionDefaults.js"
+import { resolveSession } from "../SessionResolver.js"
+import { replyText } from "../TurnEngine.js"
+import { identityFlags, type IdentityOptions } from "./turns.js"
+
+export const createSession = (
+  options: IdentityOptions & {
+    readonly title: Option.Option<string>
+    readonly parent: Option.Option<string>
+    readonly dir: Option.Option<string>
+    readonly quiet: boolean
+    readonly json: boolean
+  }
+) =>
+  Effect.gen(function* () {
+    const defaults = yield* identityFlags(options)
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const parent = Option.isSome(options.parent) ? yield* resolveSession(options.parent.value, host.cwd) : undefined
+    const session = yield* client.createSession({
+      directory: Option.getOrElse(options.dir, () => parent?.directory ?? host.cwd),
+      title: Option.getOrUndefined(options.title),
+      parentID: parent?.id
+    })
+    const stored = defaults.agent !== undefined || defaults.model !== undefined || defaults.variant !== undefined
+    const file = stored ? yield* writeDefaults(session.id, defaults) : undefined
+    yield* emit(
+      options.json,
+      {
+        id: session.id,
+        title: session.title,
+        directory: session.directory,
+        parentID: session.parentID ?? null,
+        defaults: stored
+          ? {
+              agent: defaults.agent ?? null,
+              model: defaults.model === undefined ? null : formatModel(defaults.model),
+              variant: defaults.variant ?? null,
+              file
+            }
+          : null
+      },
+      () => (options.quiet ? session.id : `${session.id}  ${session.title}  (${session.directory})`)
+    )
+    return session
+  })
+
+export type Role = "user" | "assistant"
+
+const textOf = (parts: ReadonlyArray<Part>) =>
+  parts
+    .filter((part) => part.type === "text" && typeof part.text === "string" && part.synthetic !== true)
+    .map((part) => part.text as string)
+    .join("")
+
+const toolLine = (part: Part) => {
+  const state = (part.state ?? {}) as { status?: unknown; input?: unknown; error?: unknown }
+  const error = typeof state.error === "string" ? `: ${state.error.split("\n")[0]}` : ""
+  return `  [tool ${String(part.tool)} ${String(state.status ?? "?")}] ${JSON.stringify(state.input ?? {})}${error}`
+}
+
+/** One message for people: a header line, then its text (and with `verbose`, reasoning and tool steps). */
+const renderMessage = (message: MessageWithParts, options: { readonly textOnly: boolean; readonly verbose: boolean }) => {
+  const text = textOf(message.parts)
+  if (options.textOnly) return text
+  const info = message.info
+  const who =
+    info.role === "user"
+      ? `user ${info.agent ?? ""} ${info.model ? formatModel(info.model) : ""}`
+      : `assistant ${info.agent ?? ""} ${info.providerID}/${info.modelID}${info.finish ? ` finish=${info.finish}` : ""}${info.error ? ` error=${info.error.name}` : ""}`
+  const lines = [`── ${info.id}  ${who.replace(/\s+/g, " ").trim()}  ${new Date(info.time.created).toISOString()}`]
+  if (info.role === "user" && info.system) lines.push(`  [system] ${info.system}`)
+  if (options.verbose) {
+    for (const part of message.parts) {
+      if (part.type === "reasoning" && typeof part.text === "string") lines.push(`  [reasoning] ${part.text}`)
+      if (part.type === "tool") lines.push(toolLine(part))
+    }
+  }
+  if (text !== "") lines.push(text)
+  return lines.join("\n")
+}
+
+const positiveInteger = (flag: string, value: Option.Option<number>) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (n) =>
+      Number.isInteger(n) && n >= 1
+        ? Effect.succeed(n)
+        : Effect.fail(new InvalidInput({ message: `${flag} must be a whole number ≥ 1, got ${n}` }))
+  })
+
+export const listMessages = (
+  reference: Option.Option<string>,
+  options: {
+    readonly role: Option.Option<Role>
+    readonly limit: Option.Option<number>
+    readonly textOnly: boolean
+    readonly verbose: boolean
+    readonly json: boolean
+  }
+) =>
+  Effect.gen(function* () {
+    const limit = yield* positiveInteger("--limit", options.limit)
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(Option.getOrUndefined(reference), host.cwd)
+    const all = yield* client.messages(session.id, { directory: session.directory })
+    const ofRole = Option.match(options.role, { onNone: () => all, onSome: (role) => all.filter((m) => m.info.role === role) })
+    const shown = limit === undefined ? ofRole : ofRole.slice(-limit)
+    yield* emit(options.json, shown, () =>
+      shown
+        .map((message) => renderMessage(message, options))
+        .filter((text) => text !== "")
+        .join("\n\n")
+    )
+  })
+
+export const lastMessage = (
+  reference: Option.Option<string>,
+  options: { readonly role: Option.Option<Role>; readonly json: boolean }
+) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(Option.getOrUndefined(reference), host.cwd)
+    const role = Option.getOrElse(options.role, (): Role => "assistant")
+    const messages = yield* client.messages(session.id, { directory: session.directory })
+    const last = [...messages].reverse().find((message) => message.info.role === role)
+    if (last === undefined) {
+      yield* note(`ocm: ${session.id} has no ${role} message yet`)
+      return yield* emit(options.json, null, () => "")
+    }
+    yield* emit(options.json, last, () => (role === "assistant" ? replyText(last) : textOf(last.parts)))
+  })
