@@ -23,6 +23,7 @@ import {
   MessageWithParts,
   OpenApiDocument,
   type OpenCodeEvent,
+  ProviderCatalog,
   ServerConfig,
   Session,
   SessionStatusMap,
@@ -45,6 +46,7 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
   { method: "get", path: "/config" },
   { method: "get", path: "/agent" },
   { method: "get", path: "/config/providers" },
+  { method: "get", path: "/provider" },
   { method: "get", path: "/session" },
   { method: "post", path: "/session" },
   { method: "get", path: "/session/status" },
@@ -279,6 +281,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       agents: (options) => json({ method: "GET", path: "/agent", query: directoryQuery(options) }, Schema.Array(Agent)),
       providers: (options) =>
         json({ method: "GET", path: "/config/providers", query: directoryQuery(options) }, ConfigProviders),
+      providerCatalog: (options) => json({ method: "GET", path: "/provider", query: directoryQuery(options) }, ProviderCatalog),
 
       listSessions: (options) =>
         json(

@@ -11,6 +11,7 @@ import type {
   OpenApiDocument,
   OpenCodeEvent,
   PromptBody,
+  ProviderCatalog,
   ServerConfig,
   Session,
   SessionStatusMap,
@@ -53,6 +54,7 @@ export interface OpenCodeClientShape {
   readonly config: (options?: Scoped) => Effect.Effect<ServerConfig, ClientError>
   readonly agents: (options?: Scoped) => Effect.Effect<ReadonlyArray<Agent>, ClientError>
   readonly providers: (options?: Scoped) => Effect.Effect<ConfigProviders, ClientError>
+  readonly providerCatalog: (options?: Scoped) => Effect.Effect<ProviderCatalog, ClientError>
 
   readonly listSessions: (options?: ListSessionsOptions) => Effect.Effect<ReadonlyArray<Session>, ClientError>
   readonly getSession: (sessionID: string, options?: Scoped) => Effect.Effect<Session, SessionCallError>

@@ -4,6 +4,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
 import { doctorCommand } from "./cli/doctor.js"
+import { modelsCommand } from "./cli/models.js"
 import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
 import { transcriptCommand } from "./cli/transcript.js"
 import {
@@ -101,6 +102,7 @@ export const ocm = Command.make("ocm").pipe(
     messagesCommand,
     msgsCommand,
     lastCommand,
+    modelsCommand,
     doctorCommand,
     pingCommand,
     demoCommand,

@@ -155,6 +155,27 @@ export const ConfigProviders = Schema.Struct({
 })
 export type ConfigProviders = typeof ConfigProviders.Type
 
+/** `GET /provider`: every provider OpenCode knows (its models.dev snapshot plus config), and which are connected. */
+export const ProviderCatalog = Schema.Struct({
+  all: Schema.Array(
+    Schema.Struct({
+      id: Schema.String,
+      name: optional(Schema.String),
+      models: Schema.Record({
+        key: Schema.String,
+        value: Schema.Struct({
+          id: Schema.String,
+          name: optional(Schema.String),
+          variants: optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+        })
+      })
+    })
+  ),
+  default: Schema.Record({ key: Schema.String, value: Schema.String }),
+  connected: Schema.Array(Schema.String)
+})
+export type ProviderCatalog = typeof ProviderCatalog.Type
+
 /** `/config` is large and user-shaped; ocm reads a few fields and keeps the rest opaque. */
 export const ServerConfig = Schema.Struct(
   {

@@ -90,5 +90,23 @@ describe("session commands against a real sandbox", () => {
         const limitZero = yield* ocm(["messages", session.sessionID, "--limit", "0"])
         assert.strictEqual(limitZero.code, 2)
       }))
+    it.effect("models: ready-to-use ids, three-segment ids whole, --enabled, --grep, exact provider/model", () =>
+      Effect.gen(function* () {
+        type Row = { id: string; provider: string; model: string; connected: boolean; isDefault: boolean; variants: Array<string> }
+        const enabled = JSON.parse(ok(yield* ocm(["models", "--enabled", "--json"]))) as Array<Row>
+        assert.isTrue(enabled.every((row) => row.connected))
+        assert.deepInclude(enabled.map((row) => [row.id, row.isDefault]), ["scripted/scripted", true])
+        const exact = JSON.parse(ok(yield* ocm(["models", "openrouter/openai/gpt-5", "--json"]))) as Array<Row>
+        assert.deepStrictEqual(
+          exact.map((row) => [row.id, row.provider, row.model]),
+          [["openrouter/openai/gpt-5", "openrouter", "openai/gpt-5"]]
+        )
+        const grep = JSON.parse(ok(yield* ocm(["models", "anthropic", "--grep", "SONNET", "--json"]))) as Array<Row>
+        assert.isAbove(grep.length, 0)
+        assert.isTrue(grep.every((row) => row.provider === "anthropic" && row.id.toLowerCase().includes("sonnet")))
+        const human = ok(yield* ocm(["models", "scripted"]))
+        assert.strictEqual(human.trim().split("\n").length, 1)
+        assert.match(human, /^scripted\/scripted \(default\)/)
+      }))
   })
 })
