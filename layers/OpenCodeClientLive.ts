@@ -48,6 +48,7 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
   { method: "get", path: "/config/providers" },
   { method: "get", path: "/provider" },
   { method: "get", path: "/session" },
+  { method: "get", path: "/experimental/session" },
   { method: "post", path: "/session" },
   { method: "get", path: "/session/status" },
   { method: "get", path: "/session/{sessionID}" },
@@ -289,6 +290,15 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
             method: "GET",
             path: "/session",
             query: { directory: options?.directory, limit: options?.limit, roots: options?.roots, search: options?.search }
+          },
+          Schema.Array(Session)
+        ),
+      listAllSessions: (options) =>
+        json(
+          {
+            method: "GET",
+            path: "/experimental/session",
+            query: { limit: options?.limit, roots: options?.roots, search: options?.search }
           },
           Schema.Array(Session)
         ),

@@ -56,7 +56,10 @@ export interface OpenCodeClientShape {
   readonly providers: (options?: Scoped) => Effect.Effect<ConfigProviders, ClientError>
   readonly providerCatalog: (options?: Scoped) => Effect.Effect<ProviderCatalog, ClientError>
 
+  /** Sessions of the server's project (or of one directory with `directory`). */
   readonly listSessions: (options?: ListSessionsOptions) => Effect.Effect<ReadonlyArray<Session>, ClientError>
+  /** Sessions of every project the server knows, newest first (`GET /experimental/session`). */
+  readonly listAllSessions: (options?: Omit<ListSessionsOptions, "directory">) => Effect.Effect<ReadonlyArray<Session>, ClientError>
   readonly getSession: (sessionID: string, options?: Scoped) => Effect.Effect<Session, SessionCallError>
   readonly createSession: (options?: CreateSessionOptions) => Effect.Effect<Session, ClientError>
   readonly updateSession: (

@@ -4,6 +4,16 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
 import { doctorCommand } from "./cli/doctor.js"
+import {
+  abortCommand,
+  childrenCommand,
+  getCommand,
+  listCommand,
+  lsCommand,
+  showCommand,
+  statusCommand,
+  todoCommand
+} from "./cli/inspect.js"
 import { modelsCommand } from "./cli/models.js"
 import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
 import { transcriptCommand } from "./cli/transcript.js"
@@ -97,11 +107,19 @@ export const ocm = Command.make("ocm").pipe(
     transcriptCommand,
     deleteCommand,
     rmCommand,
+    listCommand,
+    lsCommand,
     createCommand,
     newCommand,
+    getCommand,
+    showCommand,
     messagesCommand,
     msgsCommand,
     lastCommand,
+    statusCommand,
+    childrenCommand,
+    todoCommand,
+    abortCommand,
     modelsCommand,
     doctorCommand,
     pingCommand,

@@ -18,7 +18,8 @@ export const StoredDefaults = Schema.Struct({
 
 const decode = Schema.decodeUnknownOption(Schema.parseJson(StoredDefaults))
 
-const defaultsDirectory = Effect.gen(function* () {
+/** `${XDG_CONFIG_HOME:-~/.config}/ocm/sessions` */
+export const defaultsDirectory = Effect.gen(function* () {
   const path = yield* Path.Path
   const xdg = yield* Config.string("XDG_CONFIG_HOME").pipe(Config.option)
   const home = yield* Config.string("HOME").pipe(Config.withDefault("."))

@@ -64,7 +64,8 @@ export const resolveSession = (reference: string | undefined, cwd: string) =>
       const direct = yield* client.getSession(reference).pipe(Effect.option)
       if (direct._tag === "Some") return direct.value
     }
-    const match = matchSession(reference, yield* client.listSessions({ limit: LIST_LIMIT }), cwd)
+    // every project's sessions: a reference may name a session made in another project's directory
+    const match = matchSession(reference, yield* client.listAllSessions({ limit: LIST_LIMIT }), cwd)
     switch (match._tag) {
       case "Found":
         return match.session

@@ -36,7 +36,8 @@ describe("the ocm binary", () => {
       assert.strictEqual(versionRun.stdout.trim(), version)
       const commands = [
         [], ["one-shot"], ["begin-session"], ["chat"], ["final"], ["wait"], ["transcript"], ["delete"], ["rm"],
-        ["create"], ["new"], ["messages"], ["msgs"], ["last"], ["models"],
+        ["list"], ["ls"], ["create"], ["new"], ["get"], ["show"], ["messages"], ["msgs"], ["last"], ["status"],
+        ["children"], ["todo"], ["abort"], ["models"],
         ["doctor"], ["ping"], ["demo"],
         ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]
       ]

@@ -1,0 +1,92 @@
+/** Commands of the control surface that read or stop a session: list|ls, get|show, status, children, todo, abort. */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import {
+  abortSession,
+  type JsonOption,
+  listChildren,
+  listSessions,
+  type ListOptions,
+  showSession,
+  showStatus,
+  showTodo,
+  sortKeys
+} from "../programs/inspect.js"
+import { clientLayer, type Connection, connection, json, sessionArg } from "./common.js"
+
+const listConfig = {
+  ...connection,
+  json,
+  dir: Args.text({ name: "dir" }).pipe(
+    Args.withDescription("list the sessions of this directory (default: the current one)"),
+    Args.optional
+  ),
+  all: Options.boolean("all").pipe(
+    Options.withDescription("sessions of every directory the server lists (its whole project), each with its directory")
+  ),
+  children: Options.boolean("children").pipe(
+    Options.withDescription("include child (sub-agent) sessions, not only root sessions")
+  ),
+  active: Options.boolean("active").pipe(Options.withDescription("only busy or retrying sessions")),
+  sort: Options.choice("sort", sortKeys).pipe(
+    Options.withDescription("order by updated (default), created or title"),
+    Options.optional
+  ),
+  asc: Options.boolean("asc").pipe(Options.withDescription("ascending order (default: descending, newest first)")),
+  limit: Options.integer("limit").pipe(
+    Options.withDescription("show at most N sessions, after sorting (N ≥ 1)"),
+    Options.optional
+  ),
+  orphans: Options.boolean("orphans").pipe(
+    Options.withDescription("instead: stored defaults files whose session no longer exists")
+  )
+}
+
+const listHandler = (options: ListOptions & Connection) => listSessions(options).pipe(Effect.provide(clientLayer(options)))
+const listDescription =
+  "list sessions: id, status, last update, title (--json: id, title, directory, parentID, created, updated, status)"
+
+export const listCommand = Command.make("list", listConfig, listHandler).pipe(Command.withDescription(listDescription))
+export const lsCommand = Command.make("ls", listConfig, listHandler).pipe(Command.withDescription("alias of list"))
+
+const sessionConfig = { ...connection, json, session: sessionArg }
+
+/** A command about one session (omitted → the latest root session of the current directory). */
+const aboutSession = <E, R>(
+  name: string,
+  description: string,
+  program: (reference: string | undefined, options: JsonOption) => Effect.Effect<void, E, R>
+) =>
+  Command.make(name, sessionConfig, (options) =>
+    program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+  ).pipe(Command.withDescription(description))
+
+export const getCommand = aboutSession(
+  "get",
+  "session details: directory, parent, times, share URL, changes, status, stored defaults, message and child counts",
+  showSession
+)
+export const showCommand = aboutSession("show", "alias of get", showSession)
+
+export const statusCommand = aboutSession(
+  "status",
+  "idle, busy or retry (with attempt and message), and which sub-agent sessions below it are still busy; exits 0",
+  showStatus
+)
+
+export const childrenCommand = aboutSession("children", "the session's child (sub-agent) sessions with their status", listChildren)
+
+export const todoCommand = aboutSession(
+  "todo",
+  "the session's todo list as a checklist (--json: content, status, priority)",
+  showTodo
+)
+
+export const abortCommand = aboutSession(
+  "abort",
+  "stop the session's running turn; witnessed: the server then reports it idle (else exit 124)",
+  abortSession
+)

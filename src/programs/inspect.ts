@@ -1,0 +1,438 @@
+/** The read side of the control surface (SPEC §5.2): list|ls, get|show, status, children, todo, abort. */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Arr from "effect/Array"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import { type ClientError, OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import type { Session, SessionStatus, SessionStatusMap, Todo } from "../Domain.js"
+import { InvalidInput, WaitTimeout } from "../Errors.js"
+import { formatModel, type IdentityFields } from "../Identity.js"
+import { emit, note, table } from "../Output.js"
+import { defaultsDirectory, readDefaults } from "../SessionDefaults.js"
+import { resolveSession } from "../SessionResolver.js"
+
+export type SortKey = "updated" | "created" | "title"
+export const sortKeys: ReadonlyArray<SortKey> = ["updated", "created", "title"]
+
+export interface ListOptions {
+  readonly dir: Option.Option<string>
+  readonly all: boolean
+  readonly children: boolean
+  readonly active: boolean
+  readonly sort: Option.Option<SortKey>
+  readonly asc: boolean
+  readonly limit: Option.Option<number>
+  readonly orphans: boolean
+  readonly json: boolean
+}
+
+export interface JsonOption {
+  readonly json: boolean
+}
+
+/** Enough to see every session of a busy machine; the server's own default is 100. */
+const LIST_LIMIT = 10_000
+const ABORT_WITNESS_SECONDS = 10
+
+const iso = (epochMs: number) => new Date(epochMs).toISOString()
+
+// ---------------------------------------------------------------------------------------------------------
+// Status is per directory instance: `/session/status?directory=D` only knows the sessions of D.
+
+type StatusesByDirectory = ReadonlyMap<string, SessionStatusMap>
+
+const idle: SessionStatus = { type: "idle" }
+
+const statusesOf = (sessions: ReadonlyArray<Session>) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const directories = [...new Set(sessions.map((session) => session.directory))]
+    const maps = yield* Effect.forEach(directories, (directory) => client.sessionStatus({ directory }), { concurrency: 8 })
+    return new Map(directories.map((directory, index) => [directory, maps[index]!])) as StatusesByDirectory
+  })
+
+const statusIn = (statuses: StatusesByDirectory, session: Session): SessionStatus =>
+  statuses.get(session.directory)?.[session.id] ?? idle
+
+const statusLabel = (status: SessionStatus) =>
+  status.type === "retry" ? `retry (attempt ${status.attempt}: ${status.message})` : status.type
+
+const retryJson = (status: SessionStatus) =>
+  status.type === "retry" ? { attempt: status.attempt, message: status.message, next: status.next ?? null } : null
+
+// ---------------------------------------------------------------------------------------------------------
+// Rows: one line per session, shared by list and children
+
+interface Row {
+  readonly session: Session
+  readonly status: SessionStatus
+}
+
+const rowJson = ({ session, status }: Row) => ({
+  id: session.id,
+  title: session.title,
+  directory: session.directory,
+  parentID: session.parentID ?? null,
+  created: iso(session.time.created),
+  updated: iso(session.time.updated),
+  status: status.type
+})
+
+const renderRows = (rows: ReadonlyArray<Row>, withDirectory: boolean) => {
+  const titleWidth = withDirectory ? Math.max(0, ...rows.map(({ session }) => session.title.length)) : 0
+  return rows
+    .map(({ session, status }) => {
+      const columns = [session.id, status.type.padEnd(5), iso(session.time.updated), session.title.padEnd(titleWidth)]
+      return (withDirectory ? [...columns, session.directory] : columns).join("  ").trimEnd()
+    })
+    .join("\n")
+}
+
+const rowsOf = (sessions: ReadonlyArray<Session>) =>
+  Effect.map(statusesOf(sessions), (statuses): ReadonlyArray<Row> =>
+    sessions.map((session) => ({ session, status: statusIn(statuses, session) }))
+  )
+
+const byKey = (key: SortKey) => (a: Row, b: Row): number => {
+  switch (key) {
+    case "updated":
+      return a.session.time.updated - b.session.time.updated
+    case "created":
+      return a.session.time.created - b.session.time.created
+    case "title":
+      return a.session.title.localeCompare(b.session.title, undefined, { sensitivity: "base" })
+  }
+}
+
+const sortRows = (rows: ReadonlyArray<Row>, key: SortKey, ascending: boolean) =>
+  [...rows].sort((a, b) => {
+    const order = byKey(key)(a, b) || a.session.id.localeCompare(b.session.id)
+    return ascending ? order : -order
+  })
+
+const isActive = (row: Row) => row.status.type !== "idle"
+
+// ---------------------------------------------------------------------------------------------------------
+// Input checks: every one runs before the first request
+
+const checkLimit = (limit: Option.Option<number>) =>
+  Option.match(limit, {
+    onNone: () => Effect.succeed(Number.POSITIVE_INFINITY),
+    onSome: (value) =>
+      Number.isInteger(value) && value >= 1
+        ? Effect.succeed(value)
+        : Effect.fail(new InvalidInput({ message: `--limit must be a whole number of at least 1, got ${value}` }))
+  })
+
+const checkListFlags = (options: ListOptions) => {
+  if (options.all && Option.isSome(options.dir)) {
+    return Effect.fail(new InvalidInput({ message: "give either DIR or --all, not both" }))
+  }
+  const listingFlags = [
+    ["DIR", Option.isSome(options.dir)],
+    ["--all", options.all],
+    ["--children", options.children],
+    ["--active", options.active],
+    ["--sort", Option.isSome(options.sort)],
+    ["--asc", options.asc]
+  ] as const
+  const clashing = listingFlags.filter(([, given]) => given).map(([flag]) => flag)
+  if (options.orphans && clashing.length > 0) {
+    return Effect.fail(
+      new InvalidInput({ message: `--orphans lists stored defaults files and takes no ${clashing.join(", ")}` })
+    )
+  }
+  return Effect.void
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stored defaults
+
+
+const defaultsJson = (defaults: IdentityFields | undefined) =>
+  defaults === undefined
+    ? null
+    : {
+        agent: defaults.agent ?? null,
+        model: defaults.model === undefined ? null : formatModel(defaults.model),
+        variant: defaults.variant ?? null
+      }
+
+const defaultsLabel = (defaults: IdentityFields | undefined) => {
+  const json = defaultsJson(defaults)
+  if (json === null) return "(none)"
+  const fields = [
+    json.agent === null ? undefined : `agent ${json.agent}`,
+    json.model === null ? undefined : `model ${json.model}`,
+    json.variant === null ? undefined : `variant ${json.variant}`
+  ].filter((field) => field !== undefined)
+  return fields.length === 0 ? "(empty)" : fields.join(", ")
+}
+
+/** Defaults files whose session the server no longer knows (it reads 404). */
+const orphanDefaults = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const client = yield* OpenCodeClient
+  const dir = yield* defaultsDirectory
+  if (!(yield* fs.exists(dir))) return []
+  const sessionIDs = (yield* fs.readDirectory(dir))
+    .filter((name) => name.startsWith("ses") && name.endsWith(".json"))
+    .map((name) => name.slice(0, -".json".length))
+    .sort()
+  const orphans = yield* Effect.forEach(
+    sessionIDs,
+    (sessionID) =>
+      client.getSession(sessionID).pipe(
+        Effect.as(Option.none<string>()),
+        Effect.catchTag("SessionNotFound", () => Effect.succeed(Option.some(sessionID)))
+      ),
+    { concurrency: 8 }
+  )
+  return yield* Effect.forEach(Arr.getSomes(orphans), (sessionID) =>
+    Effect.map(readDefaults(sessionID), (defaults) => ({
+      sessionID,
+      file: path.join(dir, `${sessionID}.json`),
+      defaults
+    }))
+  )
+})
+
+const listOrphans = (limit: number, json: boolean) =>
+  Effect.gen(function* () {
+    const orphans = (yield* orphanDefaults).slice(0, limit)
+    if (orphans.length === 0 && !json) return yield* note("ocm: no stored defaults without a live session")
+    yield* emit(
+      json,
+      orphans.map(({ sessionID, file, defaults }) => ({ sessionID, file, defaults: defaultsJson(defaults) })),
+      () => orphans.map(({ sessionID, file }) => `${sessionID}  ${file}`).join("\n")
+    )
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Commands
+
+/**
+ * Sessions of the current directory (or DIR; `--all`: every directory the server lists), root sessions only
+ * unless `--children`, newest updated first unless `--sort`/`--asc`; `--limit` applies after sorting.
+ */
+export const listSessions = (options: ListOptions) =>
+  Effect.gen(function* () {
+    const limit = yield* checkLimit(options.limit)
+    yield* checkListFlags(options)
+    if (options.orphans) return yield* listOrphans(limit, options.json)
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const path = yield* Path.Path
+    const directory = options.all
+      ? undefined
+      : Option.match(options.dir, { onNone: () => host.cwd, onSome: (dir) => path.resolve(host.cwd, dir) })
+    const roots = options.children ? undefined : true
+    // --all means every project the server knows, not only the project it was started in
+    const sessions = yield* directory === undefined
+      ? client.listAllSessions({ roots, limit: LIST_LIMIT })
+      : client.listSessions({ directory, roots, limit: LIST_LIMIT })
+    const rows = yield* rowsOf(sessions)
+    const shown = sortRows(
+      options.active ? rows.filter(isActive) : rows,
+      Option.getOrElse(options.sort, (): SortKey => "updated"),
+      options.asc
+    ).slice(0, limit)
+    if (shown.length === 0 && !options.json) {
+      const what = options.active ? "no busy or retrying sessions" : "no sessions"
+      return yield* note(`ocm: ${what} ${directory === undefined ? "on the server" : `in ${directory}`}`)
+    }
+    yield* emit(options.json, shown.map(rowJson), () => renderRows(shown, options.all))
+  })
+
+/** Session details, its status, stored defaults, message counts and number of children. */
+export const showSession = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const scoped = { directory: session.directory }
+    const [statuses, messages, children, defaults] = yield* Effect.all(
+      [
+        client.sessionStatus(scoped),
+        client.messages(session.id, scoped),
+        client.children(session.id, scoped),
+        readDefaults(session.id)
+      ],
+      { concurrency: "unbounded" }
+    )
+    const status = statuses[session.id] ?? idle
+    const counts = {
+      user: messages.filter((message) => message.info.role === "user").length,
+      assistant: messages.filter((message) => message.info.role === "assistant").length
+    }
+    const summary = session.summary
+    yield* emit(
+      options.json,
+      {
+        id: session.id,
+        title: session.title,
+        directory: session.directory,
+        parentID: session.parentID ?? null,
+        created: iso(session.time.created),
+        updated: iso(session.time.updated),
+        share: session.share?.url ?? null,
+        summary: summary === undefined ? null : { additions: summary.additions, deletions: summary.deletions, files: summary.files },
+        status: status.type,
+        retry: retryJson(status),
+        defaults: defaultsJson(defaults),
+        messages: counts,
+        children: children.length
+      },
+      () =>
+        [
+          `${session.id}  ${session.title}`,
+          table([
+            ["directory", session.directory],
+            ["parent", session.parentID],
+            ["created", iso(session.time.created)],
+            ["updated", iso(session.time.updated)],
+            ["status", statusLabel(status)],
+            ["share", session.share?.url],
+            [
+              "changes",
+              summary === undefined ? undefined : `+${summary.additions} -${summary.deletions} in ${summary.files} file(s)`
+            ],
+            ["messages", `${counts.user} user, ${counts.assistant} assistant`],
+            ["children", children.length],
+            ["defaults", defaultsLabel(defaults)]
+          ])
+        ].join("\n")
+    )
+  })
+
+/** Every session below `parents`, breadth first; a child deleted meanwhile simply has no children. */
+const descendantsOf = (
+  parents: ReadonlyArray<Session>,
+  seen: ReadonlySet<string>
+): Effect.Effect<ReadonlyArray<Session>, ClientError, OpenCodeClient> =>
+  Effect.gen(function* () {
+    if (parents.length === 0) return []
+    const client = yield* OpenCodeClient
+    const children = yield* Effect.forEach(
+      parents,
+      (parent) =>
+        client.children(parent.id, { directory: parent.directory }).pipe(
+          Effect.catchTag("SessionNotFound", () => Effect.succeed([] as ReadonlyArray<Session>))
+        ),
+      { concurrency: 8 }
+    )
+    const fresh = children.flat().filter((child) => !seen.has(child.id))
+    const deeper = yield* descendantsOf(fresh, new Set([...seen, ...fresh.map((child) => child.id)]))
+    return [...fresh, ...deeper]
+  })
+
+/** idle | busy | retry, and — tree-aware — the sub-agent sessions below it that are still busy. */
+export const showStatus = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const descendants = yield* descendantsOf([session], new Set([session.id]))
+    const statuses = yield* statusesOf([session, ...descendants])
+    const status = statusIn(statuses, session)
+    const busy = descendants
+      .map((child) => ({ session: child, status: statusIn(statuses, child) }))
+      .filter(isActive)
+    const waiting =
+      busy.length === 0
+        ? undefined
+        : `waiting on ${busy.length} sub-agent session${busy.length === 1 ? "" : "s"}: ${busy
+            .map(({ session: child, status: childStatus }) => `${child.id} (${childStatus.type})`)
+            .join(", ")}`
+    yield* emit(
+      options.json,
+      {
+        sessionID: session.id,
+        title: session.title,
+        directory: session.directory,
+        status: status.type,
+        retry: retryJson(status),
+        idle: status.type === "idle" && busy.length === 0,
+        subAgents: {
+          total: descendants.length,
+          busy: busy.map(({ session: child, status: childStatus }) => ({
+            id: child.id,
+            title: child.title,
+            parentID: child.parentID ?? null,
+            status: childStatus.type
+          }))
+        }
+      },
+      () => [statusLabel(status), waiting].filter((line) => line !== undefined).join("\n")
+    )
+  })
+
+/** The direct child sessions (sub-agent sessions) with their status. */
+export const listChildren = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const children = yield* client.children(session.id, { directory: session.directory })
+    const rows = sortRows(yield* rowsOf(children), "updated", false)
+    if (rows.length === 0 && !options.json) return yield* note(`ocm: ${session.id} has no child sessions`)
+    yield* emit(options.json, rows.map(rowJson), () =>
+      renderRows(rows, rows.some((row) => row.session.directory !== session.directory))
+    )
+  })
+
+const checkbox: Record<string, string> = { completed: "[x]", in_progress: "[~]", cancelled: "[-]" }
+
+const todoLine = (todo: Todo) =>
+  `${checkbox[todo.status] ?? "[ ]"} ${todo.content}${todo.priority === undefined ? "" : `  (${todo.priority})`}`
+
+/** The session's todo list, as a checklist. */
+export const showTodo = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const todos = yield* client.todo(session.id, { directory: session.directory })
+    if (todos.length === 0 && !options.json) return yield* note(`ocm: ${session.id} has no todo list`)
+    yield* emit(
+      options.json,
+      todos.map((todo) => ({ content: todo.content, status: todo.status, priority: todo.priority ?? null })),
+      () => todos.map(todoLine).join("\n")
+    )
+  })
+
+/**
+ * Aborts the session and witnesses it: afterwards the server must report it idle. The server answers 200 for an
+ * unknown id, so the session is resolved first; that is the proof it exists.
+ */
+export const abortSession = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const scoped = { directory: session.directory }
+    const statusNow = Effect.map(client.sessionStatus(scoped), (statuses) => statuses[session.id] ?? idle)
+    const before = yield* statusNow
+    yield* client.abort(session.id, scoped)
+    yield* statusNow.pipe(
+      Effect.repeat({ until: (status) => status.type === "idle", schedule: Schedule.spaced("200 millis") }),
+      Effect.timeoutFail({
+        duration: `${ABORT_WITNESS_SECONDS} seconds`,
+        onTimeout: () =>
+          new WaitTimeout({
+            waitingFor: `session ${session.id} to stop after the abort`,
+            seconds: ABORT_WITNESS_SECONDS,
+            hint: `it is still busy; see \`ocm status ${session.id}\``
+          })
+      })
+    )
+    const wasBusy = before.type !== "idle"
+    yield* emit(
+      options.json,
+      { sessionID: session.id, title: session.title, aborted: true, wasBusy, status: "idle" },
+      () => (wasBusy ? `aborted ${session.id}: it was ${before.type}, now idle` : `${session.id} was not busy; it is idle`)
+    )
+  })
