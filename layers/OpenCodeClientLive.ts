@@ -18,16 +18,19 @@ import * as Stream from "effect/Stream"
 import {
   Agent,
   ConfigProviders,
+  FileDiff,
   GlobalEventEnvelope,
   Health,
   MessageWithParts,
   OpenApiDocument,
   type OpenCodeEvent,
+  PermissionRequest,
   ProviderCatalog,
   ServerConfig,
   Session,
   SessionStatusMap,
-  Todo
+  Todo,
+  Worktree
 } from "../src/Domain.js"
 import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized } from "../src/Errors.js"
 import type { ServerTarget } from "../src/ServerTarget.js"
@@ -60,7 +63,15 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
   { method: "post", path: "/session/{sessionID}/prompt_async" },
   { method: "post", path: "/session/{sessionID}/abort" },
   { method: "get", path: "/session/{sessionID}/children" },
-  { method: "get", path: "/session/{sessionID}/todo" }
+  { method: "get", path: "/session/{sessionID}/todo" },
+  { method: "get", path: "/session/{sessionID}/diff" },
+  { method: "post", path: "/session/{sessionID}/share" },
+  { method: "delete", path: "/session/{sessionID}/share" },
+  { method: "get", path: "/permission" },
+  { method: "post", path: "/permission/{requestID}/reply" },
+  { method: "get", path: "/experimental/worktree" },
+  { method: "post", path: "/experimental/worktree" },
+  { method: "delete", path: "/experimental/worktree" }
 ]
 
 export interface ClientOptions {
@@ -373,6 +384,44 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
         json({ method: "GET", path: sessionPath(sessionID, "/todo"), query: directoryQuery(options) }, Schema.Array(Todo)).pipe(
           aboutSession(sessionID)
         ),
+      permissions: (options) =>
+        json({ method: "GET", path: "/permission", query: directoryQuery(options) }, Schema.Array(PermissionRequest)),
+      replyPermission: (requestID, reply, options) =>
+        json(
+          {
+            method: "POST",
+            path: `/permission/${encodeURIComponent(requestID)}/reply`,
+            query: directoryQuery(options),
+            body: reply.message === undefined ? { reply: reply.reply } : reply
+          },
+          Schema.Boolean
+        ),
+      diff: (sessionID, options) =>
+        json(
+          {
+            method: "GET",
+            path: sessionPath(sessionID, "/diff"),
+            query: { directory: options?.directory, messageID: options?.messageID }
+          },
+          Schema.Array(FileDiff)
+        ).pipe(aboutSession(sessionID)),
+      share: (sessionID, options) =>
+        json({ method: "POST", path: sessionPath(sessionID, "/share"), query: directoryQuery(options) }, Session).pipe(
+          aboutSession(sessionID)
+        ),
+      unshare: (sessionID, options) =>
+        json({ method: "DELETE", path: sessionPath(sessionID, "/share"), query: directoryQuery(options) }, Session).pipe(
+          aboutSession(sessionID)
+        ),
+      worktrees: (options) =>
+        json({ method: "GET", path: "/experimental/worktree", query: directoryQuery(options) }, Schema.Array(Schema.String)),
+      createWorktree: (input, options) =>
+        json(
+          { method: "POST", path: "/experimental/worktree", query: directoryQuery(options), body: input.name === undefined ? {} : { name: input.name } },
+          Worktree
+        ),
+      removeWorktree: (directory, options) =>
+        ignoreBody({ method: "DELETE", path: "/experimental/worktree", query: directoryQuery(options), body: { directory } }),
       sessionStatus: (options) =>
         json({ method: "GET", path: "/session/status", query: directoryQuery(options) }, SessionStatusMap),
 

@@ -10,12 +10,16 @@ import type {
   MessageWithParts,
   OpenApiDocument,
   OpenCodeEvent,
+  FileDiff,
+  PermissionReply,
+  PermissionRequest,
   PromptBody,
   ProviderCatalog,
   ServerConfig,
   Session,
   SessionStatusMap,
-  Todo
+  Todo,
+  Worktree
 } from "../src/Domain.js"
 import type { SessionNotFound, TranscriptDecodeError, TransportError } from "../src/Errors.js"
 import type { ServerTarget } from "../src/ServerTarget.js"
@@ -91,6 +95,29 @@ export interface OpenCodeClientShape {
   /** Sessions whose parent is this one (sub-agent sessions made by the `task` tool). */
   readonly children: (sessionID: string, options?: Scoped) => Effect.Effect<ReadonlyArray<Session>, SessionCallError>
   readonly todo: (sessionID: string, options?: Scoped) => Effect.Effect<ReadonlyArray<Todo>, SessionCallError>
+  /** Pending permission requests of one directory instance. */
+  readonly permissions: (options?: Scoped) => Effect.Effect<ReadonlyArray<PermissionRequest>, ClientError>
+  /** Answers a permission request; an unknown or already answered id is a ServerRejected 404. */
+  readonly replyPermission: (
+    requestID: string,
+    reply: { readonly reply: PermissionReply; readonly message?: string | undefined },
+    options?: Scoped
+  ) => Effect.Effect<boolean, ClientError>
+  /** File changes of a session, or of the turn of one user message (`messageID`). */
+  readonly diff: (
+    sessionID: string,
+    options?: Scoped & { readonly messageID?: string | undefined }
+  ) => Effect.Effect<ReadonlyArray<FileDiff>, SessionCallError>
+  readonly share: (sessionID: string, options?: Scoped) => Effect.Effect<Session, SessionCallError>
+  readonly unshare: (sessionID: string, options?: Scoped) => Effect.Effect<Session, SessionCallError>
+  /** Directories of the worktrees the server made for a project (`GET /experimental/worktree`). */
+  readonly worktrees: (options?: Scoped) => Effect.Effect<ReadonlyArray<string>, ClientError>
+  readonly createWorktree: (input: { readonly name?: string | undefined }, options?: Scoped) => Effect.Effect<Worktree, ClientError>
+  /**
+   * Removes a worktree. The server deletes ANY directory it is given: pass only a directory that `worktrees`
+   * listed (the worktree programs enforce this).
+   */
+  readonly removeWorktree: (directory: string, options?: Scoped) => Effect.Effect<void, ClientError>
   /** Busy and retrying sessions of one directory instance; idle sessions are absent. */
   readonly sessionStatus: (options?: Scoped) => Effect.Effect<SessionStatusMap, ClientError>
 

@@ -124,6 +124,35 @@ export const Todo = Schema.Struct({
 })
 export type Todo = typeof Todo.Type
 
+export const PermissionRequest = Schema.Struct({
+  id: Schema.String,
+  sessionID: Schema.String,
+  permission: Schema.String,
+  patterns: Schema.Array(Schema.String),
+  metadata: optional(Schema.Unknown),
+  always: optional(Schema.Array(Schema.String)),
+  tool: optional(Schema.Struct({ messageID: Schema.String, callID: Schema.String }))
+})
+export type PermissionRequest = typeof PermissionRequest.Type
+
+export type PermissionReply = "once" | "always" | "reject"
+
+export const FileDiff = Schema.Struct({
+  file: optional(Schema.String),
+  patch: optional(Schema.String),
+  additions: Schema.Number,
+  deletions: Schema.Number,
+  status: optional(Schema.String)
+})
+export type FileDiff = typeof FileDiff.Type
+
+export const Worktree = Schema.Struct({
+  name: Schema.String,
+  branch: optional(Schema.String),
+  directory: Schema.String
+})
+export type Worktree = typeof Worktree.Type
+
 export const Agent = Schema.Struct({
   name: Schema.String,
   description: optional(Schema.String),
