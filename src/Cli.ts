@@ -15,6 +15,7 @@ import {
   todoCommand
 } from "./cli/inspect.js"
 import { modelsCommand } from "./cli/models.js"
+import { isIdleCommand, waitAllCommand, waitAnyCommand, waitForIdleCommand, waitForTextCommand } from "./cli/waits.js"
 import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
 import { transcriptCommand } from "./cli/transcript.js"
 import {
@@ -120,6 +121,11 @@ export const ocm = Command.make("ocm").pipe(
     childrenCommand,
     todoCommand,
     abortCommand,
+    waitForIdleCommand,
+    waitAnyCommand,
+    waitAllCommand,
+    isIdleCommand,
+    waitForTextCommand,
     modelsCommand,
     doctorCommand,
     pingCommand,

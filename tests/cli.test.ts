@@ -38,6 +38,7 @@ describe("the ocm binary", () => {
         [], ["one-shot"], ["begin-session"], ["chat"], ["final"], ["wait"], ["transcript"], ["delete"], ["rm"],
         ["list"], ["ls"], ["create"], ["new"], ["get"], ["show"], ["messages"], ["msgs"], ["last"], ["status"],
         ["children"], ["todo"], ["abort"], ["models"],
+        ["wait-for-idle"], ["wait-any"], ["wait-all"], ["is-idle"], ["wait-for-text"],
         ["doctor"], ["ping"], ["demo"],
         ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]
       ]

@@ -71,10 +71,19 @@ export const getCommand = aboutSession(
 )
 export const showCommand = aboutSession("show", "alias of get", showSession)
 
-export const statusCommand = aboutSession(
+export const statusCommand = Command.make(
   "status",
-  "idle, busy or retry (with attempt and message), and which sub-agent sessions below it are still busy; exits 0",
-  showStatus
+  {
+    ...sessionConfig,
+    mainAgent: Options.boolean("main-agent").pipe(
+      Options.withDescription("only the session itself: ignore its sub-agent sessions")
+    )
+  },
+  (options) => showStatus(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+).pipe(
+  Command.withDescription(
+    "idle, busy or retry (with attempt and message), and which sub-agent sessions below it are still busy; exits 0"
+  )
 )
 
 export const childrenCommand = aboutSession("children", "the session's child (sub-agent) sessions with their status", listChildren)

@@ -5,14 +5,15 @@ import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import { type ClientError, OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { Session, SessionStatus, SessionStatusMap, Todo } from "../Domain.js"
+import type { Session, SessionStatus, Todo } from "../Domain.js"
 import { InvalidInput, WaitTimeout } from "../Errors.js"
 import { formatModel, type IdentityFields } from "../Identity.js"
 import { emit, note, table } from "../Output.js"
 import { defaultsDirectory, readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
+import { descendantsOf, statusesOf, statusIn } from "../WaitEngine.js"
 
 export type SortKey = "updated" | "created" | "title"
 export const sortKeys: ReadonlyArray<SortKey> = ["updated", "created", "title"]
@@ -41,21 +42,6 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString()
 
 // ---------------------------------------------------------------------------------------------------------
 // Status is per directory instance: `/session/status?directory=D` only knows the sessions of D.
-
-type StatusesByDirectory = ReadonlyMap<string, SessionStatusMap>
-
-const idle: SessionStatus = { type: "idle" }
-
-const statusesOf = (sessions: ReadonlyArray<Session>) =>
-  Effect.gen(function* () {
-    const client = yield* OpenCodeClient
-    const directories = [...new Set(sessions.map((session) => session.directory))]
-    const maps = yield* Effect.forEach(directories, (directory) => client.sessionStatus({ directory }), { concurrency: 8 })
-    return new Map(directories.map((directory, index) => [directory, maps[index]!])) as StatusesByDirectory
-  })
-
-const statusIn = (statuses: StatusesByDirectory, session: Session): SessionStatus =>
-  statuses.get(session.directory)?.[session.id] ?? idle
 
 const statusLabel = (status: SessionStatus) =>
   status.type === "retry" ? `retry (attempt ${status.attempt}: ${status.message})` : status.type
@@ -264,7 +250,7 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
       ],
       { concurrency: "unbounded" }
     )
-    const status = statuses[session.id] ?? idle
+    const status: SessionStatus = statuses[session.id] ?? { type: "idle" }
     const counts = {
       user: messages.filter((message) => message.info.role === "user").length,
       assistant: messages.filter((message) => message.info.role === "assistant").length
@@ -310,32 +296,12 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
   })
 
 /** Every session below `parents`, breadth first; a child deleted meanwhile simply has no children. */
-const descendantsOf = (
-  parents: ReadonlyArray<Session>,
-  seen: ReadonlySet<string>
-): Effect.Effect<ReadonlyArray<Session>, ClientError, OpenCodeClient> =>
-  Effect.gen(function* () {
-    if (parents.length === 0) return []
-    const client = yield* OpenCodeClient
-    const children = yield* Effect.forEach(
-      parents,
-      (parent) =>
-        client.children(parent.id, { directory: parent.directory }).pipe(
-          Effect.catchTag("SessionNotFound", () => Effect.succeed([] as ReadonlyArray<Session>))
-        ),
-      { concurrency: 8 }
-    )
-    const fresh = children.flat().filter((child) => !seen.has(child.id))
-    const deeper = yield* descendantsOf(fresh, new Set([...seen, ...fresh.map((child) => child.id)]))
-    return [...fresh, ...deeper]
-  })
-
 /** idle | busy | retry, and — tree-aware — the sub-agent sessions below it that are still busy. */
-export const showStatus = (reference: string | undefined, options: JsonOption) =>
+export const showStatus = (reference: string | undefined, options: JsonOption & { readonly mainAgent?: boolean }) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const descendants = yield* descendantsOf([session], new Set([session.id]))
+    const descendants = options.mainAgent ? [] : yield* descendantsOf([session])
     const statuses = yield* statusesOf([session, ...descendants])
     const status = statusIn(statuses, session)
     const busy = descendants
@@ -414,7 +380,7 @@ export const abortSession = (reference: string | undefined, options: JsonOption)
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const scoped = { directory: session.directory }
-    const statusNow = Effect.map(client.sessionStatus(scoped), (statuses) => statuses[session.id] ?? idle)
+    const statusNow = Effect.map(client.sessionStatus(scoped), (statuses): SessionStatus => statuses[session.id] ?? { type: "idle" })
     const before = yield* statusNow
     yield* client.abort(session.id, scoped)
     yield* statusNow.pipe(

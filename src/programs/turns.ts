@@ -4,17 +4,17 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session } from "../Domain.js"
-import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
+import { InvalidInput, ServerRejected } from "../Errors.js"
 import { formatModel, type IdentityFields, parseModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
 import { replyText, runTurn, type TurnResult } from "../TurnEngine.js"
+import { waitFor } from "../WaitEngine.js"
 
 export interface IdentityOptions {
   readonly agent: Option.Option<string>
@@ -235,75 +235,23 @@ export const final = (
     return { session, turn }
   })
 
-/** Waits until the session is idle with nothing pending, then prints the latest reply. */
+/** Waits until the session (and its sub-agent sessions) is idle with nothing pending; prints the latest reply. */
 export const waitIdle = (reference: string | undefined, options: { readonly timeout: number; readonly json: boolean }) =>
   Effect.gen(function* () {
     const timeout = yield* checkTimeout(options.timeout)
-    const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const scoped = { directory: session.directory }
-    const subscription = yield* client.subscribe
-    const pending = Effect.gen(function* () {
-      const status = yield* client.sessionStatus(scoped)
-      if (status[session.id] !== undefined) return Option.none()
-      const messages = yield* client.messages(session.id, scoped)
-      const lastAssistant = [...messages].reverse().find((m) => m.info.role === "assistant")
-      const unfinished =
-        lastAssistant !== undefined &&
-        lastAssistant.info.role === "assistant" &&
-        lastAssistant.info.time.completed === undefined &&
-        lastAssistant.info.error === undefined
-      return unfinished ? Option.none() : Option.some({ messages, lastAssistant })
-    })
-    const idleEvents = subscription.events.pipe(
-      Stream.filter(
-        (event) =>
-          (event.payload.type === "session.idle" && event.payload.properties.sessionID === session.id) ||
-          (event.payload.type === "session.status" &&
-            event.payload.properties.sessionID === session.id &&
-            event.payload.properties.status.type === "idle")
-      )
-    )
-    const settled = yield* Effect.gen(function* () {
-      const now = yield* pending
-      if (Option.isSome(now)) return now.value
-      // re-check on every idle event, and every few seconds in case the event stream stays quiet
-      return yield* idleEvents.pipe(
-        Stream.map(() => undefined),
-        Stream.merge(Stream.tick("2 seconds")),
-        Stream.mapEffect(() => pending),
-        Stream.filterMap((value) => value),
-        Stream.runHead,
-        Effect.flatMap((value) => value)
-      )
-    }).pipe(
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new WaitTimeout({ waitingFor: `session ${session.id} to become idle`, seconds: options.timeout, hint: "" })
-      }),
-      Effect.catchTag("NoSuchElementException", () =>
-        Effect.fail(new WaitTimeout({ waitingFor: `session ${session.id} to become idle`, seconds: options.timeout, hint: "the event stream ended" }))
-      )
-    )
-    const reply = replyText(settled.lastAssistant)
-    const info = settled.lastAssistant?.info
-    if (info?.role === "assistant" && info.error !== undefined) {
-      yield* note(`ocm: the latest turn of ${session.id} ended with ${info.error.name}`)
-    }
+    const { states } = yield* waitFor([session], { mode: "all", requireBusy: false, mainAgent: false, timeout })
+    const latest = states[0]?.latestAssistant
+    const info = latest?.info.role === "assistant" ? latest.info : undefined
+    const reply = replyText(latest)
+    if (info?.error !== undefined) yield* note(`ocm: the latest turn of ${session.id} ended with ${info.error.name}`)
     yield* emit(
       options.json,
-      {
-        sessionID: session.id,
-        idle: true,
-        lastAssistantID: info?.id ?? null,
-        error: info?.role === "assistant" ? (info.error ?? null) : null,
-        reply
-      },
+      { sessionID: session.id, idle: true, lastAssistantID: info?.id ?? null, error: info?.error ?? null, reply },
       () => reply
     )
-  }).pipe(Effect.scoped)
+  })
 
 export const deleteSession = (reference: string, options: { readonly json: boolean }) =>
   Effect.gen(function* () {

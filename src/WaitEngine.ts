@@ -1,0 +1,219 @@
+/**
+ * The one waiting engine (SPEC §5.2): whether a session is settled — tree-aware, a parent with busy sub-agent
+ * sessions is "waiting", not idle — and waits over any number of sessions on one shared event subscription,
+ * re-judged from live server state whenever one of their trees reports a status change.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { OpenCodeClient } from "../services/OpenCodeClient.js"
+import type { ClientError } from "../services/OpenCodeClient.js"
+import type { MessageWithParts, OpenCodeEvent, Session, SessionStatus, SessionStatusMap } from "./Domain.js"
+import { eventSessionID } from "./Domain.js"
+import { WaitTimeout } from "./Errors.js"
+
+// ---------------------------------------------------------------------------------------------------------
+// Status is per directory instance: `/session/status?directory=D` only knows the sessions of D.
+
+export type StatusesByDirectory = ReadonlyMap<string, SessionStatusMap>
+
+const idleStatus: SessionStatus = { type: "idle" }
+
+export const statusesOf = (sessions: ReadonlyArray<Session>) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const directories = [...new Set(sessions.map((session) => session.directory))]
+    const maps = yield* Effect.forEach(directories, (directory) => client.sessionStatus({ directory }), { concurrency: 8 })
+    return new Map(directories.map((directory, index) => [directory, maps[index]!])) as StatusesByDirectory
+  })
+
+/** Absent means idle (the server lists only busy and retrying sessions). */
+export const statusIn = (statuses: StatusesByDirectory, session: Session): SessionStatus =>
+  statuses.get(session.directory)?.[session.id] ?? idleStatus
+
+/** Every session below the given ones (children, their children, …). */
+export const descendantsOf = (
+  parents: ReadonlyArray<Session>,
+  seen: ReadonlySet<string> = new Set(parents.map((parent) => parent.id))
+): Effect.Effect<ReadonlyArray<Session>, ClientError, OpenCodeClient> =>
+  Effect.gen(function* () {
+    if (parents.length === 0) return []
+    const client = yield* OpenCodeClient
+    const children = yield* Effect.forEach(
+      parents,
+      (parent) =>
+        client.children(parent.id, { directory: parent.directory }).pipe(
+          Effect.catchTag("SessionNotFound", () => Effect.succeed([] as ReadonlyArray<Session>))
+        ),
+      { concurrency: 8 }
+    )
+    const fresh = children.flat().filter((child) => !seen.has(child.id))
+    const deeper = yield* descendantsOf(fresh, new Set([...seen, ...fresh.map((child) => child.id)]))
+    return [...fresh, ...deeper]
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// The state of one session's tree
+
+export interface TreeState {
+  readonly session: Session
+  readonly status: SessionStatus
+  readonly descendants: ReadonlyArray<Session>
+  /** Sub-agent sessions below that are busy or retrying (empty with `mainAgent`). */
+  readonly busyDescendants: ReadonlyArray<{ readonly session: Session; readonly status: SessionStatus }>
+  /** The newest assistant message has neither finished nor failed. */
+  readonly replyUnfinished: boolean
+  /** The newest user message has a finished (or failed) assistant reply parented to it. */
+  readonly latestPromptAnswered: boolean
+  readonly latestAssistant: MessageWithParts | undefined
+}
+
+const finished = (message: MessageWithParts) =>
+  message.info.role === "assistant" && (message.info.time.completed !== undefined || message.info.error !== undefined)
+
+/** Facts about the newest messages (a page is enough: they are at the end). Pure. */
+export const latestFacts = (messages: ReadonlyArray<MessageWithParts>) => {
+  const latestAssistant = [...messages].reverse().find((message) => message.info.role === "assistant")
+  const latestUser = [...messages].reverse().find((message) => message.info.role === "user")
+  const answered =
+    latestUser !== undefined &&
+    messages.some(
+      (message) => message.info.role === "assistant" && message.info.parentID === latestUser.info.id && finished(message)
+    )
+  return {
+    latestAssistant,
+    replyUnfinished: latestAssistant !== undefined && !finished(latestAssistant),
+    latestPromptAnswered: answered
+  }
+}
+
+export const treeState = (session: Session, options: { readonly mainAgent: boolean }) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const [descendants, messages] = yield* Effect.all(
+      [options.mainAgent ? Effect.succeed([] as ReadonlyArray<Session>) : descendantsOf([session]), client.messages(session.id, { directory: session.directory, limit: 16 })],
+      { concurrency: 2 }
+    )
+    const statuses = yield* statusesOf([session, ...descendants])
+    const busyDescendants = descendants
+      .map((child) => ({ session: child, status: statusIn(statuses, child) }))
+      .filter(({ status }) => status.type !== "idle")
+    const state: TreeState = {
+      session,
+      status: statusIn(statuses, session),
+      descendants,
+      busyDescendants,
+      ...latestFacts(messages)
+    }
+    return state
+  })
+
+export const isBusy = (state: TreeState) => state.status.type !== "idle" || state.busyDescendants.length > 0
+
+/**
+ * Settled: the whole tree is idle and no reply is still being written. With `requireBusy`, only once the work
+ * being waited for has happened: busy was seen during this wait, or the newest prompt already has its reply (a
+ * turn that finished before the wait began still counts — the weakness of `--require-busy` in occtl was that it
+ * could never be satisfied then).
+ */
+export const isSettled = (state: TreeState, options: { readonly requireBusy: boolean; readonly sawBusy: boolean }) =>
+  !isBusy(state) && !state.replyUnfinished && (!options.requireBusy || options.sawBusy || state.latestPromptAnswered)
+
+// ---------------------------------------------------------------------------------------------------------
+// Waiting on many sessions with one subscription
+
+export interface WaitOptions {
+  /** "any": the first settled session ends the wait; "all": every one must be settled. */
+  readonly mode: "any" | "all"
+  readonly requireBusy: boolean
+  readonly mainAgent: boolean
+  readonly timeout: Duration.DurationInput
+}
+
+/** Events that can change whether a session is settled; deltas and part updates cannot. */
+const isTurning = (event: OpenCodeEvent) =>
+  event.payload.type === "session.status" ||
+  event.payload.type === "session.idle" ||
+  event.payload.type === "session.error" ||
+  event.payload.type === "message.updated" ||
+  (event.payload.type === "other" && event.payload.name === "session.created")
+
+const createdParent = (event: OpenCodeEvent): string | undefined => {
+  if (event.payload.type !== "other" || event.payload.name !== "session.created") return undefined
+  const info = (event.payload.properties as { info?: { parentID?: unknown } } | undefined)?.info
+  return typeof info?.parentID === "string" ? info.parentID : undefined
+}
+
+export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const subscription = yield* client.subscribe
+    const started = yield* Clock.currentTimeMillis
+    const sawBusy = new Set<string>()
+    const treeOf = new Map<string, ReadonlySet<string>>(sessions.map((session) => [session.id, new Set([session.id])]))
+    const latest = new Map<string, TreeState>()
+
+    const judge = (session: Session) =>
+      Effect.map(treeState(session, options), (state) => {
+        if (isBusy(state)) sawBusy.add(session.id)
+        treeOf.set(session.id, new Set([session.id, ...state.descendants.map((child) => child.id)]))
+        latest.set(session.id, state)
+        return isSettled(state, { requireBusy: options.requireBusy, sawBusy: sawBusy.has(session.id) })
+      })
+    const settledNow = new Set<string>()
+    const judgeAll = (which: ReadonlyArray<Session>) =>
+      Effect.forEach(which, (session) =>
+        Effect.map(judge(session), (settled) => {
+          if (settled) settledNow.add(session.id)
+          else settledNow.delete(session.id)
+        })
+      )
+    const done = () =>
+      options.mode === "any" ? sessions.some((s) => settledNow.has(s.id)) : sessions.every((s) => settledNow.has(s.id))
+    const rootsTouchedBy = (event: OpenCodeEvent) => {
+      const id = eventSessionID(event.payload) ?? createdParent(event)
+      return id === undefined ? [] : sessions.filter((session) => treeOf.get(session.id)?.has(id))
+    }
+
+    const outcome = Effect.gen(function* () {
+      yield* judgeAll(sessions)
+      if (done()) return
+      // re-judge the trees an event touches; a slow tick covers events that never come
+      yield* subscription.events.pipe(
+        Stream.filter(isTurning),
+        Stream.map((event) => {
+          const roots = rootsTouchedBy(event)
+          if (event.payload.type === "session.status" && event.payload.properties.status.type !== "idle") {
+            for (const root of roots) sawBusy.add(root.id)
+          }
+          return roots
+        }),
+        Stream.merge(Stream.tick("2 seconds").pipe(Stream.map(() => sessions))),
+        Stream.filter((roots) => roots.length > 0),
+        Stream.mapEffect(judgeAll),
+        Stream.takeUntil(done),
+        Stream.runDrain
+      )
+    })
+    yield* outcome.pipe(
+      Effect.timeoutFail({
+        duration: options.timeout,
+        onTimeout: () => {
+          const pending = sessions.filter((session) => !settledNow.has(session.id)).map((session) => session.id)
+          return new WaitTimeout({
+            waitingFor: `${pending.join(", ")} to become idle${options.requireBusy ? " after a turn" : ""}`,
+            seconds: Duration.toSeconds(options.timeout),
+            hint: ""
+          })
+        }
+      })
+    )
+    const elapsedMs = (yield* Clock.currentTimeMillis) - started
+    return {
+      elapsedMs,
+      settled: sessions.filter((session) => settledNow.has(session.id)),
+      states: sessions.flatMap((session) => Option.toArray(Option.fromNullable(latest.get(session.id))))
+    }
+  }).pipe(Effect.scoped)

@@ -1,0 +1,155 @@
+/** occtl's waits (SPEC §5.2) over the one waiting engine: wait-for-idle, wait-any, wait-all, is-idle, wait-for-text. */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import type { MessageWithParts } from "../Domain.js"
+import { ExitWith, InvalidInput, WaitTimeout } from "../Errors.js"
+import { emit } from "../Output.js"
+import { resolveSession } from "../SessionResolver.js"
+import { replyText } from "../TurnEngine.js"
+import { isSettled, type TreeState, treeState, waitFor } from "../WaitEngine.js"
+
+export interface WaitFlags {
+  readonly requireBusy: boolean
+  readonly mainAgent: boolean
+  readonly timeout: number
+  readonly json: boolean
+}
+
+const seconds = (value: number) =>
+  Number.isFinite(value) && value > 0
+    ? Effect.succeed(Duration.millis(Math.round(value * 1000)))
+    : Effect.fail(new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${value}` }))
+
+const resolveAll = (references: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const host = yield* ProcessHost
+    const sessions = yield* Effect.forEach(references, (reference) => resolveSession(reference, host.cwd))
+    // the same session named twice would make "all" and "any" lie about how many were waited for
+    return [...new Map(sessions.map((session) => [session.id, session])).values()]
+  })
+
+const stateJson = (state: TreeState) => ({
+  sessionID: state.session.id,
+  title: state.session.title,
+  status: state.status.type,
+  busySubAgents: state.busyDescendants.map(({ session }) => session.id),
+  latestReply: replyText(state.latestAssistant),
+  latestError: state.latestAssistant?.info.role === "assistant" ? (state.latestAssistant.info.error ?? null) : null
+})
+
+/** Waits until one session's tree is idle with nothing pending. */
+export const waitForIdle = (reference: string | undefined, flags: WaitFlags) =>
+  Effect.gen(function* () {
+    const timeout = yield* seconds(flags.timeout)
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const result = yield* waitFor([session], { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
+    const state = result.states[0]!
+    yield* emit(flags.json, { ...stateJson(state), idle: true, elapsedMs: result.elapsedMs }, () => `${session.id} idle`)
+    return state
+  })
+
+export const waitAny = (references: ReadonlyArray<string>, flags: WaitFlags) =>
+  Effect.gen(function* () {
+    const timeout = yield* seconds(flags.timeout)
+    if (references.length === 0) return yield* new InvalidInput({ message: "wait-any needs at least one session" })
+    const sessions = yield* resolveAll(references)
+    const result = yield* waitFor(sessions, { mode: "any", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
+    const first = result.settled[0]!
+    yield* emit(
+      flags.json,
+      { first: first.id, settled: result.settled.map((session) => session.id), elapsedMs: result.elapsedMs },
+      () => first.id
+    )
+  })
+
+export const waitAll = (references: ReadonlyArray<string>, flags: WaitFlags) =>
+  Effect.gen(function* () {
+    const timeout = yield* seconds(flags.timeout)
+    if (references.length === 0) return yield* new InvalidInput({ message: "wait-all needs at least one session" })
+    const sessions = yield* resolveAll(references)
+    const result = yield* waitFor(sessions, { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
+    yield* emit(flags.json, { sessions: result.states.map(stateJson), elapsedMs: result.elapsedMs }, () =>
+      sessions.map((session) => session.id).join("\n")
+    )
+  })
+
+/** A predicate: exit 0 when settled, 1 when not (errors keep their codes, all ≥ 2). */
+export const isIdle = (reference: string | undefined, flags: Omit<WaitFlags, "timeout">) =>
+  Effect.gen(function* () {
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const state = yield* treeState(session, flags)
+    // a single look cannot see busy come and go: with --require-busy the newest prompt must have its reply
+    const idle = isSettled(state, { requireBusy: flags.requireBusy, sawBusy: false })
+    yield* emit(flags.json, { ...stateJson(state), idle }, () => (idle ? "idle" : "not idle"))
+    if (!idle) return yield* new ExitWith({ code: 1 })
+  })
+
+const assistantTextOf = (message: MessageWithParts) => (message.info.role === "assistant" ? replyText(message) : "")
+
+/**
+ * Waits until an assistant message contains TEXT — never the user's own prompt. Existing messages count unless
+ * `noCheckExisting`, then only assistant messages created after the wait began.
+ */
+export const waitForText = (
+  text: string,
+  reference: string | undefined,
+  flags: { readonly noCheckExisting: boolean; readonly timeout: number; readonly json: boolean }
+) =>
+  Effect.gen(function* () {
+    if (text === "") return yield* new InvalidInput({ message: "wait-for-text needs a non-empty TEXT" })
+    const timeout = yield* seconds(flags.timeout)
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const scoped = { directory: session.directory }
+    const subscription = yield* client.subscribe
+    const started = yield* Clock.currentTimeMillis
+    const matching = Effect.map(client.messages(session.id, scoped), (messages) =>
+      Option.fromNullable(
+        messages.find(
+          (message) =>
+            message.info.role === "assistant" &&
+            (!flags.noCheckExisting || message.info.time.created >= started) &&
+            assistantTextOf(message).includes(text)
+        )
+      )
+    )
+    const found = yield* Effect.gen(function* () {
+      const now = yield* matching
+      if (Option.isSome(now)) return now.value
+      // a text part is complete in its `message.part.updated`; look again then, and now and then regardless
+      return yield* subscription.events.pipe(
+        Stream.filter(
+          (event) =>
+            (event.payload.type === "message.part.updated" &&
+              event.payload.properties.part.sessionID === session.id &&
+              event.payload.properties.part.type === "text") ||
+            (event.payload.type === "message.updated" && event.payload.properties.info.sessionID === session.id)
+        ),
+        Stream.merge(Stream.tick("2 seconds")),
+        Stream.mapEffect(() => matching),
+        Stream.filterMap((value) => value),
+        Stream.runHead,
+        Effect.flatMap((value) => value)
+      )
+    }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new WaitTimeout({ waitingFor: `an assistant message in ${session.id} containing "${text}"`, seconds: flags.timeout, hint: "" })
+      }),
+      Effect.catchTag("NoSuchElementException", () =>
+        Effect.fail(new WaitTimeout({ waitingFor: `"${text}" in ${session.id}`, seconds: flags.timeout, hint: "the event stream ended" }))
+      )
+    )
+    const reply = assistantTextOf(found)
+    yield* emit(flags.json, { sessionID: session.id, messageID: found.info.id, text: reply }, () => reply)
+  }).pipe(Effect.scoped)
+
