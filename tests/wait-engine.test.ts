@@ -1,0 +1,59 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { MessageWithParts, Session, SessionStatus } from "../src/Domain.js"
+import { isSettled, latestFacts, type TreeState } from "../src/WaitEngine.js"
+import { messageBuilders } from "./support/messages.js"
+
+const { user, assistant } = messageBuilders("ses_wait")
+
+/** An assistant message still being written: created, not completed, no error. */
+const streaming = (id: string, parentID: string): MessageWithParts => {
+  const message = assistant(id, parentID)
+  if (message.info.role !== "assistant") throw new Error("unreachable")
+  return { ...message, info: { ...message.info, time: { created: message.info.time.created } } }
+}
+
+const session = { id: "ses_wait", directory: "/p", title: "t", time: { created: 1, updated: 1 } } as Session
+const state = (status: SessionStatus, messages: ReadonlyArray<MessageWithParts>, busyChildren = 0): TreeState => ({
+  session,
+  status,
+  descendants: [],
+  busyDescendants: Array.from({ length: busyChildren }, (_, i) => ({
+    session: { ...session, id: `ses_child${i}` },
+    status: { type: "busy" as const }
+  })),
+  ...latestFacts(messages)
+})
+
+describe("latestFacts", () => {
+  it("answered: the newest user message has a finished or failed reply", () => {
+    assert.isTrue(latestFacts([user("msg_1"), assistant("msg_2", "msg_1")]).latestPromptAnswered)
+    assert.isTrue(latestFacts([user("msg_1"), assistant("msg_2", "msg_1", { error: "MessageAbortedError" })]).latestPromptAnswered)
+    assert.isFalse(latestFacts([user("msg_1"), assistant("msg_2", "msg_1"), user("msg_3")]).latestPromptAnswered)
+    assert.isFalse(latestFacts([user("msg_1"), streaming("msg_2", "msg_1")]).latestPromptAnswered)
+    assert.isFalse(latestFacts([]).latestPromptAnswered)
+  })
+  it("replyUnfinished: the newest assistant message is still being written", () => {
+    assert.isTrue(latestFacts([user("msg_1"), streaming("msg_2", "msg_1")]).replyUnfinished)
+    assert.isFalse(latestFacts([user("msg_1"), assistant("msg_2", "msg_1")]).replyUnfinished)
+    assert.isFalse(latestFacts([user("msg_1")]).replyUnfinished)
+  })
+})
+
+describe("isSettled", () => {
+  const answered = [user("msg_1"), assistant("msg_2", "msg_1")]
+  const unanswered = [...answered, user("msg_3")]
+  const plain = { requireBusy: false, sawBusy: false }
+  it("needs the whole tree idle and no reply being written", () => {
+    assert.isTrue(isSettled(state({ type: "idle" }, answered), plain))
+    assert.isFalse(isSettled(state({ type: "busy" }, answered), plain))
+    assert.isFalse(isSettled(state({ type: "retry", attempt: 1, message: "x" }, answered), plain))
+    assert.isFalse(isSettled(state({ type: "idle" }, answered, 1), plain), "a busy sub-agent means waiting")
+    assert.isFalse(isSettled(state({ type: "idle" }, [user("msg_1"), streaming("msg_2", "msg_1")]), plain))
+  })
+  it("with requireBusy: busy seen during the wait, or the newest prompt already answered", () => {
+    assert.isTrue(isSettled(state({ type: "idle" }, answered), { requireBusy: true, sawBusy: false }))
+    assert.isFalse(isSettled(state({ type: "idle" }, unanswered), { requireBusy: true, sawBusy: false }))
+    assert.isTrue(isSettled(state({ type: "idle" }, unanswered), { requireBusy: true, sawBusy: true }))
+    assert.isTrue(isSettled(state({ type: "idle" }, unanswered), plain), "without it, idle is idle")
+  })
+})
