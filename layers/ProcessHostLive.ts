@@ -2,9 +2,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { spawn } from "node:child_process"
 import { closeSync, openSync } from "node:fs"
-import { ProcessHost } from "../services/ProcessHost.js"
+import { ProcessHost, type ProcessHostShape } from "../services/ProcessHost.js"
 
-export const layer = Layer.succeed(ProcessHost, {
+const live: ProcessHostShape = {
   pid: process.pid,
   cwd: process.cwd(),
   spawnSelfDetached: (args, logFile) =>
@@ -25,6 +25,13 @@ export const layer = Layer.succeed(ProcessHost, {
       },
       catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause)))
     }),
+  readStdin: Effect.async<string, Error>((resume) => {
+    if (process.stdin.isTTY) return resume(Effect.fail(new Error("standard input is a terminal, not piped text")))
+    const chunks: Array<Buffer> = []
+    process.stdin.on("data", (chunk: Buffer) => chunks.push(chunk))
+    process.stdin.once("end", () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8"))))
+    process.stdin.once("error", (error) => resume(Effect.fail(error)))
+  }),
   signal: (pid, signal, options) =>
     Effect.sync(() => {
       try {
@@ -33,4 +40,9 @@ export const layer = Layer.succeed(ProcessHost, {
         return false
       }
     })
-})
+}
+
+export const layer = Layer.succeed(ProcessHost, live)
+
+/** This process, as if started in `cwd` (tests, and the demo, which works inside its sandbox's project). */
+export const layerAt = (cwd: string) => Layer.succeed(ProcessHost, { ...live, cwd })

@@ -9,6 +9,8 @@ export interface ProcessHostShape {
   readonly pid: number
   /** The directory ocm was started in: the default directory of sessions and the "current directory" of §5.4. */
   readonly cwd: string
+  /** All of standard input as text (for `--stdin`); fails when stdin is a terminal, which would only wait. */
+  readonly readStdin: Effect.Effect<string, Error>
   /** Starts `ocm ARGS…` (this same CLI) detached from us, output appended to `logFile`; returns its pid. */
   readonly spawnSelfDetached: (args: ReadonlyArray<string>, logFile: string) => Effect.Effect<number, Error>
   /** Sends a signal; `group` signals the whole process group led by `pid`. False when no such process. */

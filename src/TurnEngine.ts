@@ -37,12 +37,16 @@ export interface TurnInput {
   readonly abortOnTimeout: boolean
   /** How long the user message may take to appear before it counts as not recorded. */
   readonly recordWindow?: Duration.DurationInput | undefined
+  /** Return once the prompt is recorded and leave the turn running (`send --async`). */
+  readonly detach?: boolean | undefined
+  /** Sees every event of the session while the engine waits (`stream`); it must not fail. */
+  readonly onEvent?: ((event: OpenCodeEvent) => Effect.Effect<void>) | undefined
 }
 
 /** Messages read back after a turn: a turn adds a user message and a few assistant steps; more means a full read. */
 const READ_BACK_PAGE = 16
 
-export type CompletionSignal = "session.idle event" | "status poll" | "queue-only read-back"
+export type CompletionSignal = "session.idle event" | "status poll" | "queue-only read-back" | "detached after recording"
 
 export interface TurnProof {
   readonly userMessageID: string
@@ -60,7 +64,7 @@ export interface TurnProof {
 export interface TurnResult {
   readonly sessionID: string
   readonly directory: string
-  readonly mode: "turn" | "queue-only"
+  readonly mode: "turn" | "queue-only" | "sent"
   /** The text of the turn's final assistant message ("" for queue-only). */
   readonly reply: string
   readonly assistant: MessageWithParts | undefined
@@ -131,7 +135,12 @@ interface Watch {
   readonly streamDown: Deferred.Deferred<void>
 }
 
-const watchSession = (events: Stream.Stream<OpenCodeEvent, unknown>, sessionID: string, messageID: string) =>
+const watchSession = (
+  events: Stream.Stream<OpenCodeEvent, unknown>,
+  sessionID: string,
+  messageID: string,
+  onEvent: (event: OpenCodeEvent) => Effect.Effect<void>
+) =>
   Effect.gen(function* () {
     const watch: Watch = {
       recorded: yield* Deferred.make<void>(),
@@ -146,7 +155,7 @@ const watchSession = (events: Stream.Stream<OpenCodeEvent, unknown>, sessionID: 
       yield* Ref.set(watch.idleSignal, yield* Deferred.make<void>())
       yield* Deferred.succeed(current, undefined)
     })
-    const onEvent = (event: OpenCodeEvent) => {
+    const track = (event: OpenCodeEvent) => {
       const payload = event.payload
       switch (payload.type) {
         case "message.updated":
@@ -170,7 +179,7 @@ const watchSession = (events: Stream.Stream<OpenCodeEvent, unknown>, sessionID: 
     }
     yield* events.pipe(
       Stream.filter((event) => eventSessionID(event.payload) === sessionID),
-      Stream.runForEach(onEvent),
+      Stream.runForEach((event) => Effect.zipRight(onEvent(event), track(event))),
       Effect.ignore,
       Effect.zipRight(Deferred.succeed(watch.streamDown, undefined)),
       Effect.forkScoped
@@ -207,7 +216,7 @@ export const runTurn = (input: TurnInput) =>
       ...(systemSent === undefined ? {} : { system: systemSent })
     }
 
-    const watch = yield* watchSession(subscription.events, input.sessionID, messageID)
+    const watch = yield* watchSession(subscription.events, input.sessionID, messageID, input.onEvent ?? (() => Effect.void))
     yield* client.promptAsync(input.sessionID, body, scoped)
 
     // The read-back only needs what came after `before`: the newest page, when it reaches back into the known
@@ -267,6 +276,19 @@ export const runTurn = (input: TurnInput) =>
       completedBy,
       elapsedMs: now - started
     })
+
+    // --- detached: recorded is all this caller asked for; the turn runs on without us
+    if (input.detach && !input.noReply) {
+      const result: TurnResult = {
+        sessionID: input.sessionID,
+        directory: input.directory,
+        mode: "sent",
+        reply: "",
+        assistant: undefined,
+        proof: proofOf(before, [], "detached after recording", yield* Clock.currentTimeMillis)
+      }
+      return result
+    }
 
     // --- queue-only: recorded, nothing parented to it, assistant count unchanged
     if (input.noReply) {

@@ -1,3 +1,4 @@
+import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, layer } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -9,7 +10,6 @@ import * as Redacted from "effect/Redacted"
 import * as SandboxLive from "../layers/SandboxLive.js"
 import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
-import { ProcessHost } from "../services/ProcessHost.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { DoctorFailed } from "../src/Errors.js"
 import { doctor, type DoctorOptions, type DoctorReport } from "../src/programs/doctor.js"
@@ -17,13 +17,8 @@ import { capturingConsole } from "./support/console.js"
 
 const secret = "tr0ub4dor-and-3"
 
-const hostAt = (cwd: string) =>
-  Layer.succeed(ProcessHost, {
-    pid: 1,
-    cwd,
-    spawnSelfDetached: () => Effect.die("not used by doctor"),
-    signal: () => Effect.succeed(false)
-  })
+const hostAt = ProcessHostLive.layerAt
+
 
 const options = (overrides: Partial<DoctorOptions> = {}): DoctorOptions => ({
   json: false,

@@ -1,14 +1,14 @@
+import * as ProcessHostLive from "../layers/ProcessHostLive.js"
+import type { ProcessHost } from "../services/ProcessHost.js"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Path from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { usedEndpoints } from "../layers/OpenCodeClientLive.js"
 import { PlatformLayer } from "../layers/TestLayers.js"
-import { ProcessHost } from "../services/ProcessHost.js"
 import {
   type ConfigDiscovery,
   discoverConfig,
@@ -230,13 +230,8 @@ describe("missingEndpoints", () => {
 })
 
 describe("doctor without a server", () => {
-  const host = (cwd: string) =>
-    Layer.succeed(ProcessHost, {
-      pid: 1,
-      cwd,
-      spawnSelfDetached: () => Effect.die("not used by doctor"),
-      signal: () => Effect.succeed(false)
-    })
+  const host = ProcessHostLive.layerAt
+
 
   const options = { json: false, skipServerCheck: true, url: Option.none(), attach: Option.none(), passwordFile: Option.none() }
 

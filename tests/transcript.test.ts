@@ -1,3 +1,4 @@
+import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 /**
  * Transcript rendering on fixtures: golden files, decoding, writing, determinism.
  *
@@ -17,20 +18,14 @@ import { fileURLToPath } from "node:url"
 import * as TranscriptStoreLive from "../layers/TranscriptStoreLive.js"
 import type { MessageWithParts, Session } from "../src/Domain.js"
 import { decodeExport, groupTurns, renderMarkdown, toDocument, type Transcript } from "../src/Transcript.js"
-import { ProcessHost } from "../services/ProcessHost.js"
 import { TranscriptStore } from "../services/TranscriptStore.js"
 
 const fixtures = fileURLToPath(new URL("../fixtures/transcripts/", import.meta.url))
 const updateGolden = process.env.UPDATE_GOLDEN === "1"
 
 /** Only `cwd` matters to the store; the rest of ProcessHost is never called here. */
-const hostAt = (cwd: string) =>
-  Layer.succeed(ProcessHost, {
-    pid: process.pid,
-    cwd,
-    spawnSelfDetached: () => Effect.die("not used by the transcript store"),
-    signal: () => Effect.succeed(false)
-  })
+const hostAt = ProcessHostLive.layerAt
+
 
 const storeAt = (cwd: string) =>
   TranscriptStoreLive.layerWithoutServer.pipe(Layer.provide(hostAt(cwd)), Layer.provideMerge(NodeContext.layer))
