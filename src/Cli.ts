@@ -15,6 +15,7 @@ import {
   todoCommand
 } from "./cli/inspect.js"
 import { modelsCommand } from "./cli/models.js"
+import { promptCommand, sendCommand, streamCommand, watchCommand } from "./cli/send.js"
 import { isIdleCommand, waitAllCommand, waitAnyCommand, waitForIdleCommand, waitForTextCommand } from "./cli/waits.js"
 import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
 import { transcriptCommand } from "./cli/transcript.js"
@@ -117,6 +118,10 @@ export const ocm = Command.make("ocm").pipe(
     messagesCommand,
     msgsCommand,
     lastCommand,
+    sendCommand,
+    promptCommand,
+    streamCommand,
+    watchCommand,
     statusCommand,
     childrenCommand,
     todoCommand,

@@ -39,6 +39,7 @@ describe("the ocm binary", () => {
         ["list"], ["ls"], ["create"], ["new"], ["get"], ["show"], ["messages"], ["msgs"], ["last"], ["status"],
         ["children"], ["todo"], ["abort"], ["models"],
         ["wait-for-idle"], ["wait-any"], ["wait-all"], ["is-idle"], ["wait-for-text"],
+        ["send"], ["prompt"], ["stream"], ["watch"],
         ["doctor"], ["ping"], ["demo"],
         ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]
       ]

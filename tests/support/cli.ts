@@ -26,7 +26,13 @@ export const cleanEnvironment = (extra: Record<string, string> = {}): Record<str
 const collect = (stream: Stream.Stream<Uint8Array, unknown>) =>
   stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
 
-export const runBin = (bin: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot) =>
+export const runBin = (
+  bin: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  cwd = repoRoot,
+  stdin?: string
+) =>
   Effect.scoped(
     Effect.gen(function* () {
       const process = yield* Command.start(
@@ -38,7 +44,7 @@ export const runBin = (bin: string, args: ReadonlyArray<string>, env: Record<str
           globalThis.process.execPath,
           bin,
           ...args
-        ).pipe(Command.workingDirectory(cwd))
+        ).pipe(Command.workingDirectory(cwd), (command) => (stdin === undefined ? command : Command.feed(command, stdin)))
       )
       const [stdout, stderr, code] = yield* Effect.all([collect(process.stdout), collect(process.stderr), process.exitCode], {
         concurrency: "unbounded"
@@ -47,5 +53,5 @@ export const runBin = (bin: string, args: ReadonlyArray<string>, env: Record<str
     })
   )
 
-export const runOcm = (args: ReadonlyArray<string>, env: Record<string, string>, cwd?: string) =>
-  runBin(ocmBin, args, env, cwd)
+export const runOcm = (args: ReadonlyArray<string>, env: Record<string, string>, cwd?: string, stdin?: string) =>
+  runBin(ocmBin, args, env, cwd, stdin)

@@ -1,0 +1,64 @@
+/** Commands: send|prompt, stream, watch. */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import { send, stream, watch } from "../programs/send.js"
+import { clientLayer, connection, json, sessionArg, timeoutSeconds } from "./common.js"
+import { identity } from "./turns.js"
+
+const message = Args.text({ name: "message" }).pipe(Args.withDescription("the prompt (words are joined by spaces)"), Args.repeated)
+
+const promptOptions = {
+  ...connection,
+  ...identity,
+  json,
+  session: Options.text("session").pipe(
+    Options.withAlias("s"),
+    Options.withDescription("the session (default: the latest root session here)"),
+    Options.optional
+  ),
+  stdin: Options.boolean("stdin").pipe(Options.withDescription("read the prompt (or more of it) from standard input")),
+  timeout: timeoutSeconds(600),
+  abortOnTimeout: Options.boolean("abort-on-timeout").pipe(Options.withDescription("abort the turn when --timeout runs out")),
+  message
+}
+
+const sendOptions = {
+  ...promptOptions,
+  async: Options.boolean("async").pipe(Options.withDescription("return once the prompt is recorded; the turn runs on")),
+  wait: Options.boolean("wait").pipe(Options.withDescription("after the turn, also wait for its sub-agent sessions")),
+  noReply: Options.boolean("no-reply").pipe(Options.withDescription("record the prompt only; no turn runs"))
+}
+
+const sendHandler = (options: Parameters<typeof send>[1] & Parameters<typeof clientLayer>[0] & { readonly message: ReadonlyArray<string> }) =>
+  send(options.message, options).pipe(Effect.provide(clientLayer(options)))
+
+export const sendCommand = Command.make("send", sendOptions, sendHandler).pipe(
+  Command.withDescription("send a prompt to a session and print the reply of the witnessed turn")
+)
+export const promptCommand = Command.make("prompt", sendOptions, sendHandler).pipe(Command.withDescription("alias of send"))
+
+export const streamCommand = Command.make("stream", promptOptions, (options) =>
+  stream(options.message, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(
+  Command.withDescription(
+    "send a prompt and print the reply as it is written, with tool steps; --json: NDJSON events, then a result line"
+  )
+)
+
+export const watchCommand = Command.make(
+  "watch",
+  {
+    ...connection,
+    json,
+    all: Options.boolean("all").pipe(Options.withDescription("every session on the server")),
+    events: Options.text("events").pipe(
+      Options.withDescription("only these event types, comma-separated (e.g. session.status,message.updated)"),
+      Options.optional
+    ),
+    textOnly: Options.boolean("text-only").pipe(Options.withDescription("only assistant text, as each text part completes")),
+    session: sessionArg
+  },
+  (options) => watch(options.session, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(Command.withDescription("print a session's events as they happen, until Ctrl-C"))
