@@ -12,17 +12,14 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
-import { createServer } from "node:net"
 import proofConfig from "../fixtures/sandbox/opencode.json" with { type: "json" }
 import { SandboxError } from "../src/Errors.js"
 import { isOpencodeProcess, processAlive } from "../src/SandboxState.js"
 import { ProcessHost } from "../services/ProcessHost.js"
 import { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
-import { makeOpenCodeClient } from "./OpenCodeClientLive.js"
 import { resolveOpencodeBinary } from "./OpenCodeBinary.js"
+import { serveOpencode } from "./OpencodeServer.js"
 import * as ScriptedModelLive from "./ScriptedModelLive.js"
 
 export interface SandboxOptions {
@@ -44,16 +41,6 @@ export interface SandboxOptions {
 
 const sandboxError = (reason: string) => (cause: unknown) =>
   new SandboxError({ reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}` })
-
-const freePort = Effect.async<number, SandboxError>((resume) => {
-  const server = createServer()
-  server.once("error", (error) => resume(Effect.fail(sandboxError("cannot find a free port")(error))))
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 const proofConfigFor = (modelUrl: string, realModel: string | undefined) => {
   const config = structuredClone(proofConfig)
@@ -143,7 +130,6 @@ const sweepAbandoned = (tempDir: string, except: string) =>
     }
   })
 
-const tail = (text: string, lines = 8) => text.trim().split("\n").slice(-lines).join(" | ")
 
 export const make = (options: SandboxOptions = {}) =>
   Effect.gen(function* () {
@@ -184,84 +170,25 @@ export const make = (options: SandboxOptions = {}) =>
     }
     const password = options.password === undefined ? undefined : Redacted.value(options.password)
     const environment = isolatedEnvironment({ home, root }, password)
-    const startTimeout = Duration.decode(options.startTimeout ?? "60 seconds")
 
-    const startServer = (port: number) =>
-      Effect.gen(function* () {
-        // `env -i` starts the server with exactly our environment instead of ours merged into the caller's
-        const command = Command.make(
-          "env",
-          "-i",
-          ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
-          binary.path,
-          "serve",
-          "--port",
-          String(port),
-          "--hostname",
-          "127.0.0.1"
-        ).pipe(Command.workingDirectory(projectDir))
-        const server = yield* Command.start(command).pipe(Effect.mapError(sandboxError(`cannot start ${binary.path}`)))
-        yield* fs
-          .writeFileString(path.join(root, OWNER_FILE), JSON.stringify({ ownerPid: host.pid, serverPid: server.pid }))
-          .pipe(Effect.ignore)
-        // finalizers run uninterruptibly: each wait must be made interruptible for its timeout to work.
-        // The server sometimes ignores SIGTERM while a model stream is open, hence the SIGKILL.
-        yield* Effect.addFinalizer(() =>
-          server.kill("SIGTERM").pipe(
-            Effect.interruptible,
-            Effect.timeout("1500 millis"),
-            Effect.catchAll(() => server.kill("SIGKILL").pipe(Effect.interruptible, Effect.timeout("3 seconds"))),
-            Effect.ignore
-          )
-        )
-        const log = fs.sink(logFile, { flag: "a" })
-        yield* Effect.forkScoped(Stream.run(server.stdout, log).pipe(Effect.ignore))
-        yield* Effect.forkScoped(Stream.run(server.stderr, log).pipe(Effect.ignore))
-
-        const client = yield* makeOpenCodeClient(
-          { url: `http://127.0.0.1:${port}`, rule: "sandbox", username: "opencode", password: options.password },
-          { requestTimeout: "500 millis" }
-        )
-        const exited = server.exitCode.pipe(
-          Effect.orElseSucceed(() => -1),
-          Effect.flatMap((code) =>
-            Effect.flatMap(fs.readFileString(logFile).pipe(Effect.orElseSucceed(() => "")), (text) =>
-              Effect.fail(
-                new SandboxError({ reason: `opencode serve exited with code ${code} during start-up: ${tail(text) || "no output"}` })
-              )
-            )
-          )
-        )
-        // the server refuses, then accepts-but-ignores connections for a moment: short tries, many of them
-        const healthy = client.health.pipe(
-          Effect.retry(Schedule.spaced("100 millis")),
-          Effect.timeoutFail({
-            duration: startTimeout,
-            onTimeout: () =>
-              new SandboxError({ reason: `opencode serve did not answer health checks within ${Duration.format(startTimeout)}` })
-          })
-        )
-        yield* Effect.logDebug(`sandbox: started opencode serve (pid ${server.pid}) on port ${port}`)
-        const health = yield* Effect.raceFirst(healthy, exited)
-        yield* Effect.logDebug("sandbox: server healthy")
-        return { server, health }
-      })
-
-    const attempt = (port: number | undefined) =>
-      Effect.flatMap(port === undefined ? freePort : Effect.succeed(port), (chosen) =>
-        Effect.map(startServer(chosen), (started) => ({ ...started, port: chosen }))
-      )
-    // a free port can be taken between our probe and the server's bind: try another one
-    const started = yield* options.port === undefined
-      ? Effect.retry(attempt(undefined), { times: 2 })
-      : attempt(options.port)
+    const started = yield* serveOpencode({
+      binary: binary.path,
+      cwd: projectDir,
+      environment,
+      port: options.port,
+      password: options.password,
+      logFile,
+      startTimeout: options.startTimeout ?? "60 seconds",
+      onStarted: (serverPid) =>
+        fs.writeFileString(path.join(root, OWNER_FILE), JSON.stringify({ ownerPid: host.pid, serverPid })).pipe(Effect.ignore)
+    })
 
     const info: SandboxInfo = {
-      url: `http://127.0.0.1:${started.port}`,
+      url: started.url,
       port: started.port,
-      serverPid: started.server.pid,
+      serverPid: started.pid,
       opencodeBin: binary.path,
-      opencodeVersion: started.health.version,
+      opencodeVersion: started.version,
       modelUrl: model.url,
       root,
       projectDir,

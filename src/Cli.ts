@@ -3,6 +3,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
+import { respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./cli/control.js"
 import { doctorCommand } from "./cli/doctor.js"
 import {
   abortCommand,
@@ -15,6 +16,8 @@ import {
   todoCommand
 } from "./cli/inspect.js"
 import { modelsCommand } from "./cli/models.js"
+import { installSkillCommand, viewSkillCommand } from "./cli/skill.js"
+import { worktreeCommand, wtCommand } from "./cli/worktree.js"
 import { promptCommand, sendCommand, streamCommand, watchCommand } from "./cli/send.js"
 import { isIdleCommand, waitAllCommand, waitAnyCommand, waitForIdleCommand, waitForTextCommand } from "./cli/waits.js"
 import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
@@ -126,12 +129,21 @@ export const ocm = Command.make("ocm").pipe(
     childrenCommand,
     todoCommand,
     abortCommand,
+    respondCommand,
+    summaryCommand,
+    diffCommand,
+    shareCommand,
+    unshareCommand,
     waitForIdleCommand,
     waitAnyCommand,
     waitAllCommand,
     isIdleCommand,
     waitForTextCommand,
     modelsCommand,
+    worktreeCommand,
+    wtCommand,
+    installSkillCommand,
+    viewSkillCommand,
     doctorCommand,
     pingCommand,
     demoCommand,

@@ -71,6 +71,18 @@ export interface TurnResult {
   readonly proof: TurnProof
 }
 
+/** The proof as plain JSON (`--json` of every prompt-bearing command): model as `provider/model`, nulls for absent. */
+export const proofJson = (proof: TurnProof) => ({
+  ...proof,
+  identity: {
+    agent: proof.identity.agent ?? null,
+    model: proof.identity.model === undefined ? null : `${proof.identity.model.providerID}/${proof.identity.model.modelID}`,
+    variant: proof.identity.variant ?? null,
+    source: proof.identity.source
+  },
+  systemSent: proof.systemSent ?? null
+})
+
 // ---------------------------------------------------------------------------------------------------------
 // Pure derivations from a session's messages
 

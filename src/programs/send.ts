@@ -9,11 +9,10 @@ import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { eventSessionID, type OpenCodeEvent, type Part } from "../Domain.js"
 import { InvalidInput } from "../Errors.js"
-import { formatModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { replyText, runTurn, type TurnInput, type TurnResult } from "../TurnEngine.js"
+import { proofJson, replyText, runTurn, type TurnInput, type TurnResult } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
 
@@ -69,16 +68,7 @@ const resultJson = (turn: TurnResult) => ({
   directory: turn.directory,
   mode: turn.mode,
   reply: turn.reply,
-  proof: {
-    ...turn.proof,
-    identity: {
-      agent: turn.proof.identity.agent ?? null,
-      model: turn.proof.identity.model === undefined ? null : formatModel(turn.proof.identity.model),
-      variant: turn.proof.identity.variant ?? null,
-      source: turn.proof.identity.source
-    },
-    systemSent: turn.proof.systemSent ?? null
-  }
+  proof: proofJson(turn.proof)
 })
 
 /**

@@ -9,11 +9,11 @@ import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session } from "../Domain.js"
 import { InvalidInput, ServerRejected } from "../Errors.js"
-import { formatModel, type IdentityFields, parseModel } from "../Identity.js"
+import { type IdentityFields, parseModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { replyText, runTurn, type TurnResult } from "../TurnEngine.js"
+import { proofJson, replyText, runTurn, type TurnResult } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
 
 export interface IdentityOptions {
@@ -59,16 +59,7 @@ const turnJson = (session: Session, turn: TurnResult) => ({
   title: session.title,
   mode: turn.mode,
   reply: turn.reply,
-  proof: {
-    ...turn.proof,
-    identity: {
-      agent: turn.proof.identity.agent ?? null,
-      model: turn.proof.identity.model === undefined ? null : formatModel(turn.proof.identity.model),
-      variant: turn.proof.identity.variant ?? null,
-      source: turn.proof.identity.source
-    },
-    systemSent: turn.proof.systemSent ?? null
-  }
+  proof: proofJson(turn.proof)
 })
 
 const progress = (turn: TurnResult) =>

@@ -1,0 +1,121 @@
+/**
+ * Running an `opencode serve` we own: on 127.0.0.1 and a free port (or the one asked for), its output in a log
+ * file, ready once `/global/health` answers, stopped with the scope (SIGTERM to its process group, a bounded
+ * wait, then SIGKILL). Used by the sandbox (isolated) and by `run --spawn` (the user's own environment).
+ */
+import * as Command from "@effect/platform/Command"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { createServer } from "node:net"
+import { SandboxError } from "../src/Errors.js"
+import { makeOpenCodeClient } from "./OpenCodeClientLive.js"
+
+export interface ServeOptions {
+  readonly binary: string
+  readonly cwd: string
+  /** Start with exactly this environment (through `env -i`); absent: this process's environment. */
+  readonly environment?: Readonly<Record<string, string>> | undefined
+  /** A fixed port; absent: a free one (tried again on another if it is taken meanwhile). */
+  readonly port?: number | undefined
+  readonly password?: Redacted.Redacted<string> | undefined
+  readonly logFile: string
+  readonly startTimeout: Duration.DurationInput
+  /** Called as soon as the process exists (the sandbox records its pid for crash clean-up). */
+  readonly onStarted?: ((pid: number) => Effect.Effect<void>) | undefined
+}
+
+export interface ServedOpencode {
+  readonly url: string
+  readonly port: number
+  readonly pid: number
+  readonly version: string
+}
+
+const failure = (reason: string) => (cause: unknown) =>
+  new SandboxError({ reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}` })
+
+const freePort = Effect.async<number, SandboxError>((resume) => {
+  const server = createServer()
+  server.once("error", (error) => resume(Effect.fail(failure("cannot find a free port")(error))))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const tail = (text: string, lines = 8) => text.trim().split("\n").slice(-lines).join(" | ")
+
+export const serveOpencode = (options: ServeOptions) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const startTimeout = Duration.decode(options.startTimeout)
+    const serveArgs = (port: number) => ["serve", "--port", String(port), "--hostname", "127.0.0.1"]
+
+    const start = (port: number) =>
+      Effect.gen(function* () {
+        const command = (
+          options.environment === undefined
+            ? Command.make(options.binary, ...serveArgs(port))
+            : // `env -i`: exactly this environment, not it merged into ours
+              Command.make(
+                "env",
+                "-i",
+                ...Object.entries(options.environment).map(([key, value]) => `${key}=${value}`),
+                options.binary,
+                ...serveArgs(port)
+              )
+        ).pipe(Command.workingDirectory(options.cwd))
+        const server = yield* Command.start(command).pipe(Effect.mapError(failure(`cannot start ${options.binary}`)))
+        if (options.onStarted) yield* options.onStarted(server.pid)
+        // finalizers run uninterruptibly: each wait must be made interruptible for its timeout to work.
+        // The server sometimes ignores SIGTERM while a model stream is open, hence the SIGKILL.
+        yield* Effect.addFinalizer(() =>
+          server.kill("SIGTERM").pipe(
+            Effect.interruptible,
+            Effect.timeout("1500 millis"),
+            Effect.catchAll(() => server.kill("SIGKILL").pipe(Effect.interruptible, Effect.timeout("3 seconds"))),
+            Effect.ignore
+          )
+        )
+        const log = fs.sink(options.logFile, { flag: "a" })
+        yield* Effect.forkScoped(Stream.run(server.stdout, log).pipe(Effect.ignore))
+        yield* Effect.forkScoped(Stream.run(server.stderr, log).pipe(Effect.ignore))
+
+        const url = `http://127.0.0.1:${port}`
+        const client = yield* makeOpenCodeClient(
+          { url, rule: "--url", username: "opencode", password: options.password },
+          { requestTimeout: "500 millis" }
+        )
+        const exited = server.exitCode.pipe(
+          Effect.orElseSucceed(() => -1),
+          Effect.flatMap((code) =>
+            Effect.flatMap(fs.readFileString(options.logFile).pipe(Effect.orElseSucceed(() => "")), (text) =>
+              Effect.fail(
+                new SandboxError({ reason: `opencode serve exited with code ${code} during start-up: ${tail(text) || "no output"}` })
+              )
+            )
+          )
+        )
+        // the server refuses, then accepts-but-ignores connections for a moment: short tries, many of them
+        const healthy = client.health.pipe(
+          Effect.retry(Schedule.spaced("100 millis")),
+          Effect.timeoutFail({
+            duration: startTimeout,
+            onTimeout: () =>
+              new SandboxError({ reason: `opencode serve did not answer health checks within ${Duration.format(startTimeout)}` })
+          })
+        )
+        yield* Effect.logDebug(`started opencode serve (pid ${server.pid}) on port ${port}`)
+        const health = yield* Effect.raceFirst(healthy, exited)
+        return { url, port, pid: server.pid, version: health.version } satisfies ServedOpencode
+      })
+
+    const attempt = Effect.flatMap(options.port === undefined ? freePort : Effect.succeed(options.port), start)
+    // a free port can be taken between our probe and the server's bind: try another one
+    return yield* options.port === undefined ? Effect.retry(attempt, { times: 2 }) : attempt
+  })

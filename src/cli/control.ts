@@ -1,0 +1,83 @@
+/** Commands of the control surface that act on a session: respond, diff, summary, share, unshare. */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { PermissionReply } from "../Domain.js"
+import {
+  type JsonOption,
+  respond,
+  shareSession,
+  showDiff,
+  showSummary,
+  unshareSession
+} from "../programs/control.js"
+import { clientLayer, connection, json, sessionArg, timeoutSeconds } from "./common.js"
+
+const responses: ReadonlyArray<PermissionReply> = ["once", "always", "reject"]
+
+const respondConfig = {
+  ...connection,
+  json,
+  session: sessionArg,
+  response: Options.choice("response", responses).pipe(
+    Options.withDescription(
+      "once (default): allow this call; always: allow matching calls from now on; reject: refuse (the turn stops unless --message)"
+    ),
+    Options.optional
+  ),
+  permissionId: Options.text("permission-id").pipe(
+    Options.withDescription("answer only this pending request (per_…); it must belong to the session or a sub-agent session below it"),
+    Options.optional
+  ),
+  wait: Options.boolean("wait").pipe(
+    Options.withDescription("if nothing is pending, wait for the first request (with --auto-approve: wait for the turn to start)")
+  ),
+  autoApprove: Options.boolean("auto-approve").pipe(
+    Options.withDescription("keep approving every request of the session and its sub-agents until the session is idle")
+  ),
+  message: Options.text("message").pipe(
+    Options.withDescription("feedback for the model with --response reject: the turn continues with it"),
+    Options.optional
+  ),
+  timeout: timeoutSeconds(600)
+}
+
+export const respondCommand = Command.make("respond", respondConfig, (options) =>
+  respond(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+).pipe(
+  Command.withDescription(
+    "answer pending permission requests of the session and of its sub-agent sessions: one line per answer (id, response, permission, patterns); witnessed: the request is then no longer pending"
+  )
+)
+
+const sessionConfig = { ...connection, json, session: sessionArg }
+
+const aboutSession = <E, R>(
+  name: string,
+  description: string,
+  program: (reference: string | undefined, options: JsonOption) => Effect.Effect<void, E, R>
+) =>
+  Command.make(name, sessionConfig, (options) =>
+    program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+  ).pipe(Command.withDescription(description))
+
+export const diffCommand = aboutSession(
+  "diff",
+  "the session's file changes as a git-style unified diff, turn by turn, grouped per file (--json: file, status, additions, deletions, patch, messageID)",
+  showDiff
+)
+
+export const summaryCommand = aboutSession(
+  "summary",
+  "compact status: title, status (tree-aware, with retries), todo progress, cost and tokens, files changed, the latest reply",
+  showSummary
+)
+
+export const shareCommand = aboutSession("share", "share the session and print its public URL", shareSession)
+
+export const unshareCommand = aboutSession(
+  "unshare",
+  "remove the session's public share; witnessed: it then reads back unshared",
+  unshareSession
+)

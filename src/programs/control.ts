@@ -1,0 +1,677 @@
+/**
+ * The acting side of the control surface (SPEC §5.2): respond (permission replies for a session and its
+ * sub-agent sessions), diff, summary, share, unshare.
+ */
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { type ClientError, OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import type {
+  FileDiff,
+  MessageWithParts,
+  OpenCodeEvent,
+  PermissionReply,
+  PermissionRequest,
+  Session,
+  SessionStatus
+} from "../Domain.js"
+import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
+import { emit, note, table } from "../Output.js"
+import { resolveSession } from "../SessionResolver.js"
+import { descendantsOf, statusesOf, statusIn } from "../WaitEngine.js"
+import { replyText } from "../TurnEngine.js"
+
+export interface JsonOption {
+  readonly json: boolean
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`
+
+// ---------------------------------------------------------------------------------------------------------
+// The session tree: a session and every sub-agent session below it. Status and permissions are per directory
+// instance, so every directory of the tree is asked.
+
+const directoriesOf = (sessions: ReadonlyArray<Session>) => [...new Set(sessions.map((session) => session.directory))]
+
+export interface TreeStatus {
+  readonly status: SessionStatus
+  readonly descendants: ReadonlyArray<Session>
+  /** Sub-agent sessions below the root that are busy or retrying. */
+  readonly busy: ReadonlyArray<{ readonly session: Session; readonly status: SessionStatus }>
+  /** The root is idle and no session below it is busy. */
+  readonly idle: boolean
+}
+
+/** The root's own status and, tree-aware, the busy sessions below it. */
+export const treeStatus = (root: Session) =>
+  Effect.gen(function* () {
+    const descendants = yield* descendantsOf([root])
+    const statuses = yield* statusesOf([root, ...descendants])
+    const statusOf = (session: Session) => statusIn(statuses, session)
+    const status = statusOf(root)
+    const busy = descendants
+      .map((session) => ({ session, status: statusOf(session) }))
+      .filter((row) => row.status.type !== "idle")
+    return { status, descendants, busy, idle: status.type === "idle" && busy.length === 0 } satisfies TreeStatus
+  })
+
+const statusLabel = (status: SessionStatus) =>
+  status.type === "retry" ? `retry (attempt ${status.attempt}: ${status.message})` : status.type
+
+const retryJson = (status: SessionStatus) =>
+  status.type === "retry" ? { attempt: status.attempt, message: status.message, next: status.next ?? null } : null
+
+/**
+ * Membership of a growing tree: sessions found by walking down from the root, plus sessions met later (a `task`
+ * tool call makes new children while we wait) whose parent chain leads to the root. Answers are remembered.
+ */
+const makeTree = (root: Session) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const descendants = yield* descendantsOf([root])
+    const members = yield* Ref.make(
+      new Map<string, Session | null>([root, ...descendants].map((session) => [session.id, session]))
+    )
+    const directories = yield* Ref.make(new Set(directoriesOf([root, ...descendants])))
+
+    const isMember = (sessionID: string, depth = 0): Effect.Effect<boolean, ClientError> =>
+      Effect.gen(function* () {
+        const known = (yield* Ref.get(members)).get(sessionID)
+        if (known !== undefined) return known !== null
+        const found = yield* client.getSession(sessionID).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("SessionNotFound", () => Effect.succeed(Option.none<Session>()))
+        )
+        const session = Option.getOrUndefined(found)
+        const inside =
+          session?.parentID !== undefined && depth < 64 ? yield* isMember(session.parentID, depth + 1) : false
+        yield* Ref.update(members, (map) => new Map(map).set(sessionID, inside ? session! : null))
+        if (inside) yield* Ref.update(directories, (set) => new Set(set).add(session!.directory))
+        return inside
+      })
+
+    const addDirectory = (directory: string) => Ref.update(directories, (set) => new Set(set).add(directory))
+    const size = Effect.map(Ref.get(members), (map) => [...map.values()].filter((session) => session !== null).length)
+    return { root, isMember, addDirectory, directories: Ref.get(directories), size }
+  })
+
+type Tree = Effect.Effect.Success<ReturnType<typeof makeTree>>
+
+// ---------------------------------------------------------------------------------------------------------
+// respond
+
+export interface RespondOptions extends JsonOption {
+  readonly response: Option.Option<PermissionReply>
+  readonly permissionId: Option.Option<string>
+  readonly wait: boolean
+  readonly autoApprove: boolean
+  readonly message: Option.Option<string>
+  readonly timeout: number
+}
+
+interface Pending {
+  readonly request: PermissionRequest
+  /** The directory instance it was listed in: the reply must go there. */
+  readonly directory: string
+}
+
+export interface Answered {
+  readonly id: string
+  readonly sessionID: string
+  readonly permission: string
+  readonly patterns: ReadonlyArray<string>
+  readonly response: PermissionReply
+}
+
+/** Pending requests of every directory of the tree that belong to a session of the tree, in listed order. */
+const pendingIn = (tree: Tree) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const directories = [...(yield* tree.directories)]
+    const lists = yield* Effect.forEach(
+      directories,
+      (directory) =>
+        Effect.map(client.permissions({ directory }), (requests) => requests.map((request): Pending => ({ request, directory }))),
+      { concurrency: 8 }
+    )
+    const seen = new Set<string>()
+    const unique = lists.flat().filter(({ request }) => !seen.has(request.id) && Boolean(seen.add(request.id)))
+    return yield* Effect.filter(unique, ({ request }) => tree.isMember(request.sessionID))
+  })
+
+const WITNESS_TRIES = 10
+
+/**
+ * Answers one request and witnesses it: the server answered true, and the request is then no longer pending.
+ * A 404 means someone else answered it first: noted, not an error, and not counted as ours.
+ */
+const answer = (pending: Pending, reply: PermissionReply, message: string | undefined) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const { request, directory } = pending
+    const accepted = yield* client.replyPermission(request.id, { reply, message }, { directory }).pipe(
+      Effect.map(Option.some),
+      Effect.catchIf(
+        (error) => error._tag === "ServerRejected" && error.status === 404,
+        () => Effect.succeed(Option.none<boolean>())
+      )
+    )
+    if (Option.isNone(accepted)) {
+      yield* note(`ocm: ${request.id} was already answered by someone else`)
+      return Option.none<Answered>()
+    }
+    const path = `/permission/${request.id}/reply`
+    if (!accepted.value) {
+      return yield* new ServerRejected({ method: "POST", path, status: 200, detail: "the server answered false" })
+    }
+    const stillPending = Effect.map(client.permissions({ directory }), (requests) => requests.some((r) => r.id === request.id))
+    const gone = yield* stillPending.pipe(
+      Effect.repeat({
+        until: (pendingNow) => !pendingNow,
+        schedule: Schedule.intersect(Schedule.spaced("100 millis"), Schedule.recurs(WITNESS_TRIES))
+      }),
+      Effect.zipRight(Effect.map(stillPending, (pendingNow) => !pendingNow))
+    )
+    if (!gone) {
+      return yield* new ServerRejected({
+        method: "POST",
+        path,
+        status: 200,
+        detail: "the server accepted the reply, but the request is still pending"
+      })
+    }
+    return Option.some<Answered>({
+      id: request.id,
+      sessionID: request.sessionID,
+      permission: request.permission,
+      patterns: request.patterns,
+      response: reply
+    })
+  })
+
+const answeredLine = (root: Session, answered: Answered) =>
+  [
+    answered.id,
+    answered.response.padEnd(6),
+    answered.permission,
+    answered.patterns.join(", "),
+    answered.sessionID === root.id ? "" : `(sub-agent session ${answered.sessionID})`
+  ]
+    .join("  ")
+    .trimEnd()
+
+/** Answers each request in turn; in human mode each answer is printed as soon as it is witnessed. */
+const answerAll = (
+  root: Session,
+  requests: ReadonlyArray<Pending>,
+  reply: PermissionReply,
+  message: string | undefined,
+  json: boolean
+) =>
+  Effect.map(
+    Effect.forEach(requests, (pending) =>
+      answer(pending, reply, message).pipe(
+        Effect.tap((answered) =>
+          Option.isSome(answered) && !json ? Console.log(answeredLine(root, answered.value)) : Effect.void
+        )
+      )
+    ),
+    (results) => results.flatMap(Option.toArray)
+  )
+
+const checkRespondFlags = (options: RespondOptions) =>
+  Effect.gen(function* () {
+    const response = Option.getOrElse(options.response, (): PermissionReply => "once")
+    if (!Number.isFinite(options.timeout) || options.timeout <= 0) {
+      return yield* new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${options.timeout}` })
+    }
+    const message = Option.getOrUndefined(options.message)
+    if (message !== undefined && response !== "reject") {
+      return yield* new InvalidInput({ message: "--message is feedback for a rejection: it needs --response reject" })
+    }
+    if (message !== undefined && message.trim() === "") {
+      return yield* new InvalidInput({ message: "--message must not be empty" })
+    }
+    if (options.autoApprove && response === "reject") {
+      return yield* new InvalidInput({ message: "--auto-approve approves: it takes --response once (default) or always, not reject" })
+    }
+    if (Option.isSome(options.permissionId) && (options.wait || options.autoApprove)) {
+      return yield* new InvalidInput({
+        message: "--permission-id answers one request that is pending now; it takes neither --wait nor --auto-approve"
+      })
+    }
+    if (Option.isSome(options.permissionId) && options.permissionId.value.trim() === "") {
+      return yield* new InvalidInput({ message: "--permission-id must not be empty" })
+    }
+    return { response, message }
+  })
+
+/** What a waiting respond reacts to: requests asked in the tree, and the tree's sessions going idle or retrying. */
+const treeSignals = (tree: Tree, events: Stream.Stream<OpenCodeEvent, ClientError>, sawBusy: Ref.Ref<boolean>) =>
+  events.pipe(
+    Stream.mapEffect((event) =>
+      Effect.gen(function* () {
+        const payload = event.payload
+        switch (payload.type) {
+          case "permission.asked": {
+            if (!(yield* tree.isMember(payload.properties.sessionID))) return false
+            yield* tree.addDirectory(event.directory)
+            return true
+          }
+          case "session.status": {
+            if (!(yield* tree.isMember(payload.properties.sessionID))) return false
+            const status = payload.properties.status
+            if (status.type === "busy") {
+              yield* Ref.set(sawBusy, true)
+              return false
+            }
+            if (status.type === "retry") {
+              yield* Ref.set(sawBusy, true)
+              yield* note(`ocm: ${payload.properties.sessionID}: the provider is being retried (attempt ${status.attempt}): ${status.message}`)
+              return false
+            }
+            return true
+          }
+          case "session.idle":
+            return yield* tree.isMember(payload.properties.sessionID)
+          default:
+            return false
+        }
+      })
+    ),
+    Stream.filter((relevant) => relevant),
+    Stream.map(() => undefined),
+    // a safety re-check in case an event never comes (the stream broke, or was slow)
+    Stream.merge(Stream.tick("2 seconds"))
+  )
+
+/**
+ * Answers pending permission requests of the session and of every sub-agent session below it.
+ * Now (default), after waiting for the first (`--wait`), or continuously until the tree is idle (`--auto-approve`).
+ */
+export const respond = (reference: string | undefined, options: RespondOptions) =>
+  Effect.gen(function* () {
+    const { response, message } = yield* checkRespondFlags(options)
+    const host = yield* ProcessHost
+    const client = yield* OpenCodeClient
+    const session = yield* resolveSession(reference, host.cwd)
+    const tree = yield* makeTree(session)
+    const where = Effect.map(tree.size, (size) =>
+      size > 1 ? `${session.id} or its ${plural(size - 1, "sub-agent session")}` : session.id
+    )
+    const finish = (answered: ReadonlyArray<Answered>) =>
+      options.json ? emit(true, { answered }, () => "") : Effect.void
+
+    if (!options.wait && !options.autoApprove) {
+      const pending = yield* pendingIn(tree)
+      const targets = Option.match(options.permissionId, {
+        onNone: () => pending,
+        onSome: (id) => pending.filter(({ request }) => request.id === id)
+      })
+      if (Option.isSome(options.permissionId) && targets.length === 0) {
+        const others = pending.map(({ request }) => request.id)
+        return yield* new InvalidInput({
+          message: `permission request ${options.permissionId.value} is not pending for ${yield* where}${
+            others.length === 0 ? " (nothing is pending)" : ` (pending: ${others.join(", ")})`
+          }`
+        })
+      }
+      if (targets.length === 0) {
+        yield* note(`ocm: no pending permission requests for ${yield* where}`)
+        return yield* finish([])
+      }
+      const answered = yield* answerAll(session, targets, response, message, options.json)
+      if (answered.length === 0) yield* note(`ocm: nothing left to answer for ${yield* where}`)
+      return yield* finish(answered)
+    }
+
+    const timeout = Duration.millis(Math.round(options.timeout * 1000))
+    const answeredSoFar = yield* Ref.make<ReadonlyArray<Answered>>([])
+    const answerPending = Effect.gen(function* () {
+      const pending = yield* pendingIn(tree)
+      const answered = yield* answerAll(session, pending, response, message, options.json)
+      yield* Ref.update(answeredSoFar, (before) => [...before, ...answered])
+      return answered
+    })
+
+    // subscribed before the first look, so a request asked in between is not missed
+    const subscription = yield* client.subscribe
+    const sawBusy = yield* Ref.make(false)
+    const signals = treeSignals(tree, subscription.events, sawBusy)
+
+    const untilDone = (step: Effect.Effect<boolean, ClientError | ServerRejected, OpenCodeClient>) =>
+      Effect.gen(function* () {
+        if (yield* step) return
+        yield* signals.pipe(
+          Stream.mapEffect(() => step),
+          Stream.takeUntil((done) => done),
+          Stream.runDrain
+        )
+      })
+
+    const waitingFor = options.autoApprove
+      ? `${session.id} and its sub-agent sessions to become idle while answering their permission requests`
+      : `a permission request of ${yield* where}`
+    const outOfTime = Effect.gen(function* () {
+      const answered = yield* Ref.get(answeredSoFar)
+      return new WaitTimeout({
+        waitingFor,
+        seconds: options.timeout,
+        hint: options.autoApprove ? `${plural(answered.length, "request")} answered so far` : ""
+      })
+    })
+
+    if (!options.autoApprove) {
+      yield* untilDone(Effect.map(answerPending, (answered) => answered.length > 0)).pipe(
+        Effect.timeout(timeout),
+        Effect.catchTag("TimeoutException", () => Effect.flatMap(outOfTime, Effect.fail))
+      )
+      return yield* finish(yield* Ref.get(answeredSoFar))
+    }
+
+    // --auto-approve: answer until the tree is idle. With --wait an idle tree only counts once there was work
+    // (a request answered, or the tree seen busy), so a turn that has not started yet is not taken for done.
+    const step = Effect.gen(function* () {
+      yield* answerPending
+      const state = yield* treeStatus(session)
+      if (!state.idle) {
+        yield* Ref.set(sawBusy, true)
+        return false
+      }
+      const started = (yield* Ref.get(sawBusy)) || (yield* Ref.get(answeredSoFar)).length > 0
+      return started || !options.wait
+    })
+    yield* untilDone(step).pipe(
+      Effect.timeout(timeout),
+      Effect.catchTag("TimeoutException", () => Effect.flatMap(outOfTime, Effect.fail))
+    )
+    const answered = yield* Ref.get(answeredSoFar)
+    yield* note(`ocm: ${session.id} is idle; ${plural(answered.length, "request")} answered`)
+    return yield* finish(answered)
+  }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------------------
+// diff
+
+export interface FileChange {
+  readonly file: string
+  readonly status: string
+  readonly additions: number
+  readonly deletions: number
+  /** A git-style unified diff of this file for one turn (`git apply` accepts the concatenation). */
+  readonly patch: string
+  /** The user message whose turn made the change. */
+  readonly messageID: string
+}
+
+/**
+ * The server's patches (`Index:` / `===` / `--- f` / `+++ f`) in git's form: a `diff --git a/f b/f` header,
+ * new/deleted file modes, `a/` and `b/` prefixes and /dev/null, then the hunks unchanged. A patch that already
+ * has a git header is kept as it is.
+ */
+export const gitPatch = (diff: { readonly file: string; readonly status?: string | undefined; readonly patch?: string | undefined }) => {
+  const patch = diff.patch ?? ""
+  if (patch.startsWith("diff --git ")) return patch.endsWith("\n") ? patch : `${patch}\n`
+  const lines = patch.split("\n")
+  const firstHunk = lines.findIndex((line) => line.startsWith("@@"))
+  const hunks = firstHunk === -1 ? "" : lines.slice(firstHunk).join("\n")
+  const file = diff.file
+  const header = [`diff --git a/${file} b/${file}`]
+  if (diff.status === "added") header.push("new file mode 100644")
+  if (diff.status === "deleted") header.push("deleted file mode 100644")
+  if (hunks !== "") {
+    header.push(diff.status === "added" ? "--- /dev/null" : `--- a/${file}`)
+    header.push(diff.status === "deleted" ? "+++ /dev/null" : `+++ b/${file}`)
+  }
+  const text = [...header, ...(hunks === "" ? [] : [hunks])].join("\n")
+  return text.endsWith("\n") ? text : `${text}\n`
+}
+
+const statusOfDiff = (diff: FileDiff) => diff.status ?? "modified"
+
+/**
+ * The session's file changes, turn by turn: each user message's diff (`GET /session/{id}/diff?messageID=`;
+ * without a message id the server answers []), grouped per file in order of first change, each file's turns in
+ * order.
+ */
+export const sessionChanges = (session: Session, messages?: ReadonlyArray<MessageWithParts>) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const scoped = { directory: session.directory }
+    const all = messages ?? (yield* client.messages(session.id, scoped))
+    const userIDs = all.filter((message) => message.info.role === "user").map((message) => message.info.id)
+    const perTurn = yield* Effect.forEach(
+      userIDs,
+      (messageID) =>
+        Effect.map(client.diff(session.id, { ...scoped, messageID }), (diffs) =>
+          diffs.flatMap((diff): ReadonlyArray<FileChange> =>
+            diff.file === undefined || diff.file === ""
+              ? []
+              : [
+                  {
+                    file: diff.file,
+                    status: statusOfDiff(diff),
+                    additions: diff.additions,
+                    deletions: diff.deletions,
+                    patch: gitPatch({ file: diff.file, status: diff.status, patch: diff.patch }),
+                    messageID
+                  }
+                ]
+          )
+        ),
+      { concurrency: 8 }
+    )
+    const byFile = new Map<string, Array<FileChange>>()
+    for (const change of perTurn.flat()) {
+      const list = byFile.get(change.file) ?? []
+      list.push(change)
+      byFile.set(change.file, list)
+    }
+    return [...byFile.values()].flat()
+  })
+
+export const showDiff = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const changes = yield* sessionChanges(session)
+    if (changes.length === 0 && !options.json) return yield* note(`ocm: ${session.id} changed no files`)
+    yield* emit(options.json, changes, () => changes.map((change) => change.patch).join("").replace(/\n$/, ""))
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// summary
+
+interface Tokens {
+  readonly total: number
+  readonly input: number
+  readonly output: number
+  readonly reasoning: number
+  readonly cacheRead: number
+  readonly cacheWrite: number
+}
+
+const numberAt = (value: unknown, ...path: ReadonlyArray<string>): number => {
+  let current: unknown = value
+  for (const key of path) {
+    if (typeof current !== "object" || current === null) return 0
+    current = (current as Record<string, unknown>)[key]
+  }
+  return typeof current === "number" && Number.isFinite(current) ? current : 0
+}
+
+const tokensOf = (raw: unknown): Tokens => {
+  const input = numberAt(raw, "input")
+  const output = numberAt(raw, "output")
+  const reasoning = numberAt(raw, "reasoning")
+  const cacheRead = numberAt(raw, "cache", "read")
+  const cacheWrite = numberAt(raw, "cache", "write")
+  const total = numberAt(raw, "total") || input + output + reasoning + cacheRead + cacheWrite
+  return { total, input, output, reasoning, cacheRead, cacheWrite }
+}
+
+const addTokens = (a: Tokens, b: Tokens): Tokens => ({
+  total: a.total + b.total,
+  input: a.input + b.input,
+  output: a.output + b.output,
+  reasoning: a.reasoning + b.reasoning,
+  cacheRead: a.cacheRead + b.cacheRead,
+  cacheWrite: a.cacheWrite + b.cacheWrite
+})
+
+const noTokens: Tokens = { total: 0, input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
+
+const SNIPPET = 200
+
+const snippet = (text: string) => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length <= SNIPPET ? flat : `${flat.slice(0, SNIPPET - 1)}…`
+}
+
+/** Files touched, and lines added and removed summed over every turn (a line added, then removed, counts in both). */
+const changeTotals = (changes: ReadonlyArray<FileChange>) => ({
+  files: new Set(changes.map((change) => change.file)).size,
+  additions: changes.reduce((sum, change) => sum + change.additions, 0),
+  deletions: changes.reduce((sum, change) => sum + change.deletions, 0)
+})
+
+/** Title, status (tree-aware, with retry), todo progress, cost and tokens, files changed, the latest reply. */
+export const showSummary = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const scoped = { directory: session.directory }
+    const [state, messages, todos] = yield* Effect.all(
+      [treeStatus(session), client.messages(session.id, scoped), client.todo(session.id, scoped)],
+      { concurrency: "unbounded" }
+    )
+    const changes = yield* sessionChanges(session, messages)
+    const assistants = messages.flatMap((message) => (message.info.role === "assistant" ? [{ message, info: message.info }] : []))
+    const cost = assistants.reduce((sum, { info }) => sum + (info.cost ?? 0), 0)
+    const tokens = assistants.reduce((sum, { info }) => addTokens(sum, tokensOf(info.tokens)), noTokens)
+    const latest = [...assistants].reverse().find(({ message }) => replyText(message).trim() !== "")
+    const newest = assistants[assistants.length - 1]?.info
+    const todo = {
+      done: todos.filter((item) => item.status === "completed").length,
+      inProgress: todos.filter((item) => item.status === "in_progress").length,
+      total: todos.length
+    }
+    const totals = changeTotals(changes)
+    const lastReply = latest === undefined ? null : snippet(replyText(latest.message))
+    const error = newest?.error?.name ?? null
+    const waiting =
+      state.busy.length === 0
+        ? undefined
+        : `waiting on ${plural(state.busy.length, "sub-agent session")}: ${state.busy
+            .map(({ session: child, status }) => `${child.id} (${status.type})`)
+            .join(", ")}`
+    yield* emit(
+      options.json,
+      {
+        id: session.id,
+        title: session.title,
+        directory: session.directory,
+        status: state.status.type,
+        idle: state.idle,
+        retry: retryJson(state.status),
+        subAgents: {
+          total: state.descendants.length,
+          busy: state.busy.map(({ session: child, status }) => ({ id: child.id, title: child.title, status: status.type }))
+        },
+        todo,
+        messages: { user: messages.length - assistants.length, assistant: assistants.length },
+        cost,
+        tokens,
+        changes: totals,
+        lastError: error,
+        lastReply
+      },
+      () =>
+        [
+          `${session.id}  ${session.title}`,
+          table([
+            ["directory", session.directory],
+            ["status", [statusLabel(state.status), waiting].filter((part) => part !== undefined).join("; ")],
+            ["todo", todo.total === 0 ? "none" : `${todo.done}/${todo.total} done${todo.inProgress > 0 ? `, ${todo.inProgress} in progress` : ""}`],
+            ["messages", `${messages.length - assistants.length} user, ${assistants.length} assistant`],
+            ["cost", `$${cost.toFixed(4)}`],
+            [
+              "tokens",
+              `${tokens.total} (input ${tokens.input}, output ${tokens.output}, reasoning ${tokens.reasoning}, cache read ${tokens.cacheRead}, write ${tokens.cacheWrite})`
+            ],
+            ["changes", `+${totals.additions} -${totals.deletions} in ${plural(totals.files, "file")}`],
+            ["error", error ?? undefined],
+            ["reply", lastReply ?? undefined]
+          ])
+        ].join("\n")
+    )
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// share / unshare
+
+/** The server answers a bare 500 when sharing is switched off in its config; say so. */
+const explainShareFailure = (session: Session) => (error: ServerRejected) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const config = yield* client.config({ directory: session.directory }).pipe(Effect.option)
+    const disabled = Option.isSome(config) && config.value["share"] === "disabled"
+    return yield* Effect.fail(
+      disabled
+        ? new ServerRejected({
+            ...error,
+            detail: `${error.detail} (sharing is disabled in the server's config: "share": "disabled")`
+          })
+        : error
+    )
+  })
+
+/** Shares the session and prints its public URL; witnessed: the server's answer carries the URL. */
+export const shareSession = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const shared = yield* client
+      .share(session.id, { directory: session.directory })
+      .pipe(Effect.catchTag("ServerRejected", explainShareFailure(session)))
+    const url = shared.share?.url
+    if (url === undefined || url === "") {
+      return yield* new ServerRejected({
+        method: "POST",
+        path: `/session/${session.id}/share`,
+        status: 200,
+        detail: "the server answered without a share URL"
+      })
+    }
+    yield* emit(options.json, { sessionID: session.id, url }, () => url)
+  })
+
+/** Removes the public share; witnessed: the session then reads back without a share URL. */
+export const unshareSession = (reference: string | undefined, options: JsonOption) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const session = yield* resolveSession(reference, host.cwd)
+    const scoped = { directory: session.directory }
+    yield* client.unshare(session.id, scoped)
+    const after = yield* client.getSession(session.id, scoped)
+    if (after.share?.url !== undefined) {
+      return yield* new ServerRejected({
+        method: "DELETE",
+        path: `/session/${session.id}/share`,
+        status: 200,
+        detail: `the server accepted the request, but the session is still shared at ${after.share.url}`
+      })
+    }
+    const wasShared = session.share?.url !== undefined
+    yield* emit(options.json, { sessionID: session.id, shared: false, wasShared }, () =>
+      wasShared ? `unshared ${session.id}` : `unshared ${session.id} (it was not shared)`
+    )
+  })

@@ -1,0 +1,315 @@
+/**
+ * worktree|wt create/list/remove/run over the server's worktree API (`/experimental/worktree`).
+ *
+ * The server's DELETE removes ANY directory it is given, so `remove` only ever passes a directory string that the
+ * server's own listing returned: a NAME or DIR that matches none of them is refused before anything is deleted.
+ */
+import * as Command from "@effect/platform/Command"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import type { Worktree } from "../Domain.js"
+import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
+import { emit, note, table } from "../Output.js"
+import { writeDefaults } from "../SessionDefaults.js"
+import { proofJson, runTurn } from "../TurnEngine.js"
+import { identityFlags, type IdentityOptions } from "./turns.js"
+
+/** The server's own slug for a worktree name (OpenCode's `Worktree.slug`): it names the directory and branch. */
+export const worktreeSlug = (name: string): string =>
+  name.trim().toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").replace(/-+$/, "")
+
+/** A NAME for create/run: a plain name, never a path. Checked before any request. */
+export const checkWorktreeName = (name: string): Effect.Effect<string, InvalidInput> => {
+  if (name.trim() === "") return Effect.fail(new InvalidInput({ message: "the worktree NAME must not be empty" }))
+  if (name.includes("/") || name.includes("\\") || name.includes("..")) {
+    return Effect.fail(new InvalidInput({ message: `the worktree NAME must be a plain name, not a path: "${name}"` }))
+  }
+  const slug = worktreeSlug(name)
+  return slug === ""
+    ? Effect.fail(new InvalidInput({ message: `the worktree NAME needs a letter or digit: "${name}"` }))
+    : Effect.succeed(slug)
+}
+
+const looksLikePath = (target: string) =>
+  target.includes("/") || target.includes("\\") || target === "." || target === ".." || target.startsWith("~")
+
+/**
+ * The listed directory that NAME or DIR means, or why there is none. A DIR (anything path-like) must resolve to
+ * exactly a listed directory; a NAME must be the last segment (or its slug) of one. The result is always the
+ * server's own string, never the user's.
+ */
+export const resolveListedWorktree = (
+  target: string,
+  listed: ReadonlyArray<string>,
+  cwd: string,
+  path: Path.Path
+): { readonly _tag: "Found"; readonly directory: string } | { readonly _tag: "Refused"; readonly reason: string } => {
+  const names = listed.map((directory) => path.basename(directory))
+  const known = names.length === 0 ? "the server lists no worktrees for this project" : `listed: ${names.join(", ")}`
+  if (looksLikePath(target)) {
+    const wanted = path.resolve(cwd, target)
+    const match = listed.find((directory) => path.resolve(directory) === wanted)
+    return match === undefined
+      ? { _tag: "Refused", reason: `${wanted} is not a worktree the server listed for this project (${known}); ocm removes only those` }
+      : { _tag: "Found", directory: match }
+  }
+  const slug = worktreeSlug(target)
+  const matches = listed.filter((directory) => {
+    const name = path.basename(directory)
+    return name === target || name === slug
+  })
+  if (matches.length === 1) return { _tag: "Found", directory: matches[0]! }
+  return matches.length === 0
+    ? { _tag: "Refused", reason: `no worktree named "${target}" (${known})` }
+    : { _tag: "Refused", reason: `"${target}" names several worktrees: ${matches.join(", ")}; give the directory` }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading worktrees
+
+const drain = (stream: Stream.Stream<Uint8Array, unknown>) =>
+  stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
+
+/** `git -C DIR rev-parse --abbrev-ref HEAD`; none when the directory is gone or git cannot tell. */
+export const gitBranch = (directory: string) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const child = yield* Command.start(Command.make("git", "-C", directory, "rev-parse", "--abbrev-ref", "HEAD"))
+      const [stdout, , code] = yield* Effect.all([drain(child.stdout), drain(child.stderr), child.exitCode], {
+        concurrency: "unbounded"
+      })
+      const branch = stdout.trim()
+      return Number(code) === 0 && branch !== "" ? Option.some(branch) : Option.none<string>()
+    })
+  ).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+
+export interface WorktreeEntry {
+  readonly name: string
+  readonly branch: string | null
+  readonly directory: string
+  readonly exists: boolean
+}
+
+const describeWorktree = (directory: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const exists = yield* fs.exists(directory).pipe(Effect.orElseSucceed(() => false))
+    const branch = exists ? Option.getOrNull(yield* gitBranch(directory)) : null
+    return { name: path.basename(directory), branch, directory, exists } satisfies WorktreeEntry
+  })
+
+/** The project scope of every call: the directory ocm runs in (inside the server's project). */
+const projectScope = Effect.map(ProcessHost, (host) => ({ directory: host.cwd }))
+
+const rejected = (method: string, detail: string) =>
+  new ServerRejected({ method, path: "/experimental/worktree", status: 200, detail })
+
+// ---------------------------------------------------------------------------------------------------------
+// create
+
+const READY_WINDOW = Duration.seconds(120)
+
+/**
+ * Creates a worktree and witnesses it: the server checks the branch out and boots the directory after it answered,
+ * then emits `worktree.ready` (or `worktree.failed`) for that directory; afterwards the listing must include it.
+ */
+const createWitnessed = (name: string, slug: string, window: Duration.Duration) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const scope = yield* projectScope
+    const subscription = yield* client.subscribe
+    const created = yield* client.createWorktree({ name }, scope)
+    if (created.name !== slug) yield* note(`ocm: the server named the worktree "${created.name}" (asked for "${slug}")`)
+    const settled = yield* subscription.events.pipe(
+      Stream.filterMap((event) =>
+        event.directory === created.directory &&
+        event.payload.type === "other" &&
+        (event.payload.name === "worktree.ready" || event.payload.name === "worktree.failed")
+          ? Option.some({ name: event.payload.name, properties: event.payload.properties })
+          : Option.none()
+      ),
+      Stream.runHead,
+      Effect.timeoutFail({
+        duration: window,
+        onTimeout: () =>
+          new WaitTimeout({
+            waitingFor: `worktree ${created.name} to be ready`,
+            seconds: Duration.toSeconds(window),
+            hint: `it was created at ${created.directory}; its checkout may still be running`
+          })
+      })
+    )
+    if (Option.isSome(settled) && settled.value.name === "worktree.failed") {
+      const message = (settled.value.properties as { message?: unknown } | undefined)?.message
+      return yield* rejected("POST", `worktree ${created.directory} was created but failed to start: ${String(message ?? "unknown")}`)
+    }
+    if (Option.isNone(settled)) yield* note("ocm: the event stream ended before the worktree reported ready; checking the listing")
+    const listed = yield* client.worktrees(scope)
+    if (!listed.includes(created.directory)) {
+      return yield* rejected("POST", `the server created ${created.directory} but does not list it`)
+    }
+    return created
+  }).pipe(Effect.scoped)
+
+const alreadyExists = (slug: string, listed: ReadonlyArray<string>) =>
+  Effect.map(Path.Path, (path) => listed.find((directory) => path.basename(directory) === slug))
+
+export const worktreeCreate = (name: string, options: { readonly json: boolean }) =>
+  Effect.gen(function* () {
+    const slug = yield* checkWorktreeName(name)
+    const client = yield* OpenCodeClient
+    const existing = yield* alreadyExists(slug, yield* client.worktrees(yield* projectScope))
+    if (existing !== undefined) {
+      return yield* new InvalidInput({
+        message: `worktree ${slug} already exists: ${existing} (ocm wt run ${slug} … uses it; ocm wt remove ${slug} deletes it)`
+      })
+    }
+    const created = yield* createWitnessed(name, slug, READY_WINDOW)
+    const result = { name: created.name, branch: created.branch ?? null, directory: created.directory }
+    yield* emit(options.json, result, () =>
+      table([["name", result.name], ["branch", result.branch ?? "(unknown)"], ["directory", result.directory]], "")
+    )
+    return result
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// list
+
+export const worktreeList = (options: { readonly json: boolean }) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const scope = yield* projectScope
+    const listed = yield* client.worktrees(scope)
+    const entries = yield* Effect.forEach(listed, describeWorktree, { concurrency: 4 })
+    if (entries.length === 0 && !options.json) {
+      yield* note(`ocm: the server lists no worktrees for the project of ${scope.directory}`)
+      return entries
+    }
+    const nameWidth = Math.max(4, ...entries.map((entry) => entry.name.length))
+    const branchOf = (entry: WorktreeEntry) => (entry.exists ? (entry.branch ?? "(unknown)") : "(missing on disk)")
+    const branchWidth = Math.max(6, ...entries.map((entry) => branchOf(entry).length))
+    yield* emit(options.json, { project: scope.directory, worktrees: entries }, () =>
+      [
+        `${"NAME".padEnd(nameWidth)}  ${"BRANCH".padEnd(branchWidth)}  DIRECTORY`,
+        ...entries.map((entry) => `${entry.name.padEnd(nameWidth)}  ${branchOf(entry).padEnd(branchWidth)}  ${entry.directory}`)
+      ].join("\n")
+    )
+    return entries
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// remove
+
+export const worktreeRemove = (target: string, options: { readonly json: boolean }) =>
+  Effect.gen(function* () {
+    if (target.trim() === "") return yield* new InvalidInput({ message: "give the NAME or DIR of a worktree to remove" })
+    const client = yield* OpenCodeClient
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const host = yield* ProcessHost
+    const scope = { directory: host.cwd }
+    const resolved = resolveListedWorktree(target, yield* client.worktrees(scope), host.cwd, path)
+    if (resolved._tag === "Refused") return yield* new InvalidInput({ message: `refusing to remove: ${resolved.reason}` })
+    const entry = yield* describeWorktree(resolved.directory)
+    yield* client.removeWorktree(resolved.directory, scope)
+    // witnessed: gone from the server's listing and from disk
+    const stillListed = (yield* client.worktrees(scope)).includes(resolved.directory)
+    const stillOnDisk = yield* fs.exists(resolved.directory).pipe(Effect.orElseSucceed(() => false))
+    if (stillListed || stillOnDisk) {
+      return yield* rejected(
+        "DELETE",
+        `the server answered but ${resolved.directory} is still ${stillListed ? "listed" : "on disk"}`
+      )
+    }
+    const result = { name: entry.name, branch: entry.branch, directory: entry.directory, removed: true }
+    yield* emit(options.json, result, () => `removed ${entry.name}${entry.branch ? ` (branch ${entry.branch} deleted)` : ""}: ${entry.directory}`)
+    return result
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// run
+
+export interface WorktreeRunOptions extends IdentityOptions {
+  readonly wait: boolean
+  readonly json: boolean
+  readonly timeout: number
+  readonly abortOnTimeout: boolean
+}
+
+/** The listed worktree with this slug, or a new one (witnessed ready). */
+const ensureWorktree = (name: string, slug: string, window: Duration.Duration) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const existing = yield* alreadyExists(slug, yield* client.worktrees(yield* projectScope))
+    if (existing !== undefined) {
+      const entry = yield* describeWorktree(existing)
+      yield* note(`ocm: using worktree ${entry.name} (${entry.branch ?? "branch unknown"}) at ${entry.directory}`)
+      return { name: entry.name, branch: entry.branch, directory: entry.directory, created: false }
+    }
+    const created: Worktree = yield* createWitnessed(name, slug, window)
+    yield* note(`ocm: created worktree ${created.name} (${created.branch ?? "branch unknown"}) at ${created.directory}`)
+    return { name: created.name, branch: created.branch ?? null, directory: created.directory, created: true }
+  })
+
+export const worktreeRun = (name: string, message: ReadonlyArray<string>, options: WorktreeRunOptions) =>
+  Effect.gen(function* () {
+    // everything is checked before the first request
+    const slug = yield* checkWorktreeName(name)
+    const text = message.join(" ")
+    if (text.trim() === "") {
+      return yield* new InvalidInput({ message: "MESSAGE is missing: ocm wt run NAME MESSAGE… [--wait]" })
+    }
+    const flags = yield* identityFlags(options)
+    if (!Number.isFinite(options.timeout) || options.timeout <= 0) {
+      return yield* new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${options.timeout}` })
+    }
+    const timeout = Duration.millis(Math.round(options.timeout * 1000))
+
+    const client = yield* OpenCodeClient
+    const worktree = yield* ensureWorktree(name, slug, timeout)
+    const session = yield* client.createSession({ directory: worktree.directory })
+    yield* note(`ocm: session ${session.id} in ${session.directory}`)
+    // explicit identity becomes the session's stored default, so later prompts (ocm chat) keep it
+    if (flags.agent !== undefined || flags.model !== undefined || flags.variant !== undefined) {
+      yield* writeDefaults(session.id, flags)
+    }
+    const base = {
+      worktree: worktree.name,
+      branch: worktree.branch,
+      worktreeCreated: worktree.created,
+      directory: session.directory,
+      sessionID: session.id
+    }
+
+    const kept = Effect.tapError(() => note(`ocm: session ${session.id} was kept (${session.directory})`))
+    const turn = yield* runTurn({
+      sessionID: session.id,
+      directory: session.directory,
+      text,
+      noReply: false,
+      flags,
+      timeout,
+      abortOnTimeout: options.abortOnTimeout,
+      // without --wait: witnessed as recorded, and the turn runs on
+      detach: !options.wait
+    }).pipe(kept)
+    if (turn.mode === "sent") {
+      yield* note(`ocm: recorded ${turn.proof.userMessageID}; the turn runs on (ocm wait ${session.id} picks up the reply)`)
+      const result = { ...base, mode: turn.mode, proof: proofJson(turn.proof) }
+      yield* emit(options.json, result, () => session.id)
+      return result
+    }
+    yield* note(
+      `ocm: turn done (${turn.proof.completedBy}, ${turn.proof.elapsedMs} ms): ${turn.proof.assistantMessageIDs.join(", ")} answered ${turn.proof.userMessageID}`
+    )
+    const result = { ...base, mode: turn.mode, reply: turn.reply, proof: proofJson(turn.proof) }
+    yield* emit(options.json, result, () => turn.reply)
+    return result
+  })
