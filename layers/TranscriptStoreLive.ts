@@ -8,7 +8,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
+import { writeFileAtomic } from "../src/Files.js"
 import { InvalidInput } from "../src/Errors.js"
 import { resolveSession } from "../src/SessionResolver.js"
 import { decodeExport, renderJson, renderMarkdown, type Transcript } from "../src/Transcript.js"
@@ -64,17 +64,13 @@ export const make = (client: Option.Option<OpenCodeClientShape>) =>
 
     const content = (text: string) => (text.endsWith("\n") ? text : `${text}\n`)
 
-    // readers never see a half-written file: the text goes to a sibling temp file that replaces the target in one rename
     const writeAtomically = (target: string, text: string) =>
-      Effect.gen(function* () {
-        const nonce = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
-        const temp = path.join(path.dirname(target), `.${path.basename(target)}.${nonce}.tmp`)
-        yield* fs.writeFileString(temp, text).pipe(
-          Effect.zipRight(fs.rename(temp, target)),
-          Effect.tapError(() => fs.remove(temp, { force: true }).pipe(Effect.ignore))
-        )
-        return target
-      }).pipe(Effect.mapError((error) => new InvalidInput({ message: `cannot write ${target}: ${reasonOf(error)}` })))
+      writeFileAtomic(target, text).pipe(
+        Effect.as(target),
+        Effect.mapError((error) => new InvalidInput({ message: `cannot write ${target}: ${reasonOf(error)}` })),
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.provideService(Path.Path, path)
+      )
 
     const writeTemp = (text: string, suffix: string | undefined) =>
       fs.makeTempFile({ prefix: "ocm-transcript-", ...(suffix === undefined ? {} : { suffix }) }).pipe(

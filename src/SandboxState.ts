@@ -9,6 +9,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { writeFileAtomic } from "./Files.js"
 
 export const SandboxStateSchema = Schema.Struct({
   version: Schema.Literal(1),
@@ -77,9 +78,7 @@ export const writeSandboxState = (state: SandboxState) =>
     const dir = yield* stateDirectory
     yield* fs.makeDirectory(dir, { recursive: true })
     const path = `${dir}/sandbox.json`
-    const temp = `${path}.${state.supervisorPid}.tmp`
-    yield* fs.writeFileString(temp, yield* encodeState(state))
-    yield* fs.rename(temp, path)
+    yield* writeFileAtomic(path, yield* encodeState(state))
     return path
   })
 

@@ -8,6 +8,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { writeFileAtomic } from "./Files.js"
 import type { IdentityFields } from "./Identity.js"
 
 export const StoredDefaults = Schema.Struct({
@@ -44,14 +45,12 @@ export const writeDefaults = (sessionID: string, defaults: IdentityFields) =>
     const dir = yield* defaultsDirectory
     yield* fs.makeDirectory(dir, { recursive: true })
     const file = `${dir}/${sessionID}.json`
-    const temp = `${file}.tmp-${Date.now()}`
     const stored = {
       ...(defaults.agent === undefined ? {} : { agent: defaults.agent }),
       ...(defaults.model === undefined ? {} : { model: defaults.model }),
       ...(defaults.variant === undefined ? {} : { variant: defaults.variant })
     }
-    yield* fs.writeFileString(temp, `${JSON.stringify(stored, null, 2)}\n`)
-    yield* fs.rename(temp, file)
+    yield* writeFileAtomic(file, `${JSON.stringify(stored, null, 2)}\n`)
     return file
   })
 

@@ -9,7 +9,7 @@ import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
+import { writeFileAtomic } from "../Files.js"
 import { InvalidInput } from "../Errors.js"
 import { emit, note } from "../Output.js"
 import { SKILL_TEXT } from "../SkillText.js"
@@ -39,19 +39,10 @@ const installedState = (file: string) =>
     return current === SKILL_TEXT ? ("identical" as const) : ("different" as const)
   }).pipe(Effect.mapError((error) => new InvalidInput({ message: `cannot read ${file}: ${reasonOf(error)}` })))
 
-/** Writes a sibling temp file and renames it over the target: readers never see half a skill. */
 const writeAtomically = (file: string, text: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    yield* fs.makeDirectory(path.dirname(file), { recursive: true })
-    const nonce = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${nonce}.tmp`)
-    yield* fs.writeFileString(temp, text).pipe(
-      Effect.zipRight(fs.rename(temp, file)),
-      Effect.tapError(() => fs.remove(temp, { force: true }).pipe(Effect.ignore))
-    )
-  }).pipe(Effect.mapError((error) => new InvalidInput({ message: `cannot write ${file}: ${reasonOf(error)}` })))
+  writeFileAtomic(file, text, { makeDirectory: true }).pipe(
+    Effect.mapError((error) => new InvalidInput({ message: `cannot write ${file}: ${reasonOf(error)}` }))
+  )
 
 export const installSkill = (options: { readonly force: boolean; readonly json: boolean }) =>
   Effect.gen(function* () {
