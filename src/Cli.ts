@@ -18,6 +18,7 @@ import {
 import { modelsCommand } from "./cli/models.js"
 import { installSkillCommand, viewSkillCommand } from "./cli/skill.js"
 import { worktreeCommand, wtCommand } from "./cli/worktree.js"
+import { runCommand } from "./cli/run.js"
 import { promptCommand, sendCommand, streamCommand, watchCommand } from "./cli/send.js"
 import { isIdleCommand, waitAllCommand, waitAnyCommand, waitForIdleCommand, waitForTextCommand } from "./cli/waits.js"
 import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
@@ -125,6 +126,7 @@ export const ocm = Command.make("ocm").pipe(
     promptCommand,
     streamCommand,
     watchCommand,
+    runCommand,
     statusCommand,
     childrenCommand,
     todoCommand,

@@ -24,6 +24,7 @@ export { abortSession, listChildren, listSessions, showSession, showStatus, show
 export { listModels, modelRows } from "./programs/models.js"
 export { createSession, lastMessage, listMessages } from "./programs/session.js"
 export { send, stream, watch } from "./programs/send.js"
+export { run } from "./programs/run.js"
 export { respond, shareSession, showDiff, showSummary, unshareSession } from "./programs/control.js"
 export { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "./programs/worktree.js"
 export { proofJson } from "./TurnEngine.js"

@@ -1,0 +1,53 @@
+/** Command: run — occtl's batch job. */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Option from "effect/Option"
+import { run } from "../programs/run.js"
+import { connection, json, timeoutSeconds } from "./common.js"
+import { identity } from "./turns.js"
+
+export const runCommand = Command.make(
+  "run",
+  {
+    ...connection,
+    ...identity,
+    json,
+    files: Options.file("file", { exists: "either" }).pipe(
+      Options.withAlias("f"),
+      Options.withDescription("read prompt text from this file (repeat to concatenate, in order)"),
+      Options.repeated
+    ),
+    message: Options.text("message").pipe(Options.withDescription("text appended after the files and words"), Options.optional),
+    out: Options.text("out").pipe(
+      Options.withAlias("o"),
+      Options.withDescription("write the reply here (and the session id to OUT.session), atomically; prints the path"),
+      Options.optional
+    ),
+    raw: Options.text("raw").pipe(Options.withDescription("write the final assistant message as JSON here"), Options.optional),
+    stderr: Options.text("stderr").pipe(Options.withDescription("write diagnostics here instead of to stderr"), Options.optional),
+    timeout: timeoutSeconds(600),
+    spawn: Options.boolean("spawn").pipe(
+      Options.withDescription("start an opencode serve (your own config and credentials) for this run; stop it afterwards")
+    ),
+    spawnPort: Options.integer("spawn-port").pipe(Options.withDescription("port for --spawn (default: a free one)"), Options.optional),
+    opencodeBin: Options.text("opencode-bin").pipe(Options.withDescription("opencode binary for --spawn"), Options.optional),
+    ephemeral: Options.boolean("ephemeral").pipe(Options.withDescription("delete the session after a successful run")),
+    dir: Options.directory("dir").pipe(Options.withAlias("d"), Options.withDescription("project directory of the session"), Options.optional),
+    title: Options.text("title").pipe(Options.withDescription("title of the session (default: ocm run)"), Options.optional),
+    words: Args.text({ name: "message" }).pipe(Args.withDescription("prompt words"), Args.repeated)
+  },
+  (options) =>
+    run(options.words, {
+      ...options,
+      target: {
+        url: Option.getOrUndefined(options.url),
+        attach: Option.getOrUndefined(options.attach),
+        passwordFile: Option.getOrUndefined(options.passwordFile)
+      }
+    })
+).pipe(
+  Command.withDescription(
+    "one witnessed turn in a new session from files and words, results to files; --model is required; the turn is aborted at --timeout"
+  )
+)

@@ -1,0 +1,163 @@
+/**
+ * `ocm run` (occtl's batch job, SPEC §5.2): build a prompt from files and words, run one witnessed turn in a new
+ * session, write the results where asked — optionally on a server started just for this run (`--spawn`).
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
+import { resolveOpencodeBinary } from "../../layers/OpenCodeBinary.js"
+import { serveOpencode } from "../../layers/OpencodeServer.js"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import { InvalidInput } from "../Errors.js"
+import { writeFileAtomic } from "../Files.js"
+import { emit } from "../Output.js"
+import { resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
+import { proofJson, runTurn } from "../TurnEngine.js"
+import { deleteWitnessed, identityFlags, type IdentityOptions } from "./turns.js"
+
+export interface RunOptions extends IdentityOptions {
+  readonly files: ReadonlyArray<string>
+  readonly message: Option.Option<string>
+  readonly out: Option.Option<string>
+  readonly raw: Option.Option<string>
+  readonly stderr: Option.Option<string>
+  readonly timeout: number
+  readonly spawn: boolean
+  readonly spawnPort: Option.Option<number>
+  readonly opencodeBin: Option.Option<string>
+  readonly ephemeral: boolean
+  readonly dir: Option.Option<string>
+  readonly title: Option.Option<string>
+  readonly json: boolean
+  readonly target: TargetFlags
+}
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error))
+
+/** Everything is read and checked before a server is contacted or started. */
+const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
+  Effect.gen(function* () {
+    if (Option.isNone(options.model)) return yield* new InvalidInput({ message: "run needs --model provider/model" })
+    const flags = yield* identityFlags(options)
+    if (!Number.isFinite(options.timeout) || options.timeout <= 0) {
+      return yield* new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${options.timeout}` })
+    }
+    if (!options.spawn && Option.isSome(options.spawnPort)) return yield* new InvalidInput({ message: "--spawn-port needs --spawn" })
+    const fs = yield* FileSystem.FileSystem
+    const files = yield* Effect.forEach(options.files, (file) =>
+      fs.readFileString(file).pipe(Effect.mapError((error) => new InvalidInput({ message: `--file ${file}: ${reason(error)}` })))
+    )
+    const text = [...files.map((content) => content.trim()), words.join(" ").trim(), Option.getOrElse(options.message, () => "").trim()]
+      .filter((part) => part !== "")
+      .join("\n\n")
+    if (text === "") return yield* new InvalidInput({ message: "nothing to send: give MESSAGE words, --file or --message" })
+    return { flags, text, timeout: Duration.millis(Math.round(options.timeout * 1000)) }
+  })
+
+/** The client: of the server the usual rules find, or of one started for this run and stopped after it. */
+const clientFor = (options: RunOptions) =>
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      const target = yield* resolveServerTarget(options.target)
+      if (!options.spawn) return OpenCodeClientLive.layer(target)
+      const fs = yield* FileSystem.FileSystem
+      const host = yield* ProcessHost
+      const binary = yield* resolveOpencodeBinary(Option.getOrUndefined(options.opencodeBin))
+      const logDir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-run-" })
+      // the spawned server inherits this environment, password included, so the client uses the same one
+      const served = yield* serveOpencode({
+        binary: binary.path,
+        cwd: Option.getOrElse(options.dir, () => host.cwd),
+        port: Option.getOrUndefined(options.spawnPort),
+        password: target.password,
+        logFile: `${logDir}/server.log`,
+        startTimeout: "60 seconds"
+      })
+      return OpenCodeClientLive.layer({ ...target, url: served.url, rule: "--url", detail: `spawned pid ${served.pid}` })
+    })
+  )
+
+export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
+  Effect.gen(function* () {
+    const prepared = yield* preparePrompt(words, options)
+    // with --stderr FILE, diagnostics (and the failure, if any) go to that file instead of stderr
+    const diagnostics = yield* Ref.make<ReadonlyArray<string>>([])
+    const console = yield* Effect.console
+    const capture = Option.isSome(options.stderr)
+    const quietStderr: Console.Console = {
+      ...console,
+      error: (...args: ReadonlyArray<unknown>) => Ref.update(diagnostics, (lines) => [...lines, args.map(String).join(" ")]),
+      unsafe: { ...console.unsafe, error: () => {} }
+    }
+    const body = Effect.gen(function* () {
+      const client = yield* OpenCodeClient
+      const host = yield* ProcessHost
+      const path = yield* Path.Path
+      const session = yield* client.createSession({
+        directory: Option.match(options.dir, { onNone: () => host.cwd, onSome: (dir) => path.resolve(host.cwd, dir) }),
+        title: Option.getOrElse(options.title, () => "ocm run")
+      })
+      yield* Console.error(`ocm: session ${session.id} (${client.target.url})`)
+      const turn = yield* runTurn({
+        sessionID: session.id,
+        directory: session.directory,
+        text: prepared.text,
+        noReply: false,
+        flags: prepared.flags,
+        timeout: prepared.timeout,
+        // a batch job that overruns is stopped, not left running (occtl's --timeout did the same)
+        abortOnTimeout: true
+      }).pipe(Effect.tapError(() => Console.error(`ocm: session ${session.id} was kept (${session.directory})`)))
+      const written: { out?: string; raw?: string } = {}
+      if (Option.isSome(options.out)) {
+        const out = path.resolve(host.cwd, options.out.value)
+        yield* writeFileAtomic(out, turn.reply.endsWith("\n") ? turn.reply : `${turn.reply}\n`)
+        yield* writeFileAtomic(`${out}.session`, `${session.id}\n`)
+        written.out = out
+      }
+      if (Option.isSome(options.raw)) {
+        const raw = path.resolve(host.cwd, options.raw.value)
+        yield* writeFileAtomic(raw, `${JSON.stringify(turn.assistant ?? null, null, 2)}\n`)
+        written.raw = raw
+      }
+      if (options.ephemeral) yield* deleteWitnessed(session)
+      return { session, turn, written }
+    }).pipe(
+      Effect.mapError((error) =>
+        error._tag === "SystemError" || error._tag === "BadArgument" ? new InvalidInput({ message: `cannot write a result: ${error.message}` }) : error
+      ),
+      Effect.provide(clientFor(options))
+    )
+    const result = yield* (capture ? Console.withConsole(body, quietStderr) : body).pipe(
+      Effect.tapError((error) => (capture ? Ref.update(diagnostics, (lines) => [...lines, `ocm: ${reason(error)}`]) : Effect.void)),
+      Effect.ensuring(
+        Option.match(options.stderr, {
+          onNone: () => Effect.void,
+          onSome: (file) =>
+            Effect.flatMap(Ref.get(diagnostics), (lines) => writeFileAtomic(file, lines.map((line) => `${line}\n`).join(""))).pipe(
+              Effect.ignore
+            )
+        })
+      )
+    )
+    yield* emit(
+      options.json,
+      {
+        sessionID: result.session.id,
+        directory: result.session.directory,
+        reply: result.turn.reply,
+        out: result.written.out ?? null,
+        raw: result.written.raw ?? null,
+        deleted: options.ephemeral,
+        proof: proofJson(result.turn.proof)
+      },
+      () => result.written.out ?? result.turn.reply
+    )
+  })
