@@ -1,11 +1,11 @@
 /** Options and wiring shared by every command: one definition of each flag, used everywhere. */
 import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
-import { InvalidInput } from "../Errors.js"
 import { resolveServerTarget } from "../ServerTarget.js"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
@@ -62,11 +62,6 @@ export const timeoutSeconds = (defaultSeconds: number) =>
     Options.withDefault(defaultSeconds)
   )
 
-export const positiveSeconds = (seconds: number, flag = "--timeout") =>
-  Number.isFinite(seconds) && seconds > 0
-    ? Effect.succeed(seconds)
-    : Effect.fail(new InvalidInput({ message: `${flag} must be a positive number of seconds, got ${seconds}` }))
-
 export const output = {
   output: Options.text("output").pipe(
     Options.withDescription("write the result to this file (atomically) and print its absolute path"),
@@ -76,3 +71,13 @@ export const output = {
     Options.withDescription("also write the result to a temp file and print its path on stderr")
   )
 }
+
+/** A command about one session (omitted → the latest root session here) whose program takes `{json}`. */
+export const sessionCommand = <E, R>(
+  name: string,
+  description: string,
+  program: (reference: string | undefined, options: { readonly json: boolean }) => Effect.Effect<void, E, R>
+) =>
+  Command.make(name, { ...connection, json, session: sessionArg }, (options) =>
+    program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+  ).pipe(Command.withDescription(description))

@@ -5,14 +5,13 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { PermissionReply } from "../Domain.js"
 import {
-  type JsonOption,
   respond,
   shareSession,
   showDiff,
   showSummary,
   unshareSession
 } from "../programs/control.js"
-import { clientLayer, connection, json, sessionArg, timeoutSeconds } from "./common.js"
+import { clientLayer, connection, json, sessionArg, sessionCommand, timeoutSeconds } from "./common.js"
 
 const responses: ReadonlyArray<PermissionReply> = ["once", "always", "reject"]
 
@@ -51,32 +50,23 @@ export const respondCommand = Command.make("respond", respondConfig, (options) =
   )
 )
 
-const sessionConfig = { ...connection, json, session: sessionArg }
 
-const aboutSession = <E, R>(
-  name: string,
-  description: string,
-  program: (reference: string | undefined, options: JsonOption) => Effect.Effect<void, E, R>
-) =>
-  Command.make(name, sessionConfig, (options) =>
-    program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
-  ).pipe(Command.withDescription(description))
 
-export const diffCommand = aboutSession(
+export const diffCommand = sessionCommand(
   "diff",
   "the session's file changes as a git-style unified diff, turn by turn, grouped per file (--json: file, status, additions, deletions, patch, messageID)",
   showDiff
 )
 
-export const summaryCommand = aboutSession(
+export const summaryCommand = sessionCommand(
   "summary",
   "compact status: title, status (tree-aware, with retries), todo progress, cost and tokens, files changed, the latest reply",
   showSummary
 )
 
-export const shareCommand = aboutSession("share", "share the session and print its public URL", shareSession)
+export const shareCommand = sessionCommand("share", "share the session and print its public URL", shareSession)
 
-export const unshareCommand = aboutSession(
+export const unshareCommand = sessionCommand(
   "unshare",
   "remove the session's public share; witnessed: it then reads back unshared",
   unshareSession

@@ -6,7 +6,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import {
   abortSession,
-  type JsonOption,
   listChildren,
   listSessions,
   type ListOptions,
@@ -15,7 +14,7 @@ import {
   showTodo,
   sortKeys
 } from "../programs/inspect.js"
-import { clientLayer, type Connection, connection, json, sessionArg } from "./common.js"
+import { clientLayer, type Connection, connection, json, sessionArg, sessionCommand } from "./common.js"
 
 const listConfig = {
   ...connection,
@@ -54,22 +53,13 @@ export const lsCommand = Command.make("ls", listConfig, listHandler).pipe(Comman
 
 const sessionConfig = { ...connection, json, session: sessionArg }
 
-/** A command about one session (omitted → the latest root session of the current directory). */
-const aboutSession = <E, R>(
-  name: string,
-  description: string,
-  program: (reference: string | undefined, options: JsonOption) => Effect.Effect<void, E, R>
-) =>
-  Command.make(name, sessionConfig, (options) =>
-    program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
-  ).pipe(Command.withDescription(description))
 
-export const getCommand = aboutSession(
+export const getCommand = sessionCommand(
   "get",
   "session details: directory, parent, times, share URL, changes, status, stored defaults, message and child counts",
   showSession
 )
-export const showCommand = aboutSession("show", "alias of get", showSession)
+export const showCommand = sessionCommand("show", "alias of get", showSession)
 
 export const statusCommand = Command.make(
   "status",
@@ -86,15 +76,15 @@ export const statusCommand = Command.make(
   )
 )
 
-export const childrenCommand = aboutSession("children", "the session's child (sub-agent) sessions with their status", listChildren)
+export const childrenCommand = sessionCommand("children", "the session's child (sub-agent) sessions with their status", listChildren)
 
-export const todoCommand = aboutSession(
+export const todoCommand = sessionCommand(
   "todo",
   "the session's todo list as a checklist (--json: content, status, priority)",
   showTodo
 )
 
-export const abortCommand = aboutSession(
+export const abortCommand = sessionCommand(
   "abort",
   "stop the session's running turn; witnessed: the server then reports it idle (else exit 124)",
   abortSession

@@ -3,7 +3,6 @@
  * sub-agent sessions), diff, summary, share, unshare.
  */
 import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -23,6 +22,7 @@ import type {
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
+import { timeoutFromSeconds } from "../Timeout.js"
 import { descendantsOf, statusesOf, statusIn } from "../WaitEngine.js"
 import { replyText } from "../TurnEngine.js"
 
@@ -227,9 +227,7 @@ const answerAll = (
 const checkRespondFlags = (options: RespondOptions) =>
   Effect.gen(function* () {
     const response = Option.getOrElse(options.response, (): PermissionReply => "once")
-    if (!Number.isFinite(options.timeout) || options.timeout <= 0) {
-      return yield* new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${options.timeout}` })
-    }
+    yield* timeoutFromSeconds(options.timeout)
     const message = Option.getOrUndefined(options.message)
     if (message !== undefined && response !== "reject") {
       return yield* new InvalidInput({ message: "--message is feedback for a rejection: it needs --response reject" })
@@ -330,7 +328,7 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
       return yield* finish(answered)
     }
 
-    const timeout = Duration.millis(Math.round(options.timeout * 1000))
+    const timeout = yield* timeoutFromSeconds(options.timeout)
     const answeredSoFar = yield* Ref.make<ReadonlyArray<Answered>>([])
     const answerPending = Effect.gen(function* () {
       const pending = yield* pendingIn(tree)

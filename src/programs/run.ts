@@ -5,7 +5,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -19,6 +18,7 @@ import { InvalidInput } from "../Errors.js"
 import { writeFileAtomic } from "../Files.js"
 import { emit } from "../Output.js"
 import { resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
+import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, runTurn } from "../TurnEngine.js"
 import { deleteWitnessed, identityFlags, type IdentityOptions } from "./turns.js"
 
@@ -46,9 +46,7 @@ const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
   Effect.gen(function* () {
     if (Option.isNone(options.model)) return yield* new InvalidInput({ message: "run needs --model provider/model" })
     const flags = yield* identityFlags(options)
-    if (!Number.isFinite(options.timeout) || options.timeout <= 0) {
-      return yield* new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${options.timeout}` })
-    }
+    const timeout = yield* timeoutFromSeconds(options.timeout)
     if (!options.spawn && Option.isSome(options.spawnPort)) return yield* new InvalidInput({ message: "--spawn-port needs --spawn" })
     const fs = yield* FileSystem.FileSystem
     const files = yield* Effect.forEach(options.files, (file) =>
@@ -58,7 +56,7 @@ const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
       .filter((part) => part !== "")
       .join("\n\n")
     if (text === "") return yield* new InvalidInput({ message: "nothing to send: give MESSAGE words, --file or --message" })
-    return { flags, text, timeout: Duration.millis(Math.round(options.timeout * 1000)) }
+    return { flags, text, timeout }
   })
 
 /** The client: of the server the usual rules find, or of one started for this run and stopped after it. */

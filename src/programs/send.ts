@@ -1,7 +1,6 @@
 /** occtl's prompting commands over the turn engine (SPEC §5.2): send|prompt, stream, watch. */
 import * as Terminal from "@effect/platform/Terminal"
 import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -12,6 +11,7 @@ import { InvalidInput } from "../Errors.js"
 import { emit, note } from "../Output.js"
 import { readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
+import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, replyText, runTurn, type TurnInput, type TurnResult } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
@@ -23,11 +23,6 @@ export interface PromptOptions extends IdentityOptions {
   readonly abortOnTimeout: boolean
   readonly json: boolean
 }
-
-const secondsOf = (value: number) =>
-  Number.isFinite(value) && value > 0
-    ? Effect.succeed(Duration.millis(Math.round(value * 1000)))
-    : Effect.fail(new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${value}` }))
 
 /** The prompt: MESSAGE words, then piped stdin (with `--stdin`), checked before anything is sent. */
 const promptText = (words: ReadonlyArray<string>, stdin: boolean) =>
@@ -45,7 +40,7 @@ const promptText = (words: ReadonlyArray<string>, stdin: boolean) =>
 const prepare = (words: ReadonlyArray<string>, options: PromptOptions, extra: Partial<TurnInput> = {}) =>
   Effect.gen(function* () {
     const flags = yield* identityFlags(options)
-    const timeout = yield* secondsOf(options.timeout)
+    const timeout = yield* timeoutFromSeconds(options.timeout)
     const text = yield* promptText(words, options.stdin)
     const host = yield* ProcessHost
     const session = yield* resolveSession(Option.getOrUndefined(options.session), host.cwd)

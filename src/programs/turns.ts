@@ -1,6 +1,5 @@
 /** The proof contract (SPEC §5.1): one-shot, begin-session, chat, final, wait, delete — all over the turn engine. */
 import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -12,6 +11,7 @@ import { InvalidInput, ServerRejected } from "../Errors.js"
 import { type IdentityFields, parseModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
+import { timeoutFromSeconds } from "../Timeout.js"
 import { resolveSession } from "../SessionResolver.js"
 import { proofJson, replyText, runTurn, type TurnResult } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
@@ -43,11 +43,6 @@ export const identityFlags = (options: IdentityOptions) =>
       variant: Option.getOrUndefined(options.variant)
     } satisfies IdentityFields
   })
-
-const checkTimeout = (seconds: number) =>
-  Number.isFinite(seconds) && seconds > 0
-    ? Effect.succeed(Duration.millis(Math.round(seconds * 1000)))
-    : Effect.fail(new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${seconds}` }))
 
 const nonEmpty = (text: string, what: string) =>
   text.trim() === "" ? Effect.fail(new InvalidInput({ message: `${what} must not be empty` })) : Effect.void
@@ -105,7 +100,7 @@ const turnIn = (
 ) =>
   Effect.gen(function* () {
     const flags = yield* identityFlags(options)
-    const timeout = yield* checkTimeout(options.timeout)
+    const timeout = yield* timeoutFromSeconds(options.timeout)
     return yield* runTurn({
       sessionID: session.id,
       directory: session.directory,
@@ -124,7 +119,7 @@ const checkThenResolve = (reference: string, prompt: string, options: TurnOption
   Effect.gen(function* () {
     yield* nonEmpty(prompt, what)
     yield* identityFlags(options)
-    yield* checkTimeout(options.timeout)
+    yield* timeoutFromSeconds(options.timeout)
     const host = yield* ProcessHost
     return yield* resolveSession(reference, host.cwd)
   })
@@ -164,7 +159,7 @@ export const oneShot = (
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
     yield* identityFlags(options)
-    yield* checkTimeout(options.timeout)
+    yield* timeoutFromSeconds(options.timeout)
     const session = yield* createSession({ title: Option.getOrElse(options.title, () => "ocm one-shot"), dir: options.dir })
     const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
     yield* progress(turn)
@@ -181,7 +176,7 @@ export const beginSession = (
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
     const flags = yield* identityFlags(options)
-    yield* checkTimeout(options.timeout)
+    yield* timeoutFromSeconds(options.timeout)
     const session = yield* createSession({ title: Option.getOrUndefined(options.title), dir: options.dir })
     // explicit identity becomes the session's stored default, so later prompts keep it
     if (flags.agent !== undefined || flags.model !== undefined || flags.variant !== undefined) {
@@ -229,7 +224,7 @@ export const final = (
 /** Waits until the session (and its sub-agent sessions) is idle with nothing pending; prints the latest reply. */
 export const waitIdle = (reference: string | undefined, options: { readonly timeout: number; readonly json: boolean }) =>
   Effect.gen(function* () {
-    const timeout = yield* checkTimeout(options.timeout)
+    const timeout = yield* timeoutFromSeconds(options.timeout)
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const { states } = yield* waitFor([session], { mode: "all", requireBusy: false, mainAgent: false, timeout })

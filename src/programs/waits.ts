@@ -1,6 +1,5 @@
 /** occtl's waits (SPEC §5.2) over the one waiting engine: wait-for-idle, wait-any, wait-all, is-idle, wait-for-text. */
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -10,6 +9,7 @@ import type { MessageWithParts } from "../Domain.js"
 import { ExitWith, InvalidInput, WaitTimeout } from "../Errors.js"
 import { emit } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
+import { timeoutFromSeconds } from "../Timeout.js"
 import { replyText } from "../TurnEngine.js"
 import { isSettled, type TreeState, treeState, waitFor } from "../WaitEngine.js"
 
@@ -19,11 +19,6 @@ export interface WaitFlags {
   readonly timeout: number
   readonly json: boolean
 }
-
-const seconds = (value: number) =>
-  Number.isFinite(value) && value > 0
-    ? Effect.succeed(Duration.millis(Math.round(value * 1000)))
-    : Effect.fail(new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${value}` }))
 
 const resolveAll = (references: ReadonlyArray<string>) =>
   Effect.gen(function* () {
@@ -45,7 +40,7 @@ const stateJson = (state: TreeState) => ({
 /** Waits until one session's tree is idle with nothing pending. */
 export const waitForIdle = (reference: string | undefined, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = yield* seconds(flags.timeout)
+    const timeout = yield* timeoutFromSeconds(flags.timeout)
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const result = yield* waitFor([session], { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
@@ -56,7 +51,7 @@ export const waitForIdle = (reference: string | undefined, flags: WaitFlags) =>
 
 export const waitAny = (references: ReadonlyArray<string>, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = yield* seconds(flags.timeout)
+    const timeout = yield* timeoutFromSeconds(flags.timeout)
     if (references.length === 0) return yield* new InvalidInput({ message: "wait-any needs at least one session" })
     const sessions = yield* resolveAll(references)
     const result = yield* waitFor(sessions, { mode: "any", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
@@ -70,7 +65,7 @@ export const waitAny = (references: ReadonlyArray<string>, flags: WaitFlags) =>
 
 export const waitAll = (references: ReadonlyArray<string>, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = yield* seconds(flags.timeout)
+    const timeout = yield* timeoutFromSeconds(flags.timeout)
     if (references.length === 0) return yield* new InvalidInput({ message: "wait-all needs at least one session" })
     const sessions = yield* resolveAll(references)
     const result = yield* waitFor(sessions, { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
@@ -104,7 +99,7 @@ export const waitForText = (
 ) =>
   Effect.gen(function* () {
     if (text === "") return yield* new InvalidInput({ message: "wait-for-text needs a non-empty TEXT" })
-    const timeout = yield* seconds(flags.timeout)
+    const timeout = yield* timeoutFromSeconds(flags.timeout)
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)

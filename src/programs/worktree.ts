@@ -17,6 +17,7 @@ import type { Worktree } from "../Domain.js"
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { writeDefaults } from "../SessionDefaults.js"
+import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, runTurn } from "../TurnEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
 
@@ -267,10 +268,7 @@ export const worktreeRun = (name: string, message: ReadonlyArray<string>, option
       return yield* new InvalidInput({ message: "MESSAGE is missing: ocm wt run NAME MESSAGE… [--wait]" })
     }
     const flags = yield* identityFlags(options)
-    if (!Number.isFinite(options.timeout) || options.timeout <= 0) {
-      return yield* new InvalidInput({ message: `--timeout must be a positive number of seconds, got ${options.timeout}` })
-    }
-    const timeout = Duration.millis(Math.round(options.timeout * 1000))
+    const timeout = yield* timeoutFromSeconds(options.timeout)
 
     const client = yield* OpenCodeClient
     const worktree = yield* ensureWorktree(name, slug, timeout)
