@@ -33,6 +33,13 @@ export const statusesOf = (sessions: ReadonlyArray<Session>) =>
 export const statusIn = (statuses: StatusesByDirectory, session: Session): SessionStatus =>
   statuses.get(session.directory)?.[session.id] ?? idleStatus
 
+/** `idle`, `busy`, or `retry (attempt N: message)`. */
+export const statusLabel = (status: SessionStatus) =>
+  status.type === "retry" ? `retry (attempt ${status.attempt}: ${status.message})` : status.type
+
+export const retryJson = (status: SessionStatus) =>
+  status.type === "retry" ? { attempt: status.attempt, message: status.message, next: status.next ?? null } : null
+
 /** Every session below the given ones (children, their children, …). */
 export const descendantsOf = (
   parents: ReadonlyArray<Session>,

@@ -23,7 +23,7 @@ import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
 import { timeoutFromSeconds } from "../Timeout.js"
-import { descendantsOf, statusesOf, statusIn } from "../WaitEngine.js"
+import { descendantsOf, retryJson, statusesOf, statusIn, statusLabel } from "../WaitEngine.js"
 import { replyText } from "../TurnEngine.js"
 
 export interface JsonOption {
@@ -60,11 +60,6 @@ export const treeStatus = (root: Session) =>
     return { status, descendants, busy, idle: status.type === "idle" && busy.length === 0 } satisfies TreeStatus
   })
 
-const statusLabel = (status: SessionStatus) =>
-  status.type === "retry" ? `retry (attempt ${status.attempt}: ${status.message})` : status.type
-
-const retryJson = (status: SessionStatus) =>
-  status.type === "retry" ? { attempt: status.attempt, message: status.message, next: status.next ?? null } : null
 
 /**
  * Membership of a growing tree: sessions found by walking down from the root, plus sessions met later (a `task`

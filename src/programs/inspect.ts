@@ -13,7 +13,7 @@ import { formatModel, type IdentityFields } from "../Identity.js"
 import { emit, note, table } from "../Output.js"
 import { defaultsDirectory, readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { descendantsOf, statusesOf, statusIn } from "../WaitEngine.js"
+import { descendantsOf, retryJson, statusesOf, statusIn, statusLabel } from "../WaitEngine.js"
 
 export type SortKey = "updated" | "created" | "title"
 export const sortKeys: ReadonlyArray<SortKey> = ["updated", "created", "title"]
@@ -43,11 +43,6 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString()
 // ---------------------------------------------------------------------------------------------------------
 // Status is per directory instance: `/session/status?directory=D` only knows the sessions of D.
 
-const statusLabel = (status: SessionStatus) =>
-  status.type === "retry" ? `retry (attempt ${status.attempt}: ${status.message})` : status.type
-
-const retryJson = (status: SessionStatus) =>
-  status.type === "retry" ? { attempt: status.attempt, message: status.message, next: status.next ?? null } : null
 
 // ---------------------------------------------------------------------------------------------------------
 // Rows: one line per session, shared by list and children
