@@ -254,15 +254,9 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
     yield* emit(
       options.json,
       {
-        id: session.id,
-        title: session.title,
-        directory: session.directory,
-        parentID: session.parentID ?? null,
-        created: iso(session.time.created),
-        updated: iso(session.time.updated),
+        ...rowJson({ session, status }),
         share: session.share?.url ?? null,
         summary: summary === undefined ? null : { additions: summary.additions, deletions: summary.deletions, files: summary.files },
-        status: status.type,
         retry: retryJson(status),
         defaults: defaultsJson(defaults),
         messages: counts,

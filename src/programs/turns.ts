@@ -148,6 +148,17 @@ const emitFinished = (
       ? emit(true, { ...turnJson(session, turn), deleted: true, transcript: JSON.parse(transcript) as unknown }, () => "")
       : Console.log(transcript.replace(/\n$/, ""))
 
+/** The end of one-shot and final: a witnessed turn, the transcript if asked, then the witnessed deletion. */
+const lastTurn = (session: Session, prompt: string, options: TurnOptions & { readonly transcript: boolean }) =>
+  Effect.gen(function* () {
+    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
+    yield* progress(turn)
+    const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
+    yield* deleteWitnessed(session)
+    yield* emitFinished(session, turn, options, transcript)
+    return { session, turn }
+  })
+
 export const oneShot = (
   prompt: string,
   options: TurnOptions & {
@@ -161,12 +172,7 @@ export const oneShot = (
     yield* identityFlags(options)
     yield* timeoutFromSeconds(options.timeout)
     const session = yield* createSession({ title: Option.getOrElse(options.title, () => "ocm one-shot"), dir: options.dir })
-    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
-    yield* progress(turn)
-    const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
-    yield* deleteWitnessed(session)
-    yield* emitFinished(session, turn, options, transcript)
-    return { session, turn }
+    return yield* lastTurn(session, prompt, options)
   })
 
 export const beginSession = (
@@ -213,12 +219,7 @@ export const final = (
 ) =>
   Effect.gen(function* () {
     const session = yield* checkThenResolve(reference, prompt, options, "the prompt")
-    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
-    yield* progress(turn)
-    const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
-    yield* deleteWitnessed(session)
-    yield* emitFinished(session, turn, options, transcript)
-    return { session, turn }
+    return yield* lastTurn(session, prompt, options)
   })
 
 /** Waits until the session (and its sub-agent sessions) is idle with nothing pending; prints the latest reply. */
