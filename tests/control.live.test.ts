@@ -15,7 +15,7 @@ import { Sandbox } from "../services/Sandbox.js"
 import type { AssistantMessage, MessageWithParts, PermissionRequest, Session } from "../src/Domain.js"
 import { gitPatch } from "../src/programs/control.js"
 import { replyText } from "../src/TurnEngine.js"
-import { cleanEnvironment, type CliResult, runOcm } from "./support/cli.js"
+import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 interface Answered {
   id: string
@@ -49,27 +49,7 @@ interface Summary {
   lastReply: string | null
 }
 
-/** Runs ocm against the sandbox, from its project directory, with an isolated config home. */
-const ocm = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(
-      args,
-      cleanEnvironment({
-        OPENCODE_BASE_URL: info.url,
-        XDG_CONFIG_HOME: `${info.root}/ocm-config`,
-        XDG_STATE_HOME: `${info.root}/ocm-state`
-      }),
-      info.projectDir
-    )
-  })
-
-const succeeded = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return run
-}
-
-const jsonOf = <A>(run: CliResult) => JSON.parse(succeeded(run).stdout) as A
+const jsonOf = <A>(run: CliResult) => JSON.parse(succeeded(run)) as A
 
 const failsWith = (run: CliResult, code: number, tag: string) => {
   assert.strictEqual(run.code, code, `expected exit ${code} (${tag}), got ${run.code}: ${run.stderr}`)
@@ -158,7 +138,7 @@ describe("control commands against a real sandbox", () => {
       Effect.gen(function* () {
         const session = yield* newSession("respond-once")
         // started before the turn: nothing is pending yet, so it waits for the request to be asked
-        const responder = yield* Effect.fork(ocm(["respond", session.id, "--wait", "--json", "--timeout", "30"]))
+        const responder = yield* Effect.fork(ocmInSandbox(["respond", session.id, "--wait", "--json", "--timeout", "30"]))
         yield* startAsker(session, `${bash("echo approved-ran")} Reply with ONLY DONE.`)
         const { answered } = jsonOf<{ answered: Array<Answered> }>(yield* Fiber.join(responder))
         assert.lengthOf(answered, 1)
@@ -180,7 +160,8 @@ describe("control commands against a real sandbox", () => {
         const stopped = yield* newSession("respond-reject")
         yield* startAsker(stopped, `${bash("echo must-not-run")} Reply with ONLY DONE.`)
         const [request] = yield* pendingOf(stopped)
-        const run = succeeded(yield* ocm(["respond", stopped.id, "--response", "reject"]))
+        const run = yield* ocmInSandbox(["respond", stopped.id, "--response", "reject"])
+        succeeded(run)
         assert.strictEqual(run.stdout, `${request!.id}  reject  bash  echo must-not-run\n`)
         const messages = yield* settled(stopped)
         assert.strictEqual(lastAssistant(messages).info.finish, "tool-calls", "the loop stopped after the rejected call")
@@ -191,7 +172,7 @@ describe("control commands against a real sandbox", () => {
 
         const continued = yield* newSession("respond-reject-message")
         const responder = yield* Effect.fork(
-          ocm(["respond", continued.id, "--wait", "--response", "reject", "--message", "not that, answer instead", "--json"])
+          ocmInSandbox(["respond", continued.id, "--wait", "--response", "reject", "--message", "not that, answer instead", "--json"])
         )
         yield* startAsker(continued, `${bash("echo must-not-run-either")} Reply with ONLY CONTINUED.`)
         const { answered } = jsonOf<{ answered: Array<Answered> }>(yield* Fiber.join(responder))
@@ -207,7 +188,7 @@ describe("control commands against a real sandbox", () => {
       Effect.gen(function* () {
         const session = yield* newSession("auto-approve")
         const responder = yield* Effect.fork(
-          ocm(["respond", session.id, "--auto-approve", "--wait", "--json", "--timeout", "40"])
+          ocmInSandbox(["respond", session.id, "--auto-approve", "--wait", "--json", "--timeout", "40"])
         )
         yield* startAsker(session, `${bash("echo first-ok")} ${bash("echo second-ok")} Reply with ONLY BOTH.`)
         const run = yield* Fiber.join(responder)
@@ -234,7 +215,8 @@ describe("control commands against a real sandbox", () => {
         )
 
         // an idle session with nothing pending: done at once (without --wait nothing is awaited)
-        const quiet = succeeded(yield* ocm(["respond", session.id, "--auto-approve"]))
+        const quiet = yield* ocmInSandbox(["respond", session.id, "--auto-approve"])
+        succeeded(quiet)
         assert.strictEqual(quiet.stdout, "")
         assert.include(quiet.stderr, "0 requests answered")
       }))
@@ -246,14 +228,15 @@ describe("control commands against a real sandbox", () => {
         const grandchild = yield* newSession("tree-grandchild", child.id)
         yield* startAsker(grandchild, `${bash("echo from-below")} Reply with ONLY BELOW.`)
         const [request] = yield* pendingOf(grandchild)
-        const run = succeeded(yield* ocm(["respond", parent.id]))
+        const run = yield* ocmInSandbox(["respond", parent.id])
+        succeeded(run)
         assert.strictEqual(run.stdout, `${request!.id}  once    bash  echo from-below  (sub-agent session ${grandchild.id})\n`)
         const messages = yield* settled(grandchild)
         assert.strictEqual(replyText(lastAssistant(messages).message), "BELOW")
 
         // --wait for the tree: a sub-agent session made after respond started waiting (as a `task` call makes
         // one) asks, and is recognised as part of the tree by its parent chain
-        const responder = yield* Effect.fork(ocm(["respond", parent.id, "--wait", "--json", "--timeout", "30"]))
+        const responder = yield* Effect.fork(ocmInSandbox(["respond", parent.id, "--wait", "--json", "--timeout", "30"]))
         const late = yield* newSession("tree-late", child.id)
         yield* startAsker(late, `${bash("echo late-asks")} Reply with ONLY LATE.`)
         const { answered } = jsonOf<{ answered: Array<Answered> }>(yield* Fiber.join(responder))
@@ -270,15 +253,15 @@ describe("control commands against a real sandbox", () => {
         const [mineRequest] = yield* pendingOf(mine)
         const [otherRequest] = yield* pendingOf(other)
 
-        const unknown = yield* ocm(["respond", mine.id, "--permission-id", "per_doesnotexist"])
+        const unknown = yield* ocmInSandbox(["respond", mine.id, "--permission-id", "per_doesnotexist"])
         failsWith(unknown, 2, "InvalidInput")
         assert.include(unknown.stderr, mineRequest!.id, "names what is pending")
-        failsWith(yield* ocm(["respond", mine.id, "--permission-id", otherRequest!.id]), 2, "InvalidInput: not in the tree")
+        failsWith(yield* ocmInSandbox(["respond", mine.id, "--permission-id", otherRequest!.id]), 2, "InvalidInput: not in the tree")
         assert.isTrue(yield* isPending(otherRequest!), "nothing was answered")
         assert.isTrue(yield* isPending(mineRequest!), "nothing was answered")
 
         const { answered } = jsonOf<{ answered: Array<Answered> }>(
-          yield* ocm(["respond", other.id, "--permission-id", otherRequest!.id, "--json"])
+          yield* ocmInSandbox(["respond", other.id, "--permission-id", otherRequest!.id, "--json"])
         )
         assert.deepStrictEqual(answered.map((a) => a.id), [otherRequest!.id])
         assert.isFalse(yield* isPending(otherRequest!))
@@ -286,7 +269,7 @@ describe("control commands against a real sandbox", () => {
         assert.strictEqual(replyText(lastAssistant(yield* settled(other)).message), "OTHER")
 
         // without an id: every request of the tree, and only those
-        const all = jsonOf<{ answered: Array<Answered> }>(yield* ocm(["respond", mine.id, "--json"]))
+        const all = jsonOf<{ answered: Array<Answered> }>(yield* ocmInSandbox(["respond", mine.id, "--json"]))
         assert.deepStrictEqual(all.answered.map((a) => a.id), [mineRequest!.id])
         assert.strictEqual(replyText(lastAssistant(yield* settled(mine)).message), "MINE")
       }))
@@ -294,15 +277,16 @@ describe("control commands against a real sandbox", () => {
     it.effect("nothing pending: exit 0 with a note; --wait --timeout 1 exits 124", () =>
       Effect.gen(function* () {
         const session = yield* newSession("nothing-pending")
-        const run = succeeded(yield* ocm(["respond", session.id]))
+        const run = yield* ocmInSandbox(["respond", session.id])
+        succeeded(run)
         assert.strictEqual(run.stdout, "")
         assert.include(run.stderr, `no pending permission requests for ${session.id}`)
-        assert.deepStrictEqual(jsonOf<unknown>(yield* ocm(["respond", session.id, "--json"])), { answered: [] })
+        assert.deepStrictEqual(jsonOf<unknown>(yield* ocmInSandbox(["respond", session.id, "--json"])), { answered: [] })
 
-        const waited = yield* ocm(["respond", session.id, "--wait", "--timeout", "1"])
+        const waited = yield* ocmInSandbox(["respond", session.id, "--wait", "--timeout", "1"])
         failsWith(waited, 124, "WaitTimeout")
         assert.include(waited.stderr, "timed out after 1s waiting for a permission request")
-        const auto = yield* ocm(["respond", session.id, "--auto-approve", "--wait", "--timeout", "1", "--json"])
+        const auto = yield* ocmInSandbox(["respond", session.id, "--auto-approve", "--wait", "--timeout", "1", "--json"])
         failsWith(auto, 124, "WaitTimeout")
         assert.strictEqual((JSON.parse(auto.stdout) as { error: { tag: string } }).error.tag, "WaitTimeout")
       }))
@@ -321,12 +305,12 @@ describe("control commands against a real sandbox", () => {
           ["respond", "--wait", "--timeout", "0"],
           ["respond", "--response", "maybe"]
         ]) {
-          const run = yield* ocm([...args, ...nowhere])
+          const run = yield* ocmInSandbox([...args, ...nowhere])
           assert.strictEqual(run.code, 2, `ocm ${args.join(" ")}: exit ${run.code}: ${run.stderr}`)
         }
         const unknown = `ses_doesnotexist${Date.now()}`
         for (const command of ["respond", "diff", "summary", "share", "unshare"]) {
-          failsWith(yield* ocm([command, unknown]), 5, `SessionNotFound: ${command}`)
+          failsWith(yield* ocmInSandbox([command, unknown]), 5, `SessionNotFound: ${command}`)
         }
       }))
 
@@ -352,7 +336,7 @@ describe("control commands against a real sandbox", () => {
         yield* write(first, "x\ny\n")
         const users = (yield* client.messages(session.id)).filter((m) => m.info.role === "user").map((m) => m.info.id)
 
-        const changes = jsonOf<Array<Change>>(yield* ocm(["diff", session.id, "--json"]))
+        const changes = jsonOf<Array<Change>>(yield* ocmInSandbox(["diff", session.id, "--json"]))
         assert.deepStrictEqual(
           changes.map(({ file, status, additions, deletions, messageID }) => [file, status, additions, deletions, messageID]),
           [
@@ -362,7 +346,7 @@ describe("control commands against a real sandbox", () => {
           ]
         )
 
-        const text = succeeded(yield* ocm(["diff", session.id])).stdout
+        const text = succeeded(yield* ocmInSandbox(["diff", session.id]))
         assert.include(text, `diff --git a/${first} b/${first}\nnew file mode 100644\n--- /dev/null\n+++ b/${first}\n@@ -0,0 +1,1 @@\n+x\n`)
         assert.strictEqual(text, changes.map((c) => c.patch).join(""))
         // a real unified diff: applied to an empty tree it rebuilds exactly what the session wrote
@@ -377,10 +361,11 @@ describe("control commands against a real sandbox", () => {
         assert.strictEqual(yield* fs.readFileString(`${tree}/${second}`), "a\nb\n")
 
         const untouched = yield* newSession("diff-empty")
-        const empty = succeeded(yield* ocm(["diff", untouched.id]))
+        const empty = yield* ocmInSandbox(["diff", untouched.id])
+        succeeded(empty)
         assert.strictEqual(empty.stdout, "")
         assert.include(empty.stderr, "changed no files")
-        assert.deepStrictEqual(jsonOf<unknown>(yield* ocm(["diff", untouched.id, "--json"])), [])
+        assert.deepStrictEqual(jsonOf<unknown>(yield* ocmInSandbox(["diff", untouched.id, "--json"])), [])
       }).pipe(Effect.scoped))
 
     it.effect("summary: status, todo progress, cost and tokens, changes, the latest reply; tree-aware status", () =>
@@ -406,7 +391,7 @@ describe("control commands against a real sandbox", () => {
           0
         )
 
-        const summary = jsonOf<Summary>(yield* ocm(["summary", session.id, "--json"]))
+        const summary = jsonOf<Summary>(yield* ocmInSandbox(["summary", session.id, "--json"]))
         assert.strictEqual(summary.id, session.id)
         assert.strictEqual(summary.title, session.title)
         assert.strictEqual(summary.directory, info.projectDir)
@@ -424,7 +409,7 @@ describe("control commands against a real sandbox", () => {
         assert.isTrue(summary.lastReply!.startsWith("SUMMARY word word"))
         assert.isTrue(summary.lastReply!.endsWith("…"))
 
-        const human = succeeded(yield* ocm(["summary", session.id])).stdout
+        const human = succeeded(yield* ocmInSandbox(["summary", session.id]))
         assert.include(human, `${session.id}  ${session.title}`)
         assert.match(human, /status\s+idle\n/)
         assert.match(human, /todo\s+1\/2 done\n/)
@@ -440,11 +425,11 @@ describe("control commands against a real sandbox", () => {
           Effect.retry({ schedule: Schedule.spaced("100 millis") }),
           Effect.timeout("10 seconds")
         )
-        const waiting = jsonOf<Summary>(yield* ocm(["summary", session.id, "--json"]))
+        const waiting = jsonOf<Summary>(yield* ocmInSandbox(["summary", session.id, "--json"]))
         assert.strictEqual(waiting.status, "idle")
         assert.isFalse(waiting.idle)
         assert.deepStrictEqual(waiting.subAgents, { total: 1, busy: [{ id: child.id, title: child.title, status: "busy" }] })
-        assert.match(succeeded(yield* ocm(["summary", session.id])).stdout, new RegExp(`status\\s+idle; waiting on 1 sub-agent session: ${child.id} \\(busy\\)`))
+        assert.match(succeeded(yield* ocmInSandbox(["summary", session.id])), new RegExp(`status\\s+idle; waiting on 1 sub-agent session: ${child.id} \\(busy\\)`))
         yield* client.abort(child.id)
       }))
 
@@ -453,18 +438,18 @@ describe("control commands against a real sandbox", () => {
         const client = yield* OpenCodeClient
         const session = yield* newSession("share")
         // the sandbox runs with "share": "disabled"; the server answers 500 and ocm says why
-        const shared = yield* ocm(["share", session.id])
+        const shared = yield* ocmInSandbox(["share", session.id])
         failsWith(shared, 7, "ServerRejected")
         assert.strictEqual(shared.stdout, "")
         assert.include(shared.stderr, "HTTP 500")
         assert.include(shared.stderr, "sharing is disabled in the server's config")
-        const sharedJson = yield* ocm(["share", session.id, "--json"])
+        const sharedJson = yield* ocmInSandbox(["share", session.id, "--json"])
         failsWith(sharedJson, 7, "ServerRejected")
         assert.strictEqual((JSON.parse(sharedJson.stdout) as { error: { tag: string } }).error.tag, "ServerRejected")
         assert.isUndefined((yield* client.getSession(session.id)).share)
 
-        assert.strictEqual(succeeded(yield* ocm(["unshare", session.id])).stdout, `unshared ${session.id} (it was not shared)\n`)
-        assert.deepStrictEqual(jsonOf<unknown>(yield* ocm(["unshare", session.id, "--json"])), {
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["unshare", session.id])), `unshared ${session.id} (it was not shared)\n`)
+        assert.deepStrictEqual(jsonOf<unknown>(yield* ocmInSandbox(["unshare", session.id, "--json"])), {
           sessionID: session.id,
           shared: false,
           wasShared: false

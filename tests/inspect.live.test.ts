@@ -13,7 +13,7 @@ import { Sandbox } from "../services/Sandbox.js"
 import type { Session } from "../src/Domain.js"
 import type { IdentityFields } from "../src/Identity.js"
 import { writeDefaults } from "../src/SessionDefaults.js"
-import { cleanEnvironment, type CliResult, runOcm } from "./support/cli.js"
+import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 interface Row {
   id: string
@@ -43,28 +43,8 @@ interface StatusReport {
 
 const configHome = (root: string) => `${root}/ocm-config`
 
-/** Runs ocm against the sandbox, from its project directory, with an isolated config home. */
-const ocm = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(
-      args,
-      cleanEnvironment({
-        OPENCODE_BASE_URL: info.url,
-        XDG_CONFIG_HOME: configHome(info.root),
-        XDG_STATE_HOME: `${info.root}/ocm-state`
-      }),
-      info.projectDir
-    )
-  })
-
-const succeeded = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return run
-}
-
 const jsonOf = <A>(args: ReadonlyArray<string>) =>
-  Effect.map(ocm([...args, "--json"]), (run) => JSON.parse(succeeded(run).stdout) as A)
+  Effect.map(ocmInSandbox([...args, "--json"]), (run) => JSON.parse(succeeded(run)) as A)
 
 const failsWith = (run: CliResult, code: number, tag: string) => {
   assert.strictEqual(run.code, code, `expected exit ${code} (${tag}), got ${run.code}: ${run.stderr}`)
@@ -129,7 +109,7 @@ describe("inspection commands against a real sandbox", () => {
           status: "idle"
         })
 
-        const human = succeeded(yield* ocm(["ls"])).stdout.split("\n")
+        const human = succeeded(yield* ocmInSandbox(["ls"])).split("\n")
         const line = human.find((l) => l.startsWith(older.id))
         assert.isDefined(line)
         assert.match(line!, new RegExp(`^${older.id}\\s+idle\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+${older.title}$`))
@@ -146,7 +126,7 @@ describe("inspection commands against a real sandbox", () => {
         assert.includeMembers(ids(all), [older.id, newer.id, elsewhere.id, outsider.id])
         // and a reference finds it from here by its title
         assert.strictEqual((yield* jsonOf<{ id: string }>(["show", `outsider ${tag}`])).id, outsider.id)
-        const allHuman = succeeded(yield* ocm(["list", "--all"])).stdout
+        const allHuman = succeeded(yield* ocmInSandbox(["list", "--all"]))
         assert.match(allHuman, new RegExp(`${elsewhere.id}.*${elsewhere.title}\\s+${subdir}`))
 
         const byTitle = yield* jsonOf<Array<Row>>(["list", "--sort", "title", "--asc"])
@@ -181,7 +161,7 @@ describe("inspection commands against a real sandbox", () => {
         assert.strictEqual(active.find((r) => r.id === busy.id)?.status, "busy")
         assert.includeMembers(ids(yield* jsonOf<Array<Row>>(["list", "--active", "--children"])), [busy.id, subAgent.id])
 
-        assert.strictEqual(succeeded(yield* ocm(["status", busy.id])).stdout, "busy\n")
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["status", busy.id])), "busy\n")
         const busyReport = yield* jsonOf<StatusReport>(["status", busy.id])
         assert.strictEqual(busyReport.status, "busy")
         assert.isFalse(busyReport.idle)
@@ -194,7 +174,7 @@ describe("inspection commands against a real sandbox", () => {
           busy: [{ id: subAgent.id, title: subAgent.title, parentID: parent.id, status: "busy" }]
         })
         assert.strictEqual(
-          succeeded(yield* ocm(["status", parent.id])).stdout,
+          succeeded(yield* ocmInSandbox(["status", parent.id])),
           `idle\nwaiting on 1 sub-agent session: ${subAgent.id} (busy)\n`
         )
         const children = yield* jsonOf<Array<Row>>(["children", parent.id])
@@ -203,14 +183,14 @@ describe("inspection commands against a real sandbox", () => {
         const aborted = yield* jsonOf<unknown>(["abort", busy.id])
         assert.deepStrictEqual(aborted, { sessionID: busy.id, title: busy.title, aborted: true, wasBusy: true, status: "idle" })
         assert.isUndefined((yield* client.sessionStatus({ directory: info.projectDir }))[busy.id], "the witness: no longer busy")
-        const abortedHuman = succeeded(yield* ocm(["abort", subAgent.id])).stdout
+        const abortedHuman = succeeded(yield* ocmInSandbox(["abort", subAgent.id]))
         assert.strictEqual(abortedHuman, `aborted ${subAgent.id}: it was busy, now idle\n`)
         assert.isUndefined((yield* client.sessionStatus({ directory: info.projectDir }))[subAgent.id])
 
         const settled = yield* jsonOf<StatusReport>(["status", parent.id])
         assert.isTrue(settled.idle)
         assert.deepStrictEqual(settled.subAgents.busy, [])
-        assert.strictEqual(succeeded(yield* ocm(["status", busy.id])).stdout, "idle\n")
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["status", busy.id])), "idle\n")
         // aborting an idle session is not an error
         assert.isFalse((yield* jsonOf<{ wasBusy: boolean }>(["abort", busy.id])).wasBusy)
       }))
@@ -235,7 +215,7 @@ describe("inspection commands against a real sandbox", () => {
         assert.deepStrictEqual(details.messages, { user: 1, assistant: 1 })
         assert.strictEqual(details.children, 1)
 
-        const human = succeeded(yield* ocm(["get", `${tag} SHOWN`])).stdout
+        const human = succeeded(yield* ocmInSandbox(["get", `${tag} SHOWN`]))
         assert.include(human, `${session.id}  ${session.title}`)
         assert.match(human, /defaults\s+agent proof, model scripted\/scripted, variant high/)
         assert.match(human, /messages\s+1 user, 1 assistant/)
@@ -270,10 +250,11 @@ describe("inspection commands against a real sandbox", () => {
         const children = yield* jsonOf<Array<Row>>(["children", parent.id])
         assert.sameMembers(ids(children), [first.id, second.id])
         assert.isTrue(children.every((r) => r.parentID === parent.id && r.status === "idle"))
-        const human = succeeded(yield* ocm(["children", parent.id])).stdout
+        const human = succeeded(yield* ocmInSandbox(["children", parent.id]))
         assert.include(human, `${first.id}  idle`)
         assert.include(human, second.title)
-        const none = succeeded(yield* ocm(["children", first.id]))
+        const none = yield* ocmInSandbox(["children", first.id])
+        succeeded(none)
         assert.strictEqual(none.stdout, "")
         assert.include(none.stderr, "no child sessions")
         assert.deepStrictEqual(yield* jsonOf<Array<Row>>(["children", first.id]), [])
@@ -292,11 +273,11 @@ describe("inspection commands against a real sandbox", () => {
         assert.deepStrictEqual(yield* jsonOf<Array<unknown>>(["todo", session.id]), [
           { content: "first", status: "pending", priority: "high" }
         ])
-        assert.strictEqual(succeeded(yield* ocm(["todo", session.id])).stdout, "[ ] first  (high)\n")
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["todo", session.id])), "[ ] first  (high)\n")
 
         const empty = yield* client.createSession({ directory: info.projectDir, title: `todo-empty-${Date.now()}` })
         assert.deepStrictEqual(yield* jsonOf<Array<unknown>>(["todo", empty.id]), [])
-        assert.strictEqual(succeeded(yield* ocm(["todo", empty.id])).stdout, "")
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["todo", empty.id])), "")
       }))
 
     it.effect("bad input exits 2 before any request; an unknown session exits 5", () =>
@@ -311,18 +292,18 @@ describe("inspection commands against a real sandbox", () => {
           ["list", "--all", "some/dir"],
           ["ls", "--orphans", "--active"]
         ]) {
-          const run = yield* ocm([...args, ...nowhere])
+          const run = yield* ocmInSandbox([...args, ...nowhere])
           failsWith(run, 2, `InvalidInput: ocm ${args.join(" ")}`)
         }
-        const limitZero = yield* ocm(["list", "--limit", "0", "--json"])
+        const limitZero = yield* ocmInSandbox(["list", "--limit", "0", "--json"])
         failsWith(limitZero, 2, "InvalidInput")
         assert.strictEqual((JSON.parse(limitZero.stdout) as { error: { tag: string } }).error.tag, "InvalidInput")
 
         const unknown = `ses_doesnotexist${Date.now()}`
         for (const command of ["show", "get", "status", "children", "todo", "abort"]) {
-          failsWith(yield* ocm([command, unknown]), 5, `SessionNotFound: ${command}`)
+          failsWith(yield* ocmInSandbox([command, unknown]), 5, `SessionNotFound: ${command}`)
         }
-        const byTitle = yield* ocm(["abort", `no-such-title-${Date.now()}`, "--json"])
+        const byTitle = yield* ocmInSandbox(["abort", `no-such-title-${Date.now()}`, "--json"])
         failsWith(byTitle, 5, "SessionNotFound")
         assert.strictEqual((JSON.parse(byTitle.stdout) as { error: { tag: string } }).error.tag, "SessionNotFound")
       }))

@@ -8,12 +8,7 @@ import { createServer } from "node:net"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { cleanEnvironment, type CliResult, repoRoot, runOcm } from "./support/cli.js"
-
-const ok = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return run.stdout
-}
+import { cleanEnvironment, repoRoot, runOcm, succeeded } from "./support/cli.js"
 
 const freePort = () =>
   Effect.async<number>((resume) => {
@@ -51,7 +46,7 @@ describe("ocm run", () => {
         assert.include(seen?.lastUserText ?? "", "Some context from a file.")
         assert.strictEqual((yield* client.getSession(result.sessionID)).id, result.sessionID, "kept without --ephemeral")
 
-        const ephemeral = JSON.parse(ok(yield* runOcm([...args, "--ephemeral", "--json", "--dir", info.projectDir], env, dir)))
+        const ephemeral = JSON.parse(succeeded(yield* runOcm([...args, "--ephemeral", "--json", "--dir", info.projectDir], env, dir)))
         const gone = yield* Effect.either(client.getSession(ephemeral.sessionID))
         assert.isTrue(Either.isLeft(gone) && gone.left._tag === "SessionNotFound")
       }).pipe(Effect.scoped))

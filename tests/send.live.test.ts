@@ -6,24 +6,13 @@ import * as Stream from "effect/Stream"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { cleanEnvironment, type CliResult, ocmBin, runOcm } from "./support/cli.js"
+import { cleanEnvironment, ocmBin, ocmInSandbox, succeeded } from "./support/cli.js"
 
 const environment = Effect.map(Sandbox, ({ info }) =>
   cleanEnvironment({ OPENCODE_BASE_URL: info.url, XDG_CONFIG_HOME: `${info.root}/ocm-config` })
 )
 
-const ocm = (args: ReadonlyArray<string>, stdin?: string) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(args, yield* environment, info.projectDir, stdin)
-  })
-
-const ok = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return run.stdout
-}
-
-const newSession = Effect.map(ocm(["create", "-q", "--agent", "proof"]), (run) => ok(run).trim())
+const newSession = Effect.map(ocmInSandbox(["create", "-q", "--agent", "proof"]), (run) => succeeded(run).trim())
 
 describe("send, stream and watch against a real sandbox", () => {
   layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
@@ -31,37 +20,37 @@ describe("send, stream and watch against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const id = yield* newSession
-        assert.strictEqual(ok(yield* ocm(["send", "-s", id, "Reply", "with", "ONLY", "WORDS."])), "WORDS\n")
-        assert.strictEqual(ok(yield* ocm(["prompt", "--session", id, "--stdin"], "Reply with ONLY PIPED.\n")), "PIPED\n")
-        const json = JSON.parse(ok(yield* ocm(["send", "-s", id, "Reply with ONLY PROVED.", "--json"])))
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["send", "-s", id, "Reply", "with", "ONLY", "WORDS."])), "WORDS\n")
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["prompt", "--session", id, "--stdin"], { stdin: "Reply with ONLY PIPED.\n" })), "PIPED\n")
+        const json = JSON.parse(succeeded(yield* ocmInSandbox(["send", "-s", id, "Reply with ONLY PROVED.", "--json"])))
         assert.strictEqual(json.reply, "PROVED")
         assert.strictEqual(json.proof.completedBy, "session.idle event")
 
-        const sent = JSON.parse(ok(yield* ocm(["send", "-s", id, "--async", "[[slow 3]] Reply with ONLY LATER.", "--json"])))
+        const sent = JSON.parse(succeeded(yield* ocmInSandbox(["send", "-s", id, "--async", "[[slow 3]] Reply with ONLY LATER.", "--json"])))
         assert.strictEqual(sent.mode, "sent")
         assert.deepStrictEqual(sent.proof.assistantMessageIDs, [])
         const status = yield* client.sessionStatus({ directory: sent.directory })
         assert.strictEqual(status[id]?.type, "busy", "returned while the turn runs")
-        assert.strictEqual(ok(yield* ocm(["wait", id, "--timeout", "30"])), "LATER\n")
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["wait", id, "--timeout", "30"])), "LATER\n")
 
-        const both = yield* ocm(["send", "-s", id, "--async", "--wait", "x"])
+        const both = yield* ocmInSandbox(["send", "-s", id, "--async", "--wait", "x"])
         assert.strictEqual(both.code, 2)
-        const nothing = yield* ocm(["send", "-s", id])
+        const nothing = yield* ocmInSandbox(["send", "-s", id])
         assert.strictEqual(nothing.code, 2)
       }))
 
     it.effect("stream: text as it is written and tool steps; --json is NDJSON ending in a result line", () =>
       Effect.gen(function* () {
         const id = yield* newSession
-        const human = ok(yield* ocm(["stream", "-s", id, "[[slow 1]] Reply with ONLY text that arrives in pieces."]))
+        const human = succeeded(yield* ocmInSandbox(["stream", "-s", id, "[[slow 1]] Reply with ONLY text that arrives in pieces."]))
         assert.strictEqual(human, "text that arrives in pieces\n")
-        const tools = ok(
-          yield* ocm(["stream", "-s", id, "--agent", "build", '[[tool bash {"command": "echo streamed", "description": "s"}]] Reply with ONLY AFTER.'])
+        const tools = succeeded(
+          yield* ocmInSandbox(["stream", "-s", id, "--agent", "build", '[[tool bash {"command": "echo streamed", "description": "s"}]] Reply with ONLY AFTER.'])
         )
         assert.match(tools, /\[tool bash completed\]/)
         assert.match(tools, /AFTER\n$/)
 
-        const lines = ok(yield* ocm(["stream", "-s", id, "Reply with ONLY NDJSON.", "--json"])).trim().split("\n")
+        const lines = succeeded(yield* ocmInSandbox(["stream", "-s", id, "Reply with ONLY NDJSON.", "--json"])).trim().split("\n")
         const parsed = lines.map((line) => JSON.parse(line) as { type: string; reply?: string })
         assert.isAbove(parsed.length, 3)
         assert.include(parsed.map((p) => p.type), "message.part.delta")
@@ -85,7 +74,7 @@ describe("send, stream and watch against a real sandbox", () => {
         yield* Effect.forEach([json, text], (p) =>
           p.stderr.pipe(Stream.decodeText(), Stream.filter((chunk) => chunk.includes("watching")), Stream.runHead, Effect.timeout("20 seconds"))
         )
-        ok(yield* ocm(["send", "-s", id, "Reply with ONLY WATCHED."]))
+        succeeded(yield* ocmInSandbox(["send", "-s", id, "Reply with ONLY WATCHED."]))
         const events = yield* linesOf(json).pipe(
           Stream.map((line) => JSON.parse(line) as { type: string; sessionID?: string }),
           Stream.takeUntil((event) => event.type === "session.idle"),

@@ -4,22 +4,7 @@ import * as Effect from "effect/Effect"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { cleanEnvironment, runOcm } from "./support/cli.js"
-
-const ocm = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(
-      args,
-      cleanEnvironment({ OPENCODE_BASE_URL: info.url, XDG_CONFIG_HOME: `${info.root}/ocm-config` }),
-      info.projectDir
-    )
-  })
-
-const ok = (run: { code: number; stdout: string; stderr: string }) => {
-  assert.strictEqual(run.code, 0, run.stderr)
-  return run.stdout
-}
+import { ocmInSandbox, succeeded } from "./support/cli.js"
 
 describe("session commands against a real sandbox", () => {
   layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
@@ -27,7 +12,7 @@ describe("session commands against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const { info } = yield* Sandbox
-        const created = JSON.parse(ok(yield* ocm(["create", "--title", "with defaults", "--agent", "proof", "--model", "scripted/scripted", "--json"])))
+        const created = JSON.parse(succeeded(yield* ocmInSandbox(["create", "--title", "with defaults", "--agent", "proof", "--model", "scripted/scripted", "--json"])))
         assert.strictEqual(created.title, "with defaults")
         assert.deepStrictEqual(
           { agent: created.defaults.agent, model: created.defaults.model },
@@ -36,33 +21,33 @@ describe("session commands against a real sandbox", () => {
         assert.isTrue(created.defaults.file.startsWith(`${info.root}/ocm-config/ocm/sessions/`))
 
         // a brand-new session with stored defaults: nothing to observe, the defaults decide
-        const chat = JSON.parse(ok(yield* ocm(["chat", created.id, "Reply with ONLY DEFAULTS.", "--json"])))
+        const chat = JSON.parse(succeeded(yield* ocmInSandbox(["chat", created.id, "Reply with ONLY DEFAULTS.", "--json"])))
         assert.strictEqual(chat.reply, "DEFAULTS")
         assert.deepStrictEqual(chat.proof.identity.source, { agent: "stored defaults", model: "stored defaults", variant: "server default" })
-        const flagWins = JSON.parse(ok(yield* ocm(["chat", created.id, "Reply with ONLY FLAG.", "--agent", "build", "--json"])))
+        const flagWins = JSON.parse(succeeded(yield* ocmInSandbox(["chat", created.id, "Reply with ONLY FLAG.", "--agent", "build", "--json"])))
         assert.strictEqual(flagWins.proof.identity.agent, "build")
 
-        const quiet = ok(yield* ocm(["new", "-q", "--parent", created.id]))
+        const quiet = succeeded(yield* ocmInSandbox(["new", "-q", "--parent", created.id]))
         assert.match(quiet, /^ses_\S+\n$/)
         const child = yield* client.getSession(quiet.trim())
         assert.strictEqual(child.parentID, created.id)
         assert.strictEqual(child.directory, info.projectDir)
 
-        const bad = yield* ocm(["create", "--model", "nope"])
+        const bad = yield* ocmInSandbox(["create", "--model", "nope"])
         assert.strictEqual(bad.code, 2)
 
         // rm removes the stored defaults with the session
-        ok(yield* ocm(["rm", created.id]))
-        const orphaned = yield* ocm(["chat", created.id, "Reply with ONLY GONE."])
+        succeeded(yield* ocmInSandbox(["rm", created.id]))
+        const orphaned = yield* ocmInSandbox(["chat", created.id, "Reply with ONLY GONE."])
         assert.strictEqual(orphaned.code, 5)
       }))
 
     it.effect("messages lists, filters by role, limits and shows tool steps with --verbose; last prints the reply", () =>
       Effect.gen(function* () {
-        const session = JSON.parse(ok(yield* ocm(["begin-session", "Reply with ONLY ONE.", "--agent", "proof", "--json"])))
-        ok(yield* ocm(["chat", session.sessionID, "Reply with ONLY TWO."]))
-        ok(
-          yield* ocm([
+        const session = JSON.parse(succeeded(yield* ocmInSandbox(["begin-session", "Reply with ONLY ONE.", "--agent", "proof", "--json"])))
+        succeeded(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY TWO."]))
+        succeeded(
+          yield* ocmInSandbox([
             "chat",
             session.sessionID,
             '[[tool bash {"command": "echo listed", "description": "list"}]] Reply with ONLY THREE.',
@@ -70,41 +55,41 @@ describe("session commands against a real sandbox", () => {
             "build"
           ])
         )
-        const all = JSON.parse(ok(yield* ocm(["messages", session.sessionID, "--json"]))) as Array<{ info: { role: string } }>
+        const all = JSON.parse(succeeded(yield* ocmInSandbox(["messages", session.sessionID, "--json"]))) as Array<{ info: { role: string } }>
         assert.strictEqual(all.filter((m) => m.info.role === "user").length, 3)
-        const users = JSON.parse(ok(yield* ocm(["msgs", session.sessionID, "--role", "user", "--json"]))) as Array<{ info: { role: string } }>
+        const users = JSON.parse(succeeded(yield* ocmInSandbox(["msgs", session.sessionID, "--role", "user", "--json"]))) as Array<{ info: { role: string } }>
         assert.isTrue(users.length === 3 && users.every((m) => m.info.role === "user"))
-        const lastTwo = JSON.parse(ok(yield* ocm(["messages", session.sessionID, "--limit", "2", "--json"]))) as Array<unknown>
+        const lastTwo = JSON.parse(succeeded(yield* ocmInSandbox(["messages", session.sessionID, "--limit", "2", "--json"]))) as Array<unknown>
         assert.strictEqual(lastTwo.length, 2)
 
-        const text = ok(yield* ocm(["messages", session.sessionID, "--text-only", "--role", "assistant"]))
+        const text = succeeded(yield* ocmInSandbox(["messages", session.sessionID, "--text-only", "--role", "assistant"]))
         assert.include(text, "ONE")
         assert.include(text, "THREE")
         assert.notInclude(text, "──", "no headers with --text-only")
-        const verbose = ok(yield* ocm(["messages", session.sessionID, "--verbose"]))
+        const verbose = succeeded(yield* ocmInSandbox(["messages", session.sessionID, "--verbose"]))
         assert.include(verbose, "[tool bash completed]")
         assert.include(verbose, "Reply with ONLY TWO.")
 
-        assert.strictEqual(ok(yield* ocm(["last", session.sessionID])), "THREE\n")
-        assert.include(ok(yield* ocm(["last", session.sessionID, "--role", "user"])), "Reply with ONLY THREE.")
-        const limitZero = yield* ocm(["messages", session.sessionID, "--limit", "0"])
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["last", session.sessionID])), "THREE\n")
+        assert.include(succeeded(yield* ocmInSandbox(["last", session.sessionID, "--role", "user"])), "Reply with ONLY THREE.")
+        const limitZero = yield* ocmInSandbox(["messages", session.sessionID, "--limit", "0"])
         assert.strictEqual(limitZero.code, 2)
       }))
     it.effect("models: ready-to-use ids, three-segment ids whole, --enabled, --grep, exact provider/model", () =>
       Effect.gen(function* () {
         type Row = { id: string; provider: string; model: string; connected: boolean; isDefault: boolean; variants: Array<string> }
-        const enabled = JSON.parse(ok(yield* ocm(["models", "--enabled", "--json"]))) as Array<Row>
+        const enabled = JSON.parse(succeeded(yield* ocmInSandbox(["models", "--enabled", "--json"]))) as Array<Row>
         assert.isTrue(enabled.every((row) => row.connected))
         assert.deepInclude(enabled.map((row) => [row.id, row.isDefault]), ["scripted/scripted", true])
-        const exact = JSON.parse(ok(yield* ocm(["models", "openrouter/openai/gpt-5", "--json"]))) as Array<Row>
+        const exact = JSON.parse(succeeded(yield* ocmInSandbox(["models", "openrouter/openai/gpt-5", "--json"]))) as Array<Row>
         assert.deepStrictEqual(
           exact.map((row) => [row.id, row.provider, row.model]),
           [["openrouter/openai/gpt-5", "openrouter", "openai/gpt-5"]]
         )
-        const grep = JSON.parse(ok(yield* ocm(["models", "anthropic", "--grep", "SONNET", "--json"]))) as Array<Row>
+        const grep = JSON.parse(succeeded(yield* ocmInSandbox(["models", "anthropic", "--grep", "SONNET", "--json"]))) as Array<Row>
         assert.isAbove(grep.length, 0)
         assert.isTrue(grep.every((row) => row.provider === "anthropic" && row.id.toLowerCase().includes("sonnet")))
-        const human = ok(yield* ocm(["models", "scripted"]))
+        const human = succeeded(yield* ocmInSandbox(["models", "scripted"]))
         assert.strictEqual(human.trim().split("\n").length, 1)
         assert.match(human, /^scripted\/scripted \(default\)/)
       }))

@@ -10,7 +10,7 @@ import * as Stream from "effect/Stream"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { cleanEnvironment, type CliResult, runOcm } from "./support/cli.js"
+import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 interface Proof {
   userMessageID: string
@@ -32,21 +32,7 @@ interface TurnJson {
   deleted?: boolean
 }
 
-/** Runs ocm against the sandbox, from its project directory, with an isolated config home. */
-const ocm = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(
-      args,
-      cleanEnvironment({ OPENCODE_BASE_URL: info.url, XDG_CONFIG_HOME: `${info.root}/ocm-config`, XDG_STATE_HOME: `${info.root}/ocm-state` }),
-      info.projectDir
-    )
-  })
-
-const parsed = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return JSON.parse(run.stdout) as TurnJson
-}
+const parsed = (run: CliResult) => JSON.parse(succeeded(run)) as TurnJson
 
 const failsWith = (run: CliResult, code: number, tag: string) => {
   assert.strictEqual(run.code, code, `expected exit ${code} (${tag}), got ${run.code}: ${run.stderr}`)
@@ -56,17 +42,17 @@ const failsWith = (run: CliResult, code: number, tag: string) => {
 }
 
 const begin = (prompt = "Reply with ONLY READY.", extra: ReadonlyArray<string> = []) =>
-  Effect.map(ocm(["begin-session", prompt, "--agent", "proof", "--json", ...extra]), parsed)
+  Effect.map(ocmInSandbox(["begin-session", prompt, "--agent", "proof", "--json", ...extra]), parsed)
 
 describe("the proof contract against a real sandbox", () => {
   layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("one-shot: one witnessed turn, the reply on stdout, the session deleted afterwards", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
-        const human = yield* ocm(["one-shot", "Reply with ONLY ONE-SHOT-OK.", "--agent", "proof"])
+        const human = yield* ocmInSandbox(["one-shot", "Reply with ONLY ONE-SHOT-OK.", "--agent", "proof"])
         assert.strictEqual(human.code, 0, human.stderr)
         assert.strictEqual(human.stdout, "ONE-SHOT-OK\n")
-        const run = parsed(yield* ocm(["one-shot", "Reply with ONLY OK.", "--agent", "proof", "--json"]))
+        const run = parsed(yield* ocmInSandbox(["one-shot", "Reply with ONLY OK.", "--agent", "proof", "--json"]))
         assert.strictEqual(run.reply, "OK")
         assert.isTrue(run.deleted)
         assert.strictEqual(run.proof.completedBy, "session.idle event")
@@ -77,7 +63,7 @@ describe("the proof contract against a real sandbox", () => {
     it.effect("begin-session on a brand-new session with no flags uses the server default; prints the id", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
-        const run = yield* ocm(["begin-session", "Reply with ONLY FRESH."])
+        const run = yield* ocmInSandbox(["begin-session", "Reply with ONLY FRESH."])
         assert.strictEqual(run.code, 0, run.stderr)
         const id = run.stdout.trim()
         assert.match(id, /^ses_/)
@@ -100,26 +86,26 @@ describe("the proof contract against a real sandbox", () => {
         const sandbox = yield* Sandbox
         const client = yield* OpenCodeClient
         const session = yield* begin()
-        const second = parsed(yield* ocm(["chat", session.sessionID, "Reply with ONLY SECOND.", "--json"]))
+        const second = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY SECOND.", "--json"]))
         assert.strictEqual(second.reply, "SECOND")
         assert.strictEqual(second.proof.identity.agent, "proof")
 
-        const queued = parsed(yield* ocm(["chat", session.sessionID, "Reply with ONLY QUEUED.", "--no-reply", "--json"]))
+        const queued = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY QUEUED.", "--no-reply", "--json"]))
         assert.strictEqual(queued.mode, "queue-only")
         assert.deepStrictEqual(queued.proof.assistantMessageIDs, [])
         assert.strictEqual(queued.proof.assistantTurnsAfter, queued.proof.assistantTurnsBefore)
 
         const markerA = `QUEUED-A-${session.sessionID}`
         const markerB = `QUEUED-B-${session.sessionID}`
-        const a = parsed(yield* ocm(["chat", session.sessionID, markerA, "--system", "--no-reply", "--json"]))
-        const b = parsed(yield* ocm(["chat", session.sessionID, markerB, "--system", "--no-reply", "--json"]))
+        const a = parsed(yield* ocmInSandbox(["chat", session.sessionID, markerA, "--system", "--no-reply", "--json"]))
+        const b = parsed(yield* ocmInSandbox(["chat", session.sessionID, markerB, "--system", "--no-reply", "--json"]))
         assert.strictEqual(a.proof.systemSent, markerA)
         assert.strictEqual(b.proof.systemSent, markerB, "a queue-only prompt records only its own system text")
         // the system prompt is not a visible prompt line
         const stored = (yield* client.messages(session.sessionID)).find((m) => m.info.id === a.proof.userMessageID)
         assert.deepStrictEqual(stored?.parts.filter((p) => p.type === "text"), [])
 
-        const carried = parsed(yield* ocm(["chat", session.sessionID, "Reply with ONLY CARRIED.", "--json"]))
+        const carried = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY CARRIED.", "--json"]))
         assert.strictEqual(carried.reply, "CARRIED")
         assert.deepStrictEqual(carried.proof.carriedSystemPrompts, [markerA, markerB])
         assert.strictEqual(carried.proof.systemSent, `${markerA}\n\n${markerB}`)
@@ -129,7 +115,7 @@ describe("the proof contract against a real sandbox", () => {
         assert.strictEqual(turn.length, 1)
         assert.strictEqual(turn[0]!.system.split(`${markerA}\n\n${markerB}`).length, 2)
 
-        const next = parsed(yield* ocm(["chat", session.sessionID, "Reply with ONLY AFTER.", "--json"]))
+        const next = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY AFTER.", "--json"]))
         assert.deepStrictEqual(next.proof.carriedSystemPrompts, [], "carried once, not again")
       }))
 
@@ -138,7 +124,7 @@ describe("the proof contract against a real sandbox", () => {
         const sandbox = yield* Sandbox
         const session = yield* begin()
         const marker = `DIRECT-SYSTEM-${session.sessionID}`
-        const run = parsed(yield* ocm(["chat", session.sessionID, marker, "--system", "--json"]))
+        const run = parsed(yield* ocmInSandbox(["chat", session.sessionID, marker, "--system", "--json"]))
         assert.strictEqual(run.mode, "turn")
         assert.strictEqual(run.proof.systemSent, marker)
         assert.isAtLeast(run.proof.assistantMessageIDs.length, 1)
@@ -150,11 +136,11 @@ describe("the proof contract against a real sandbox", () => {
       Effect.gen(function* () {
         const session = yield* begin()
         // a three-segment id reaches the server intact: provider "scripted", model "no/such-model"
-        const bad = yield* ocm(["chat", session.sessionID, "Reply with ONLY NEVER.", "--model", "scripted/no/such-model"])
+        const bad = yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY NEVER.", "--model", "scripted/no/such-model"])
         failsWith(bad, 11, "NoAssistantTurn")
         assert.include(bad.stderr, "Model not found: scripted/no/such-model")
         // the server would now default to the bad model; re-sending the observed identity heals the session
-        const healed = parsed(yield* ocm(["chat", session.sessionID, "Reply with ONLY HEALED.", "--json"]))
+        const healed = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY HEALED.", "--json"]))
         assert.strictEqual(healed.reply, "HEALED")
         assert.strictEqual(healed.proof.identity.model, "scripted/scripted")
         assert.strictEqual(healed.proof.identity.source.model, "observed")
@@ -165,7 +151,7 @@ describe("the proof contract against a real sandbox", () => {
         const client = yield* OpenCodeClient
         const session = yield* begin()
         const before = (yield* client.messages(session.sessionID)).length
-        const run = yield* ocm(["chat", session.sessionID, "Reply with ONLY NEVER.", "--agent", "no-such-agent", "--json"])
+        const run = yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY NEVER.", "--agent", "no-such-agent", "--json"])
         failsWith(run, 10, "PromptNotRecorded")
         assert.strictEqual((JSON.parse(run.stdout) as { error: { tag: string } }).error.tag, "PromptNotRecorded")
         assert.strictEqual((yield* client.messages(session.sessionID)).length, before)
@@ -176,7 +162,7 @@ describe("the proof contract against a real sandbox", () => {
         const client = yield* OpenCodeClient
         const session = yield* begin()
         const subscription = yield* client.subscribe
-        const running = yield* Effect.fork(ocm(["chat", session.sessionID, "[[slow 8]] Reply with ONLY ABORTED-MIDWAY-TEXT."]))
+        const running = yield* Effect.fork(ocmInSandbox(["chat", session.sessionID, "[[slow 8]] Reply with ONLY ABORTED-MIDWAY-TEXT."]))
         yield* subscription.events.pipe(
           Stream.filter((e) => e.payload.type === "message.part.delta" && e.payload.properties.sessionID === session.sessionID),
           Stream.runHead,
@@ -192,20 +178,20 @@ describe("the proof contract against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const session = yield* begin()
-        const run = yield* ocm(["chat", session.sessionID, "[[slow 6]] Reply with ONLY LATE.", "--timeout", "1"])
+        const run = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 6]] Reply with ONLY LATE.", "--timeout", "1"])
         failsWith(run, 124, "WaitTimeout")
         assert.include(run.stderr, `ocm wait ${session.sessionID}`)
         const status = yield* client.sessionStatus({ directory: session.directory })
         assert.strictEqual(status[session.sessionID]?.type, "busy", "left running")
         // wait picks the result up later
-        const waited = yield* ocm(["wait", session.sessionID, "--json", "--timeout", "30"])
+        const waited = yield* ocmInSandbox(["wait", session.sessionID, "--json", "--timeout", "30"])
         assert.strictEqual(waited.code, 0, waited.stderr)
         assert.strictEqual((JSON.parse(waited.stdout) as { reply: string }).reply, "LATE")
 
-        const aborted = yield* ocm(["chat", session.sessionID, "[[slow 6]] Reply with ONLY LATE.", "--timeout", "1", "--abort-on-timeout"])
+        const aborted = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 6]] Reply with ONLY LATE.", "--timeout", "1", "--abort-on-timeout"])
         failsWith(aborted, 124, "WaitTimeout")
         assert.include(aborted.stderr, "aborted")
-        const idle = yield* ocm(["wait", session.sessionID, "--json", "--timeout", "10"])
+        const idle = yield* ocmInSandbox(["wait", session.sessionID, "--json", "--timeout", "10"])
         assert.strictEqual(idle.code, 0, idle.stderr)
         assert.strictEqual((JSON.parse(idle.stdout) as { error: { name: string } | null }).error?.name, "MessageAbortedError")
       }))
@@ -214,7 +200,7 @@ describe("the proof contract against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const session = yield* begin()
-        const run = yield* ocm(["chat", session.sessionID, "[[fail 503]] Reply with ONLY NEVER.", "--timeout", "5", "--abort-on-timeout"])
+        const run = yield* ocmInSandbox(["chat", session.sessionID, "[[fail 503]] Reply with ONLY NEVER.", "--timeout", "5", "--abort-on-timeout"])
         failsWith(run, 124, "WaitTimeout")
         assert.match(run.stderr, /the provider is being retried \(attempt \d+\)/)
         const status = yield* client.sessionStatus({ directory: session.directory })
@@ -225,12 +211,12 @@ describe("the proof contract against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const kept = yield* begin()
-        const failed = yield* ocm(["final", kept.sessionID, "Reply with ONLY DONE.", "--agent", "no-such-agent"])
+        const failed = yield* ocmInSandbox(["final", kept.sessionID, "Reply with ONLY DONE.", "--agent", "no-such-agent"])
         failsWith(failed, 10, "PromptNotRecorded")
         assert.include(failed.stderr, `session ${kept.sessionID} was kept`)
         assert.strictEqual((yield* client.getSession(kept.sessionID)).id, kept.sessionID)
 
-        const done = parsed(yield* ocm(["final", kept.sessionID, "Reply with ONLY DONE.", "--json"]))
+        const done = parsed(yield* ocmInSandbox(["final", kept.sessionID, "Reply with ONLY DONE.", "--json"]))
         assert.strictEqual(done.reply, "DONE")
         assert.isTrue(done.deleted)
         const gone = yield* Effect.either(client.getSession(kept.sessionID))
@@ -246,24 +232,24 @@ describe("the proof contract against a real sandbox", () => {
         const second = yield* client.createSession({ directory: `${info.root}`, title: `${tag} beta` })
         yield* client.prompt(first.id, { parts: [{ type: "text", text: "Reply with ONLY A." }], agent: "proof" })
 
-        const byTitle = parsed(yield* ocm(["chat", `${tag} ALPHA`, "Reply with ONLY BY-TITLE.", "--json"]))
+        const byTitle = parsed(yield* ocmInSandbox(["chat", `${tag} ALPHA`, "Reply with ONLY BY-TITLE.", "--json"]))
         assert.strictEqual(byTitle.sessionID, first.id)
         // two match by title; the one in the current directory (the project) wins
-        const here = parsed(yield* ocm(["chat", tag, "Reply with ONLY HERE.", "--json"]))
+        const here = parsed(yield* ocmInSandbox(["chat", tag, "Reply with ONLY HERE.", "--json"]))
         assert.strictEqual(here.sessionID, first.id)
         const third = yield* client.createSession({ directory: info.projectDir, title: `${tag} gamma` })
-        const ambiguous = yield* ocm(["chat", tag, "Reply with ONLY NO."])
+        const ambiguous = yield* ocmInSandbox(["chat", tag, "Reply with ONLY NO."])
         failsWith(ambiguous, 6, "AmbiguousSession")
         assert.include(ambiguous.stderr, first.id)
         assert.include(ambiguous.stderr, third.id)
 
-        const missing = yield* ocm(["chat", "ses_doesnotexist000000000000", "Reply with ONLY NO."])
+        const missing = yield* ocmInSandbox(["chat", "ses_doesnotexist000000000000", "Reply with ONLY NO."])
         failsWith(missing, 5, "SessionNotFound")
-        const missingTitle = yield* ocm(["delete", `no-such-title-${tag}`])
+        const missingTitle = yield* ocmInSandbox(["delete", `no-such-title-${tag}`])
         failsWith(missingTitle, 5, "SessionNotFound")
 
         for (const [command, session] of [["delete", second], ["rm", third]] as const) {
-          const run = yield* ocm([command, session.id, "--json"])
+          const run = yield* ocmInSandbox([command, session.id, "--json"])
           assert.strictEqual(run.code, 0, run.stderr)
           assert.isTrue((JSON.parse(run.stdout) as { deleted: boolean }).deleted)
           const gone = yield* Effect.either(client.getSession(session.id))
@@ -276,22 +262,22 @@ describe("the proof contract against a real sandbox", () => {
         const client = yield* OpenCodeClient
         const session = yield* begin()
         const marker = `TRANSCRIPT-SYSTEM-${session.sessionID}`
-        yield* ocm(["chat", session.sessionID, marker, "--system", "--no-reply"])
-        const markdown = yield* ocm(["transcript", session.sessionID])
+        yield* ocmInSandbox(["chat", session.sessionID, marker, "--system", "--no-reply"])
+        const markdown = yield* ocmInSandbox(["transcript", session.sessionID])
         assert.strictEqual(markdown.code, 0, markdown.stderr)
         assert.include(markdown.stdout, session.sessionID)
         assert.include(markdown.stdout, marker)
         assert.include(markdown.stdout, "READY")
-        const json = yield* ocm(["transcript", session.sessionID, "--json"])
+        const json = yield* ocmInSandbox(["transcript", session.sessionID, "--json"])
         assert.strictEqual(json.code, 0, json.stderr)
         assert.isObject(JSON.parse(json.stdout))
 
-        const oneShot = yield* ocm(["one-shot", "Reply with ONLY SHOT-TRANSCRIPT.", "--agent", "proof", "--transcript"])
+        const oneShot = yield* ocmInSandbox(["one-shot", "Reply with ONLY SHOT-TRANSCRIPT.", "--agent", "proof", "--transcript"])
         assert.strictEqual(oneShot.code, 0, oneShot.stderr)
         assert.include(oneShot.stdout, "SHOT-TRANSCRIPT")
         assert.include(oneShot.stdout, "Reply with ONLY SHOT-TRANSCRIPT.", "the transcript, not just the reply")
 
-        const finalRun = yield* ocm(["final", session.sessionID, "Reply with ONLY LAST-WORDS.", "--transcript", "--json"])
+        const finalRun = yield* ocmInSandbox(["final", session.sessionID, "Reply with ONLY LAST-WORDS.", "--transcript", "--json"])
         assert.strictEqual(finalRun.code, 0, finalRun.stderr)
         const document = JSON.parse(finalRun.stdout) as { reply: string; deleted: boolean; transcript: unknown }
         assert.strictEqual(document.reply, "LAST-WORDS")
@@ -304,11 +290,11 @@ describe("the proof contract against a real sandbox", () => {
 
     it.effect("doctor through the binary: 0 with every check passing, 15 with the report as the one JSON document", () =>
       Effect.gen(function* () {
-        const ok = yield* ocm(["doctor", "--json"])
+        const ok = yield* ocmInSandbox(["doctor", "--json"])
         assert.strictEqual(ok.code, 0, ok.stderr)
         const report = JSON.parse(ok.stdout) as { checks: Array<{ name: string; status: string }> }
         assert.isTrue(report.checks.length >= 5 && report.checks.every((check) => check.status === "pass"), ok.stdout)
-        const failing = yield* ocm(["doctor", "--json", "--url", "http://127.0.0.1:9"])
+        const failing = yield* ocmInSandbox(["doctor", "--json", "--url", "http://127.0.0.1:9"])
         assert.strictEqual(failing.code, 15, failing.stderr)
         const failed = JSON.parse(failing.stdout) as { checks: Array<{ status: string }> }
         assert.isTrue(failed.checks.some((check) => check.status === "fail"))
@@ -333,7 +319,7 @@ describe("the proof contract against a real sandbox", () => {
           ["begin-session", "Reply with ONLY X.", "--agent", ""],
           ["chat", session.sessionID]
         ]) {
-          const run = yield* ocm(args)
+          const run = yield* ocmInSandbox(args)
           assert.strictEqual(run.code, 2, `ocm ${args.join(" ")}: ${run.stderr}`)
         }
         assert.strictEqual((yield* sandbox.modelRequests).length, requestsBefore)

@@ -5,18 +5,7 @@ import * as Fiber from "effect/Fiber"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { cleanEnvironment, type CliResult, runOcm } from "./support/cli.js"
-
-const ocm = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(args, cleanEnvironment({ OPENCODE_BASE_URL: info.url, XDG_CONFIG_HOME: `${info.root}/ocm-config` }), info.projectDir)
-  })
-
-const ok = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return run.stdout
-}
+import { ocmInSandbox, succeeded } from "./support/cli.js"
 
 const text = (prompt: string) => [{ type: "text" as const, text: prompt }]
 
@@ -41,9 +30,9 @@ describe("waits against a real sandbox", () => {
       Effect.gen(function* () {
         const session = yield* warmSession("wait-for-idle")
         yield* startSlow(session.id, 3, "SLOW-DONE")
-        const short = yield* ocm(["wait-for-idle", session.id, "--timeout", "0.5"])
+        const short = yield* ocmInSandbox(["wait-for-idle", session.id, "--timeout", "0.5"])
         assert.strictEqual(short.code, 124, short.stderr)
-        const waited = JSON.parse(ok(yield* ocm(["wait-for-idle", session.id, "--json", "--timeout", "30"])))
+        const waited = JSON.parse(succeeded(yield* ocmInSandbox(["wait-for-idle", session.id, "--json", "--timeout", "30"])))
         assert.strictEqual(waited.latestReply, "SLOW-DONE")
         assert.strictEqual(waited.status, "idle")
       }))
@@ -52,23 +41,23 @@ describe("waits against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const session = yield* warmSession("is-idle")
-        assert.strictEqual((yield* ocm(["is-idle", session.id])).code, 0)
-        assert.strictEqual((yield* ocm(["is-idle", session.id, "--require-busy"])).code, 0, "the newest prompt has its reply")
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", session.id])).code, 0)
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", session.id, "--require-busy"])).code, 0, "the newest prompt has its reply")
         // the turn already finished before the wait began: occtl would wait forever here
-        const immediate = JSON.parse(ok(yield* ocm(["wait-for-idle", session.id, "--require-busy", "--json", "--timeout", "10"])))
+        const immediate = JSON.parse(succeeded(yield* ocmInSandbox(["wait-for-idle", session.id, "--require-busy", "--json", "--timeout", "10"])))
         assert.isBelow(immediate.elapsedMs, 5000)
 
         yield* startSlow(session.id, 3, "BUSY")
-        const busy = yield* ocm(["is-idle", session.id, "--json"])
+        const busy = yield* ocmInSandbox(["is-idle", session.id, "--json"])
         assert.strictEqual(busy.code, 1, busy.stderr)
         assert.isFalse(JSON.parse(busy.stdout).idle)
-        ok(yield* ocm(["wait-for-idle", session.id, "--timeout", "30"]))
+        succeeded(yield* ocmInSandbox(["wait-for-idle", session.id, "--timeout", "30"]))
 
         // a recorded prompt nobody answered yet: idle, but not "done" for --require-busy
         yield* client.promptAsync(session.id, { parts: text("Reply with ONLY QUEUED."), noReply: true, agent: "proof" })
-        assert.strictEqual((yield* ocm(["is-idle", session.id])).code, 0)
-        assert.strictEqual((yield* ocm(["is-idle", session.id, "--require-busy"])).code, 1)
-        const bad = yield* ocm(["is-idle", "ses_doesnotexist0000000000000"])
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", session.id])).code, 0)
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", session.id, "--require-busy"])).code, 1)
+        const bad = yield* ocmInSandbox(["is-idle", "ses_doesnotexist0000000000000"])
         assert.strictEqual(bad.code, 5, "errors are 2 and above")
       }))
 
@@ -78,9 +67,9 @@ describe("waits against a real sandbox", () => {
         const fast = yield* warmSession("any fast")
         yield* startSlow(slow.id, 6, "SLOW")
         yield* startSlow(fast.id, 1, "FAST")
-        const first = ok(yield* ocm(["wait-any", slow.id, fast.id, "--require-busy", "--timeout", "30"]))
+        const first = succeeded(yield* ocmInSandbox(["wait-any", slow.id, fast.id, "--require-busy", "--timeout", "30"]))
         assert.strictEqual(first.trim(), fast.id)
-        const all = JSON.parse(ok(yield* ocm(["wait-all", slow.id, fast.id, "--json", "--timeout", "30"])))
+        const all = JSON.parse(succeeded(yield* ocmInSandbox(["wait-all", slow.id, fast.id, "--json", "--timeout", "30"])))
         assert.deepStrictEqual(
           all.sessions.map((s: { sessionID: string; latestReply: string }) => [s.sessionID, s.latestReply]),
           [
@@ -88,7 +77,7 @@ describe("waits against a real sandbox", () => {
             [fast.id, "FAST"]
           ]
         )
-        assert.strictEqual((yield* ocm(["wait-any", "--timeout", "1"])).code, 2, "no sessions is bad input")
+        assert.strictEqual((yield* ocmInSandbox(["wait-any", "--timeout", "1"])).code, 2, "no sessions is bad input")
       }))
 
     it.effect("tree-aware: a parent with a busy sub-agent session is waiting; --main-agent looks at the parent only", () =>
@@ -96,30 +85,30 @@ describe("waits against a real sandbox", () => {
         const parent = yield* warmSession("tree parent")
         const child = yield* warmSession("tree child", parent.id)
         yield* startSlow(child.id, 4, "CHILD-DONE")
-        const status = JSON.parse(ok(yield* ocm(["status", parent.id, "--json"])))
+        const status = JSON.parse(succeeded(yield* ocmInSandbox(["status", parent.id, "--json"])))
         assert.deepStrictEqual(status.subAgents.busy.map((b: { id: string }) => b.id), [child.id])
-        assert.strictEqual((yield* ocm(["is-idle", parent.id])).code, 1, "waiting on the child")
-        assert.strictEqual((yield* ocm(["is-idle", parent.id, "--main-agent"])).code, 0)
-        const mainOnly = JSON.parse(ok(yield* ocm(["status", parent.id, "--main-agent", "--json"])))
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", parent.id])).code, 1, "waiting on the child")
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", parent.id, "--main-agent"])).code, 0)
+        const mainOnly = JSON.parse(succeeded(yield* ocmInSandbox(["status", parent.id, "--main-agent", "--json"])))
         assert.deepStrictEqual(mainOnly.subAgents.busy, [])
-        ok(yield* ocm(["wait-for-idle", parent.id, "--timeout", "30"]))
-        assert.strictEqual((yield* ocm(["is-idle", child.id])).code, 0, "the parent's wait ended only when the child was done")
+        succeeded(yield* ocmInSandbox(["wait-for-idle", parent.id, "--timeout", "30"]))
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", child.id])).code, 0, "the parent's wait ended only when the child was done")
       }))
 
     it.effect("wait-for-text matches assistant text only, never the prompt; --no-check-existing ignores old replies", () =>
       Effect.gen(function* () {
         const session = yield* warmSession("wait-for-text")
-        const waiting = yield* Effect.fork(ocm(["wait-for-text", "MAGIC-42", session.id, "--json", "--timeout", "30"]))
+        const waiting = yield* Effect.fork(ocmInSandbox(["wait-for-text", "MAGIC-42", session.id, "--json", "--timeout", "30"]))
         yield* Effect.sleep("500 millis")
         // the prompt itself contains MAGIC-42 long before the reply does
         yield* startSlow(session.id, 2, "THE-MAGIC-42-REPLY")
-        const found = JSON.parse(ok(yield* Fiber.join(waiting)))
+        const found = JSON.parse(succeeded(yield* Fiber.join(waiting)))
         assert.strictEqual(found.text, "THE-MAGIC-42-REPLY")
 
-        assert.strictEqual(ok(yield* ocm(["wait-for-text", "MAGIC-42", session.id, "--timeout", "5"])).trim(), "THE-MAGIC-42-REPLY")
-        const onlyNew = yield* ocm(["wait-for-text", "MAGIC-42", session.id, "--no-check-existing", "--timeout", "1"])
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["wait-for-text", "MAGIC-42", session.id, "--timeout", "5"])).trim(), "THE-MAGIC-42-REPLY")
+        const onlyNew = yield* ocmInSandbox(["wait-for-text", "MAGIC-42", session.id, "--no-check-existing", "--timeout", "1"])
         assert.strictEqual(onlyNew.code, 124, onlyNew.stderr)
-        assert.strictEqual((yield* ocm(["wait-for-text", "", session.id])).code, 2)
+        assert.strictEqual((yield* ocmInSandbox(["wait-for-text", "", session.id])).code, 2)
       }))
   })
 })

@@ -12,7 +12,7 @@ import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { checkWorktreeName, resolveListedWorktree, worktreeSlug } from "../src/programs/worktree.js"
-import { cleanEnvironment, type CliResult, runOcm } from "./support/cli.js"
+import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 describe("worktree names and the remove guard (pure)", () => {
   const root = "/data/opencode/worktree/abc"
@@ -55,21 +55,6 @@ interface WorktreeJson {
   directory: string
 }
 
-const ocm = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { info } = yield* Sandbox
-    return yield* runOcm(
-      args,
-      cleanEnvironment({ OPENCODE_BASE_URL: info.url, XDG_CONFIG_HOME: `${info.root}/ocm-config`, XDG_STATE_HOME: `${info.root}/ocm-state` }),
-      info.projectDir
-    )
-  })
-
-const ok = (run: CliResult) => {
-  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-  return run
-}
-
 const refused = (run: CliResult, what: string) => {
   assert.strictEqual(run.code, 2, `${what}: expected exit 2, got ${run.code}: ${run.stdout} ${run.stderr}`)
   assert.match(run.stderr, /^ocm: /m, what)
@@ -92,28 +77,29 @@ describe("ocm worktree against a real sandbox", () => {
     it.effect("create, list and remove, each witnessed on the server, in git and on disk", () =>
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
-        const created = JSON.parse(ok(yield* ocm(["wt", "create", "alpha", "--json"])).stdout) as WorktreeJson
+        const created = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "create", "alpha", "--json"]))) as WorktreeJson
         assert.strictEqual(created.name, "alpha")
         assert.strictEqual(created.branch, "opencode/alpha")
         assert.include(yield* listedNow, created.directory)
         // witnessed ready: the checkout is populated when create returns
         assert.isTrue(yield* fs.exists(`${created.directory}/README.md`))
 
-        const human = ok(yield* ocm(["worktree", "create", "Beta Two"]))
+        const human = yield* ocmInSandbox(["worktree", "create", "Beta Two"])
+        succeeded(human)
         assert.match(human.stdout, /^name\s+beta-two$/m)
         assert.match(human.stdout, /^branch\s+opencode\/beta-two$/m)
 
-        const list = JSON.parse(ok(yield* ocm(["wt", "list", "--json"])).stdout) as { worktrees: Array<WorktreeJson & { exists: boolean }> }
+        const list = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "list", "--json"]))) as { worktrees: Array<WorktreeJson & { exists: boolean }> }
         const alpha = list.worktrees.find((entry) => entry.name === "alpha")
         assert.deepStrictEqual(alpha, { name: "alpha", branch: "opencode/alpha", directory: created.directory, exists: true })
-        assert.match(ok(yield* ocm(["wt", "list"])).stdout, /^beta-two\s+opencode\/beta-two\s+\S+\/beta-two$/m)
+        assert.match(succeeded(yield* ocmInSandbox(["wt", "list"])), /^beta-two\s+opencode\/beta-two\s+\S+\/beta-two$/m)
 
         // a second create of the same name is refused instead of silently making "alpha-<random>"
         const before = yield* listedNow
-        refused(yield* ocm(["wt", "create", "alpha"]), "create an existing name")
+        refused(yield* ocmInSandbox(["wt", "create", "alpha"]), "create an existing name")
         assert.deepStrictEqual(yield* listedNow, before)
 
-        const removed = JSON.parse(ok(yield* ocm(["wt", "remove", "alpha", "--json"])).stdout) as WorktreeJson & { removed: boolean }
+        const removed = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "remove", "alpha", "--json"]))) as WorktreeJson & { removed: boolean }
         assert.deepStrictEqual(removed, { name: "alpha", branch: "opencode/alpha", directory: created.directory, removed: true })
         assert.notInclude(yield* listedNow, created.directory)
         assert.isFalse(yield* fs.exists(created.directory))
@@ -121,7 +107,7 @@ describe("ocm worktree against a real sandbox", () => {
 
         // by directory too
         const betaDirectory = (yield* listedNow).find((directory) => directory.endsWith("/beta-two"))!
-        ok(yield* ocm(["wt", "remove", `${betaDirectory}/`]))
+        succeeded(yield* ocmInSandbox(["wt", "remove", `${betaDirectory}/`]))
         assert.notInclude(yield* listedNow, betaDirectory)
         assert.isFalse(yield* fs.exists(betaDirectory))
       }))
@@ -130,18 +116,18 @@ describe("ocm worktree against a real sandbox", () => {
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
         const { info } = yield* Sandbox
-        const keep = JSON.parse(ok(yield* ocm(["wt", "create", "keep", "--json"])).stdout) as WorktreeJson
+        const keep = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "create", "keep", "--json"]))) as WorktreeJson
         const victim = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-wt-victim-" })
         yield* fs.writeFileString(`${victim}/precious.txt`, "do not delete\n")
         const before = yield* listedNow
 
         const targets = [victim, "../", ".", `${keep.directory}/..`, `${keep.directory}/../keep/..`, info.root, "nosuch", "project"]
         for (const target of targets) {
-          const run = yield* ocm(["wt", "remove", target])
+          const run = yield* ocmInSandbox(["wt", "remove", target])
           refused(run, `remove ${target}`)
           assert.include(run.stderr, "refusing to remove", target)
         }
-        refused(yield* ocm(["wt", "remove", ""]), "remove ''")
+        refused(yield* ocmInSandbox(["wt", "remove", ""]), "remove ''")
 
         // each of those, had it reached the server's DELETE, would be gone now
         assert.strictEqual(yield* fs.readFileString(`${victim}/precious.txt`), "do not delete\n")
@@ -165,7 +151,7 @@ describe("ocm worktree against a real sandbox", () => {
           ["wt", "run", "fresh", "hello", "--timeout", "0"],
           ["wt", "run", "fresh", "hello", "--model", "no-slash"]
         ]) {
-          refused(yield* ocm(args), args.join(" "))
+          refused(yield* ocmInSandbox(args), args.join(" "))
         }
         assert.deepStrictEqual(yield* listedNow, before)
       }))
@@ -174,7 +160,7 @@ describe("ocm worktree against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const run = JSON.parse(
-          ok(yield* ocm(["wt", "run", "delta", "Reply with ONLY IN-WORKTREE.", "--wait", "--agent", "proof", "--json"])).stdout
+          succeeded(yield* ocmInSandbox(["wt", "run", "delta", "Reply with ONLY IN-WORKTREE.", "--wait", "--agent", "proof", "--json"]))
         ) as {
           worktree: string
           worktreeCreated: boolean
@@ -197,7 +183,8 @@ describe("ocm worktree against a real sandbox", () => {
         assert.strictEqual(reply?.info.role === "assistant" ? reply.info.parentID : undefined, run.proof.userMessageID)
 
         // the listed worktree is reused; the prompt is witnessed recorded and the id printed before the turn ends
-        const sent = ok(yield* ocm(["wt", "run", "delta", "Reply", "with", "ONLY", "ASYNC-OK.", "[[slow", "3]]", "--agent", "proof"]))
+        const sent = yield* ocmInSandbox(["wt", "run", "delta", "Reply", "with", "ONLY", "ASYNC-OK.", "[[slow", "3]]", "--agent", "proof"])
+        succeeded(sent)
         assert.include(sent.stderr, "using worktree delta")
         const id = sent.stdout.trim()
         assert.match(id, /^ses_\w+$/)
@@ -211,13 +198,14 @@ describe("ocm worktree against a real sandbox", () => {
           recorded.some((message) => message.info.role === "assistant" && message.info.time.completed !== undefined),
           "printed before the slow turn finished"
         )
-        const waited = ok(yield* ocm(["wait", id, "--timeout", "30"]))
+        const waited = yield* ocmInSandbox(["wait", id, "--timeout", "30"])
+        succeeded(waited)
         assert.strictEqual(waited.stdout, "ASYNC-OK\n")
       }))
 
     it.effect("wt run without --wait: a prompt the server drops (unknown agent) is PromptNotRecorded, exit 10", () =>
       Effect.gen(function* () {
-        const run = yield* ocm(["wt", "run", "epsilon", "hello", "--agent", "no-such-agent", "--json"])
+        const run = yield* ocmInSandbox(["wt", "run", "epsilon", "hello", "--agent", "no-such-agent", "--json"])
         assert.strictEqual(run.code, 10, run.stderr)
         assert.strictEqual((JSON.parse(run.stdout) as { error: { tag: string } }).error.tag, "PromptNotRecorded")
       }))

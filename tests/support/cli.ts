@@ -1,8 +1,10 @@
 /** Runs the built CLI (`dist/*.mjs`, what `npx ocm` runs) as a real process and captures what it printed. */
 import * as Command from "@effect/platform/Command"
+import { assert } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { fileURLToPath } from "node:url"
+import { Sandbox } from "../../services/Sandbox.js"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 export const ocmBin = `${repoRoot}dist/ocm.mjs`
@@ -55,3 +57,31 @@ export const runBin = (
 
 export const runOcm = (args: ReadonlyArray<string>, env: Record<string, string>, cwd?: string, stdin?: string) =>
   runBin(ocmBin, args, env, cwd, stdin)
+
+/**
+ * Runs ocm against the test's sandbox: OPENCODE_BASE_URL at its server, an isolated config and state home under
+ * its root (then `options.env` on top), from its project directory unless `options.cwd` says otherwise.
+ */
+export const ocmInSandbox = (
+  args: ReadonlyArray<string>,
+  options: { readonly stdin?: string; readonly env?: Record<string, string>; readonly cwd?: string } = {}
+) =>
+  Effect.flatMap(Sandbox, ({ info }) =>
+    runOcm(
+      args,
+      cleanEnvironment({
+        OPENCODE_BASE_URL: info.url,
+        XDG_CONFIG_HOME: `${info.root}/ocm-config`,
+        XDG_STATE_HOME: `${info.root}/ocm-state`,
+        ...options.env
+      }),
+      options.cwd ?? info.projectDir,
+      options.stdin
+    )
+  )
+
+/** Asserts the run exited 0 (stderr in the message) and returns what it printed on stdout. */
+export const succeeded = (run: CliResult): string => {
+  assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
+  return run.stdout
+}
