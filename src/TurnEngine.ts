@@ -289,17 +289,18 @@ export const runTurn = (input: TurnInput) =>
       elapsedMs: now - started
     })
 
+    const resultOf = (mode: TurnResult["mode"], final: MessageWithParts | undefined, proof: TurnProof): TurnResult => ({
+      sessionID: input.sessionID,
+      directory: input.directory,
+      mode,
+      reply: replyText(final),
+      assistant: final,
+      proof
+    })
+
     // --- detached: recorded is all this caller asked for; the turn runs on without us
     if (input.detach && !input.noReply) {
-      const result: TurnResult = {
-        sessionID: input.sessionID,
-        directory: input.directory,
-        mode: "sent",
-        reply: "",
-        assistant: undefined,
-        proof: proofOf(before, [], "detached after recording", yield* Clock.currentTimeMillis)
-      }
-      return result
+      return resultOf("sent", undefined, proofOf(before, [], "detached after recording", yield* Clock.currentTimeMillis))
     }
 
     // --- queue-only: recorded, nothing parented to it, assistant count unchanged
@@ -315,15 +316,7 @@ export const runTurn = (input: TurnInput) =>
           detail: "a queue-only prompt was answered; the server did not honour noReply"
         })
       }
-      const result: TurnResult = {
-        sessionID: input.sessionID,
-        directory: input.directory,
-        mode: "queue-only",
-        reply: "",
-        assistant: undefined,
-        proof: proofOf(after, [], "queue-only read-back", yield* Clock.currentTimeMillis)
-      }
-      return result
+      return resultOf("queue-only", undefined, proofOf(after, [], "queue-only read-back", yield* Clock.currentTimeMillis))
     }
 
     // --- turn done: an idle after we sent, confirmed by the read-back
@@ -421,13 +414,5 @@ export const runTurn = (input: TurnInput) =>
         detail: errorDetail(finalInfo)
       })
     }
-    const result: TurnResult = {
-      sessionID: input.sessionID,
-      directory: input.directory,
-      mode: "turn",
-      reply: replyText(final),
-      assistant: final,
-      proof: proofOf(verdict.after, verdict.replies, completedBy, now)
-    }
-    return result
+    return resultOf("turn", final, proofOf(verdict.after, verdict.replies, completedBy, now))
   }).pipe(Effect.scoped)
