@@ -360,16 +360,22 @@ export const runTurn = (input: TurnInput) =>
         yield* Deferred.await(signal)
       }
     })
+    // The events decide; a slow read-back (every 2 s) covers an idle event that never arrives, and becomes a fast
+    // one (every 250 ms) when the event stream has ended. Without an error it can only ever conclude "done".
     const byPolling = Effect.gen(function* () {
-      yield* Deferred.await(watch.streamDown)
-      yield* note("ocm: the event stream ended; polling the session instead")
       let previous: Verdict["_tag"] | undefined
+      let announced = false
       while (true) {
+        const down = yield* Deferred.isDone(watch.streamDown)
+        if (down && !announced) {
+          announced = true
+          yield* note("ocm: the event stream ended; polling the session instead")
+        }
+        yield* down ? Effect.sleep("250 millis") : Effect.raceFirst(Effect.sleep("2 seconds"), Deferred.await(watch.streamDown))
         const verdict = yield* judge(previous === "NoReply")
         if (verdict._tag === "Done") return [verdict, "status poll"] as const
         if (verdict._tag === "NoReply" && previous === "NoReply") return [verdict, "status poll"] as const
         previous = verdict._tag
-        yield* Effect.sleep("250 millis")
       }
     })
 
