@@ -25,6 +25,23 @@ const alive = (pid: number) => {
 /** A fresh XDG_STATE_HOME, so these tests never see (or stop) a sandbox of the person running them. */
 const isolatedStateHome = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "ocm-cli-test-" }))
 
+/** `ocm sandbox up --foreground --json` as a child process, once it has printed its state (it is ready then). */
+const foregroundSandbox = (env: Record<string, string>) =>
+  Effect.gen(function* () {
+    const child = yield* Command.start(
+      Command.make(process.execPath, `${repoRoot}dist/ocm.mjs`, "sandbox", "up", "--foreground", "--json").pipe(Command.env(env))
+    )
+    const text = yield* child.stdout.pipe(
+      Stream.decodeText(),
+      Stream.scan("", (acc, chunk) => acc + chunk),
+      Stream.takeUntil((acc) => acc.trimEnd().endsWith("}")),
+      Stream.runLast,
+      Effect.map((last) => (last._tag === "Some" ? last.value : "")),
+      Effect.timeout("60 seconds")
+    )
+    return { process: child, state: JSON.parse(text) as { serverPid: number; root: string; statePath: string } }
+  })
+
 const oneLine = (stderr: string) => stderr.trim().split("\n")
 
 describe("the ocm binary", () => {
@@ -185,18 +202,7 @@ describe("the ocm binary", () => {
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
-      const owner = yield* Command.start(
-        Command.make(process.execPath, `${repoRoot}dist/ocm.mjs`, "sandbox", "up", "--foreground", "--json").pipe(Command.env(env))
-      )
-      const text = yield* owner.stdout.pipe(
-        Stream.decodeText(),
-        Stream.scan("", (acc, chunk) => acc + chunk),
-        Stream.takeUntil((acc) => acc.trimEnd().endsWith("}")),
-        Stream.runLast,
-        Effect.map((last) => (last._tag === "Some" ? last.value : "")),
-        Effect.timeout("60 seconds")
-      )
-      const state = JSON.parse(text) as { serverPid: number; root: string }
+      const { process: owner, state } = yield* foregroundSandbox(env)
       // SIGKILL: no finalizer runs, the detached server is orphaned with its dirs
       process.kill(owner.pid, "SIGKILL")
       yield* owner.exitCode.pipe(Effect.ignore)
@@ -229,21 +235,7 @@ describe("the ocm binary", () => {
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const env = cleanEnvironment({ XDG_STATE_HOME: yield* isolatedStateHome })
-      const child = yield* Command.start(
-        Command.make(process.execPath, `${repoRoot}dist/ocm.mjs`, "sandbox", "up", "--foreground", "--json").pipe(
-          Command.env(env)
-        )
-      )
-      // the state document is printed once the sandbox is ready
-      const text = yield* child.stdout.pipe(
-        Stream.decodeText(),
-        Stream.scan("", (acc, chunk) => acc + chunk),
-        Stream.takeUntil((acc) => acc.trimEnd().endsWith("}")),
-        Stream.runLast,
-        Effect.map((last) => (last._tag === "Some" ? last.value : "")),
-        Effect.timeout("60 seconds")
-      )
-      const state = JSON.parse(text) as { serverPid: number; root: string; statePath: string }
+      const { process: child, state } = yield* foregroundSandbox(env)
       assert.isTrue(alive(state.serverPid))
       process.kill(child.pid, "SIGINT")
       const code = yield* child.exitCode

@@ -11,6 +11,7 @@ import { eventSessionID, type MessageWithParts, type OpenCodeEvent } from "../sr
 import { nextMessageId } from "../src/MessageId.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
+import { untilBusy } from "./support/events.js"
 
 const text = (prompt: string) => [{ type: "text" as const, text: prompt }]
 
@@ -182,16 +183,7 @@ describe("OpenCodeClient against a real sandbox", () => {
               { parts: text("[[slow 30]] Reply with ONLY LATE."), agent: "proof" },
               { directory: otherDir }
             )
-            yield* subscription.events.pipe(
-              Stream.filter(
-                (e) =>
-                  e.payload.type === "session.status" &&
-                  e.payload.properties.sessionID === session.id &&
-                  e.payload.properties.status.type === "busy"
-              ),
-              Stream.runHead,
-              Effect.timeout("20 seconds")
-            )
+            yield* untilBusy(subscription, session.id)
           })
         )
         const own = yield* client.sessionStatus({ directory: otherDir })

@@ -11,6 +11,7 @@ import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { runTurn, type TurnInput } from "../src/TurnEngine.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
+import { untilBusy } from "./support/events.js"
 
 const turnIn = (session: { id: string; directory: string }, text: string, extra: Partial<TurnInput> = {}): TurnInput => ({
   sessionID: session.id,
@@ -56,16 +57,7 @@ describe("the turn engine against a real sandbox", () => {
         const session = yield* client.createSession({ directory: info.projectDir, title: "busy" })
         const subscription = yield* client.subscribe
         yield* client.promptAsync(session.id, { parts: [{ type: "text", text: "[[slow 2]] Reply with ONLY FIRST." }], agent: "proof" })
-        yield* subscription.events.pipe(
-          Stream.filter(
-            (e) =>
-              e.payload.type === "session.status" &&
-              e.payload.properties.sessionID === session.id &&
-              e.payload.properties.status.type === "busy"
-          ),
-          Stream.runHead,
-          Effect.timeout("20 seconds")
-        )
+        yield* untilBusy(subscription, session.id)
         const queued = yield* Effect.fork(runTurn(turnIn(session, "Reply with ONLY SECOND.")))
         const result = yield* Fiber.join(queued)
         assert.strictEqual(result.reply, "SECOND")
