@@ -81,3 +81,17 @@ export const sessionCommand = <E, R>(
   Command.make(name, { ...connection, json, session: sessionArg }, (options) =>
     program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
   ).pipe(Command.withDescription(description))
+
+/** Who answers: agent, model and variant; each falls back to the session's defaults, then what it last used. */
+export const identity = {
+  agent: Options.text("agent").pipe(Options.withDescription("agent to answer (default: the session's own)"), Options.optional),
+  model: Options.text("model").pipe(
+    Options.withDescription("provider/model, e.g. anthropic/claude-sonnet-4 or openrouter/openai/gpt-5"),
+    Options.optional
+  ),
+  variant: Options.text("variant").pipe(Options.withDescription("model variant, e.g. high"), Options.optional)
+}
+
+export const abortOnTimeout = Options.boolean("abort-on-timeout").pipe(
+  Options.withDescription("abort the turn when --timeout runs out (default: leave it running)")
+)

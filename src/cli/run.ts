@@ -4,8 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Option from "effect/Option"
 import { run } from "../programs/run.js"
-import { connection, json, timeoutSeconds } from "./common.js"
-import { identity } from "./turns.js"
+import { connection, identity, json, timeoutSeconds } from "./common.js"
 
 export const runCommand = Command.make(
   "run",

@@ -4,8 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { send, stream, watch } from "../programs/send.js"
-import { clientLayer, connection, json, sessionArg, timeoutSeconds } from "./common.js"
-import { identity } from "./turns.js"
+import { abortOnTimeout, clientLayer, connection, identity, json, sessionArg, timeoutSeconds } from "./common.js"
 
 const message = Args.text({ name: "message" }).pipe(Args.withDescription("the prompt (words are joined by spaces)"), Args.repeated)
 
@@ -20,7 +19,7 @@ const promptOptions = {
   ),
   stdin: Options.boolean("stdin").pipe(Options.withDescription("read the prompt (or more of it) from standard input")),
   timeout: timeoutSeconds(600),
-  abortOnTimeout: Options.boolean("abort-on-timeout").pipe(Options.withDescription("abort the turn when --timeout runs out")),
+  abortOnTimeout,
   message
 }
 

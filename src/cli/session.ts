@@ -3,8 +3,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { createSession, lastMessage, listMessages } from "../programs/session.js"
-import { clientLayer, connection, json, sessionArg } from "./common.js"
-import { identity } from "./turns.js"
+import { clientLayer, connection, identity, json, sessionArg } from "./common.js"
 
 const createOptions = {
   ...connection,

@@ -6,27 +6,17 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
-import { clientLayer, connection, json, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
+import { abortOnTimeout, clientLayer, connection, identity, json, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
 
 const prompt = Args.text({ name: "prompt" }).pipe(Args.withDescription("the prompt text"))
 
-export const identity = {
-  agent: Options.text("agent").pipe(Options.withDescription("agent to answer (default: the session's own)"), Options.optional),
-  model: Options.text("model").pipe(
-    Options.withDescription("provider/model, e.g. anthropic/claude-sonnet-4 or openrouter/openai/gpt-5"),
-    Options.optional
-  ),
-  variant: Options.text("variant").pipe(Options.withDescription("model variant, e.g. high"), Options.optional)
-}
 
 const turnOptions = {
   ...connection,
   ...identity,
   json,
   timeout: timeoutSeconds(600),
-  abortOnTimeout: Options.boolean("abort-on-timeout").pipe(
-    Options.withDescription("abort the turn when --timeout runs out (default: leave it running)")
-  )
+  abortOnTimeout
 }
 
 const withTranscript = {

@@ -4,8 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "../programs/worktree.js"
-import { clientLayer, connection, json, timeoutSeconds } from "./common.js"
-import { identity } from "./turns.js"
+import { abortOnTimeout, clientLayer, connection, identity, json, timeoutSeconds } from "./common.js"
 
 const name = Args.text({ name: "name" }).pipe(
   Args.withDescription("worktree name (a plain name; the server slugs it into the directory and the branch opencode/NAME)")
@@ -47,9 +46,7 @@ const runCommand = Command.make(
     json,
     wait: Options.boolean("wait").pipe(Options.withDescription("run a witnessed turn and print the reply (default: print the session id once the prompt is recorded)")),
     timeout: timeoutSeconds(600),
-    abortOnTimeout: Options.boolean("abort-on-timeout").pipe(
-      Options.withDescription("with --wait: abort the turn when --timeout runs out (default: leave it running)")
-    ),
+    abortOnTimeout,
     name,
     message: Args.text({ name: "message" }).pipe(Args.withDescription("the prompt (several words are joined by spaces)"), Args.repeated)
   },
