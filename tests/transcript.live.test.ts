@@ -1,6 +1,6 @@
 /**
  * `opencode-transcript` as a process against a real sandbox: live sessions, export files, files written, exit codes.
- * Runs the built bin (`node scripts/build.mjs` first; `npm test` does).
+ * Runs the built bin (`npm run build` first; `npm test` does).
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, layer } from "@effect/vitest"

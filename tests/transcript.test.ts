@@ -5,7 +5,7 @@ import * as ProcessHostLive from "../layers/ProcessHostLive.js"
  * The golden files (`fixtures/transcripts/*.golden.md|json`) are the reviewed renderings of the export fixtures.
  * After an intended change to the renderer, regenerate them and review the diff:
  *
- *   UPDATE_GOLDEN=1 npx vitest run tests/transcript.test.ts
+ *   UPDATE_GOLDEN=1 npx vitest run --config tests/vitest.config.ts tests/transcript.test.ts
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"

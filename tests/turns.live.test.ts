@@ -146,6 +146,22 @@ describe("the proof contract against a real sandbox", () => {
         assert.strictEqual(healed.proof.identity.source.model, "observed")
       }))
 
+    it.effect("--variant reaches the server with the prompt, and the next turn without flags observes it", () =>
+      Effect.gen(function* () {
+        const client = yield* OpenCodeClient
+        const session = yield* begin()
+        const flagged = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY VARIANT.", "--variant", "high", "--json"]))
+        assert.strictEqual(flagged.reply, "VARIANT")
+        assert.strictEqual(flagged.proof.identity.source.variant, "flag")
+        const stored = (yield* client.messages(session.sessionID)).find((m) => m.info.id === flagged.proof.userMessageID)
+        assert.strictEqual(stored?.info.role === "user" ? stored.info.model?.variant : undefined, "high")
+
+        const observed = parsed(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY OBSERVED.", "--json"]))
+        assert.strictEqual(observed.proof.identity.source.variant, "observed")
+        const next = (yield* client.messages(session.sessionID)).find((m) => m.info.id === observed.proof.userMessageID)
+        assert.strictEqual(next?.info.role === "user" ? next.info.model?.variant : undefined, "high")
+      }))
+
     it.effect("PromptNotRecorded (exit 10): an unknown agent stores nothing", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

@@ -2,7 +2,7 @@
 // per-platform binaries (opencode-ai, rollup, msgpackr-extract). npm then leaves the other platforms'
 // optional packages out of package-lock.json, and `npm ci` refuses the lock as out of sync. This adds an
 // entry for each missing optional platform package, marked with its os/cpu so npm skips it on every other
-// machine without fetching it. Run after `npm install`: node scripts/complete-lock.mjs
+// machine without fetching it. Run after `npm install`: node .ci/complete-lock.mjs (npm run lock does both)
 import { readFileSync, writeFileSync } from "node:fs"
 
 const lockPath = new URL("../package-lock.json", import.meta.url)

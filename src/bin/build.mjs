@@ -1,13 +1,18 @@
 // Bundles the two bins into single ESM files: one file to parse is what makes `ocm --version` start fast.
 import { build } from "esbuild"
 import { chmodSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 
-const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+// paths are the package root's, whatever the caller's directory (npm's `prepare` runs there already)
+const root = fileURLToPath(new URL("../../", import.meta.url))
+process.chdir(root)
+const { version } = JSON.parse(readFileSync("package.json", "utf8"))
 const entries = { ocm: "src/bin/ocm.ts", "opencode-transcript": "src/bin/opencode-transcript.ts" }
 
 await Promise.all(
   Object.entries(entries).map(([name, entry]) =>
     build({
+      absWorkingDir: root,
       entryPoints: [entry],
       outfile: `dist/${name}.mjs`,
       bundle: true,
@@ -26,6 +31,7 @@ await Promise.all(
 
 // the library: one ESM file, dependencies left to the consumer's node_modules
 await build({
+  absWorkingDir: root,
   entryPoints: ["src/index.ts"],
   outfile: "dist/index.js",
   bundle: true,

@@ -1,7 +1,10 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
+    // the package root, wherever vitest is started from
+    root: fileURLToPath(new URL("..", import.meta.url)),
     include: ["tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
