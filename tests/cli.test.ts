@@ -66,6 +66,12 @@ describe("the ocm binary", () => {
         assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
         assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
       }
+      // shell completions, from @effect/cli, name the subcommands
+      for (const shell of ["bash", "zsh", "fish"]) {
+        const completions = yield* runOcm(["--completions", shell], env)
+        assert.strictEqual(completions.code, 0, `--completions ${shell}: ${completions.stderr}`)
+        for (const word of ["begin-session", "wait-for-idle", "sandbox"]) assert.include(completions.stdout, word, shell)
+      }
       const transcript = yield* runBin(transcriptBin, ["--version"], env)
       assert.strictEqual(transcript.code, 0)
       assert.strictEqual(transcript.stdout.trim(), version)
