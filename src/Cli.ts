@@ -35,7 +35,6 @@ import {
 import { demo } from "./programs/demo.js"
 import { ping } from "./programs/ping.js"
 import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
-import { VERSION } from "./Version.js"
 
 const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
   ping(options).pipe(Effect.provide(clientLayer(options)))
@@ -153,4 +152,3 @@ export const ocm = Command.make("ocm").pipe(
   ])
 )
 
-export const runOcm = Command.run(ocm, { name: "ocm", version: VERSION })

@@ -2,11 +2,14 @@
  * Running a CLI program as a process: platform layers, logging to stderr, and the one place where an exit
  * (success, typed failure, defect, interrupt) becomes an exit code and at most one line on stderr (SPEC §6).
  */
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -33,6 +36,9 @@ const messageOf = (error: unknown): string =>
 
 const reportsOnStdout = new Set(["DoctorFailed"])
 
+/** Text without ANSI colour and style sequences. */
+export const plainText = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "")
+
 /** Server and model text can hold newlines; the error is one line on stderr whatever it carries. */
 const singleLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()
 
@@ -49,8 +55,16 @@ export const outcomeOf = (
     const error = failure.value as { readonly _tag?: unknown }
     const tag = typeof error?._tag === "string" ? error._tag : undefined
     if (tag === "ExitWith") return { code: (error as unknown as { code: number }).code }
-    // @effect/cli has already printed its own explanation of a bad command line
-    if (ValidationError.isValidationError(error)) return { code: 2 }
+    if (ValidationError.isValidationError(error)) {
+      const message = singleLine(plainText(HelpDoc.toAnsiText(error.error)))
+      // help asked for (and printed) by the command line itself is not an error worth a line
+      if (message === "") return { code: 2 }
+      return {
+        code: 2,
+        line: `${context.program}: ${message}`,
+        json: { error: { tag: "ValidationError", message, exitCode: 2 } }
+      }
+    }
     const code = tag === undefined ? undefined : exitCodeForTag(tag)
     if (tag !== undefined && code !== undefined) {
       const message = singleLine(messageOf(error))
@@ -92,10 +106,46 @@ export const hoistLogLevel = (argv: ReadonlyArray<string>): ReadonlyArray<string
   return [node!, script!, ...hoisted, ...others, ...tail]
 }
 
-export const runCli = <E, R extends Layer.Layer.Success<typeof MainLayer>>(
+/**
+ * The console @effect/cli writes to while it parses the command line and answers `--help`, `--version` and
+ * `--completions`: help loses its ANSI styling when it is not shown on a colour terminal, and the explanation of a
+ * bad command line is not printed here, because the exit-code mapping prints it as the one `ocm: …` line (and as
+ * the JSON error document under `--json`) from the ValidationError that follows it.
+ */
+export const parsingConsole = (base: Console.Console, colors: boolean): Console.Console => {
+  const plain = (args: ReadonlyArray<unknown>) => (colors ? args : args.map((arg) => (typeof arg === "string" ? plainText(arg) : arg)))
+  return {
+    ...base,
+    log: (...args) => base.log(...plain(args)),
+    error: () => Effect.void,
+    unsafe: { ...base.unsafe, log: (...args) => base.unsafe.log(...plain(args)), error: () => {} }
+  }
+}
+
+/**
+ * Runs a command line program: parsing under `parsingConsole`, each command's own handler under the console it
+ * was given (so a program's output is never touched).
+ */
+export const cliProgram = <Name extends string, R, E, A>(
+  command: Command.Command<Name, R, E, A>,
+  config: { readonly name: string; readonly version: string },
+  colors: boolean
+) =>
+(argv: ReadonlyArray<string>) =>
+  Effect.flatMap(Effect.console, (base) => {
+    const app = Command.run(Command.transformHandler(command, (handler) => Effect.withConsole(handler, base)), config)
+    return Effect.withConsole(app(argv), parsingConsole(base, colors))
+  })
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+const colorsWanted = () => process.stdout.isTTY === true && (process.env.NO_COLOR ?? "") === ""
+
+export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<typeof MainLayer>>(
   program: string,
-  run: (argv: ReadonlyArray<string>) => Effect.Effect<void, E, R>
+  command: Command.Command<Name, R, E, A>,
+  version: string
 ) => {
+  const run = cliProgram(command, { name: program, version }, colorsWanted())
   const argv = hoistLogLevel(process.argv)
   const json = argv.includes("--json")
   const debug = argv.some((arg, i) => arg === "--log-level=debug" || (arg === "--log-level" && argv[i + 1] === "debug"))

@@ -2,9 +2,8 @@
 import * as Command from "@effect/cli/Command"
 import { runTranscriptCommand, input, stamp } from "./cli/transcript.js"
 import { connection, json, output, sessionArg } from "./cli/common.js"
-import { VERSION } from "./Version.js"
 
-const opencodeTranscript = Command.make(
+export const opencodeTranscript = Command.make(
   "opencode-transcript",
   { session: sessionArg, input, ...connection, json, ...output, stamp },
   runTranscriptCommand
@@ -14,4 +13,3 @@ const opencodeTranscript = Command.make(
   )
 )
 
-export const runTranscript = Command.run(opencodeTranscript, { name: "opencode-transcript", version: VERSION })

@@ -65,6 +65,8 @@ describe("the ocm binary", () => {
         const help = yield* runOcm([...command, "--help"], env)
         assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
         assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
+        assert.include(help.stdout, "USAGE")
+        assert.notInclude(help.stdout, "\u001b[", "help piped to a file or a program is plain text")
       }
       // shell completions, from @effect/cli, name the subcommands
       for (const shell of ["bash", "zsh", "fish"]) {
@@ -83,11 +85,40 @@ describe("the ocm binary", () => {
   it.live("rejects bad input with exit 2 before contacting any server", () =>
     Effect.gen(function* () {
       const env = cleanEnvironment()
-      for (const args of [["ping", "--bogus"], ["no-such-command"], ["sandbox", "up", "--port", "abc"], ["sandbox", "run"]]) {
-        const run = yield* runOcm(args, env)
+      // the server URL points nowhere: reaching for it would be exit 3, not 2
+      const nowhere = { ...env, OPENCODE_BASE_URL: "http://127.0.0.1:9" }
+      for (const args of [
+        ["ping", "--bogus"],
+        ["no-such-command"],
+        ["sandbox", "up", "--port", "abc"],
+        ["sandbox", "run"],
+        ["chat"],
+        ["list", "--sort", "nope"],
+        // a mistyped option where a reference may stand is not taken for a session, directory or name
+        ["transcript", "--bogus"],
+        ["wait", "-x"],
+        ["list", "--bogus"],
+        ["wait-any", "ses_a", "--bogus"],
+        ["wt", "remove", "--force"]
+      ]) {
+        const run = yield* runOcm(args, nowhere)
         assert.strictEqual(run.code, 2, `ocm ${args.join(" ")}: ${run.stderr}`)
+        // one plain line, in the same form as every other error
+        assert.lengthOf(oneLine(run.stderr), 1, run.stderr)
+        assert.match(run.stderr, /^ocm: \S/)
+        assert.notInclude(run.stderr, "\u001b[", "no terminal escapes when not on a terminal")
         assert.notInclude(run.stderr, "    at ", "no stack trace")
+        assert.strictEqual(run.stdout, "")
       }
+      const json = yield* runOcm(["chat", "--json"], nowhere)
+      assert.strictEqual(json.code, 2)
+      assert.deepStrictEqual(JSON.parse(json.stdout), {
+        error: { tag: "ValidationError", message: "Missing argument <session>", exitCode: 2 }
+      })
+      assert.strictEqual(json.stderr, "ocm: Missing argument <session>\n")
+      const transcriptBad = yield* runBin(transcriptBin, ["--bogus"], nowhere)
+      assert.strictEqual(transcriptBad.code, 2, transcriptBad.stderr)
+      assert.match(transcriptBad.stderr, /^opencode-transcript: .*'--bogus'/)
       const withCredentials = yield* runOcm(["ping", "--url", "http://user:hunter2@127.0.0.1:9"], env)
       assert.strictEqual(withCredentials.code, 2)
       assert.notInclude(withCredentials.stderr, "hunter2")

@@ -2,6 +2,8 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import {
@@ -20,7 +22,7 @@ import {
   Unauthorized,
   WaitTimeout
 } from "../src/Errors.js"
-import { outcomeOf } from "../src/Main.js"
+import { outcomeOf, parsingConsole, plainText } from "../src/Main.js"
 
 const ctx = { program: "ocm" } as const
 
@@ -169,14 +171,51 @@ describe("outcomeOf: other endings", () => {
     assert.include(outcome.line!, "plain error")
   })
 
-  it("an @effect/cli ValidationError is 2 and prints nothing (the CLI library already did)", () => {
-    const error = ValidationError.invalidValue(HelpDoc.p("bad"))
+  it("an @effect/cli ValidationError is 2 with its explanation as the one plain line and the JSON document", () => {
+    const error = ValidationError.invalidValue(HelpDoc.p("'soon' is not a float"))
     const outcome = outcomeOf(Exit.fail(error), ctx)
     assert.strictEqual(outcome.code, 2)
-    assert.isUndefined(outcome.line)
-    assert.isUndefined(outcome.json)
-    const missing = outcomeOf(Exit.fail(ValidationError.missingValue(HelpDoc.p("need --session"))), ctx)
+    assert.strictEqual(outcome.line, "ocm: 'soon' is not a float")
+    assert.deepStrictEqual(outcome.json, { error: { tag: "ValidationError", message: "'soon' is not a float", exitCode: 2 } })
+    const missing = outcomeOf(Exit.fail(ValidationError.missingValue(HelpDoc.p("Missing argument <session>"))), ctx)
     assert.strictEqual(missing.code, 2)
-    assert.isUndefined(missing.line)
+    assert.strictEqual(missing.line, "ocm: Missing argument <session>")
+    const several = HelpDoc.sequence(HelpDoc.h1("Problem"), HelpDoc.p("two\nlines"))
+    assert.strictEqual(outcomeOf(Exit.fail(ValidationError.invalidArgument(several)), ctx).line, "ocm: Problem two lines")
+  })
+})
+
+describe("parsingConsole", () => {
+  const defaultConsole = Effect.runSync(Effect.console)
+  const recorded = () => {
+    const lines: Array<{ stream: string; args: ReadonlyArray<unknown> }> = []
+    const base: Console.Console = {
+      ...defaultConsole,
+      log: (...args) => Effect.sync(() => void lines.push({ stream: "out", args })),
+      error: (...args) => Effect.sync(() => void lines.push({ stream: "err", args })),
+      unsafe: { ...defaultConsole.unsafe, log: (...args) => void lines.push({ stream: "out", args }) }
+    }
+    return { lines, base }
+  }
+  const styled = "\u001b[0;1mUSAGE\u001b[0m"
+
+  it("drops ANSI styling from what it prints when colours are off, and keeps it when they are on", () => {
+    const plain = recorded()
+    Effect.runSync(parsingConsole(plain.base, false).log(styled, 1))
+    parsingConsole(plain.base, false).unsafe.log(styled)
+    assert.deepStrictEqual(plain.lines, [{ stream: "out", args: ["USAGE", 1] }, { stream: "out", args: ["USAGE"] }])
+    const coloured = recorded()
+    Effect.runSync(parsingConsole(coloured.base, true).log(styled))
+    assert.deepStrictEqual(coloured.lines, [{ stream: "out", args: [styled] }])
+  })
+
+  it("prints no error of its own: the exit-code mapping prints the ValidationError that follows", () => {
+    const { base, lines } = recorded()
+    Effect.runSync(parsingConsole(base, false).error("Missing argument <session>"))
+    assert.deepStrictEqual(lines, [])
+  })
+
+  it("strips only colour and style sequences", () => {
+    assert.strictEqual(plainText("\u001b[0;37;1mocm\u001b[0m [x] 50%"), "ocm [x] 50%")
   })
 })

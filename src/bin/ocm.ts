@@ -1,4 +1,5 @@
-import { runOcm } from "../Cli.js"
+import { ocm } from "../Cli.js"
 import { runCli } from "../Main.js"
+import { VERSION } from "../Version.js"
 
-runCli("ocm", runOcm)
+runCli("ocm", ocm, VERSION)

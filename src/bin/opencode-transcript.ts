@@ -1,4 +1,5 @@
-import { runTranscript } from "../TranscriptCli.js"
+import { opencodeTranscript } from "../TranscriptCli.js"
 import { runCli } from "../Main.js"
+import { VERSION } from "../Version.js"
 
-runCli("opencode-transcript", runTranscript)
+runCli("opencode-transcript", opencodeTranscript, VERSION)

@@ -1,6 +1,7 @@
 /** Options and wiring shared by every command: one definition of each flag, used everywhere. */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -46,14 +47,24 @@ export const clientLayer = (options: Connection) =>
   )
 
 /** A session reference: full id, unique id prefix/substring, or title substring; omitted → latest here. */
-export const sessionArg = Args.text({ name: "session" }).pipe(
-  Args.withDescription("session id, unique id prefix or substring, or title substring"),
-  Args.optional
-)
+/**
+ * A positional argument that names something (a session, a directory, a worktree, a model): it never starts with
+ * "-", so a mistyped option (`ocm transcript --bogus`) is bad input instead of a reference that matches nothing.
+ */
+export const referenceArg = (name: string) =>
+  Args.text({ name }).pipe(
+    Args.mapEffect((value) =>
+      value.startsWith("-")
+        ? Effect.fail(HelpDoc.p(`Received unknown option '${value}' (a ${name} never starts with '-')`))
+        : Effect.succeed(value)
+    )
+  )
 
-export const requiredSessionArg = Args.text({ name: "session" }).pipe(
+export const requiredSessionArg = referenceArg("session").pipe(
   Args.withDescription("session id, unique id prefix or substring, or title substring")
 )
+
+export const sessionArg = Args.optional(requiredSessionArg)
 
 /** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */
 export const timeoutSeconds = (defaultSeconds: number) =>

@@ -14,12 +14,12 @@ import {
   showTodo,
   sortKeys
 } from "../programs/inspect.js"
-import { clientLayer, type Connection, connection, json, sessionArg, sessionCommand } from "./common.js"
+import { clientLayer, type Connection, connection, json, referenceArg, sessionArg, sessionCommand } from "./common.js"
 
 const listConfig = {
   ...connection,
   json,
-  dir: Args.text({ name: "dir" }).pipe(
+  dir: referenceArg("dir").pipe(
     Args.withDescription("list the sessions of this directory (default: the current one)"),
     Args.optional
   ),

@@ -3,7 +3,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { listModels } from "../programs/models.js"
-import { clientLayer, connection, json } from "./common.js"
+import { clientLayer, connection, json, referenceArg } from "./common.js"
 
 export const modelsCommand = Command.make(
   "models",
@@ -12,7 +12,7 @@ export const modelsCommand = Command.make(
     json,
     enabled: Options.boolean("enabled").pipe(Options.withDescription("only providers that are connected (have credentials or config)")),
     grep: Options.text("grep").pipe(Options.withDescription("only ids or names containing this text (case-insensitive)"), Options.optional),
-    scope: Args.text({ name: "provider[/model]" }).pipe(
+    scope: referenceArg("provider[/model]").pipe(
       Args.withDescription("only this provider, or exactly this provider/model"),
       Args.optional
     )

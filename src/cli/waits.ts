@@ -5,7 +5,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { isIdle, waitAll, waitAny, waitForIdle, waitForText } from "../programs/waits.js"
-import { clientLayer, connection, json, sessionArg, timeoutSeconds } from "./common.js"
+import { clientLayer, connection, json, referenceArg, sessionArg, timeoutSeconds } from "./common.js"
 
 const requireBusy = Options.boolean("require-busy").pipe(
   Options.withDescription(
@@ -15,7 +15,7 @@ const requireBusy = Options.boolean("require-busy").pipe(
 const mainAgent = Options.boolean("main-agent").pipe(
   Options.withDescription("only the session itself: do not wait for its sub-agent sessions")
 )
-const sessions = Args.text({ name: "session" }).pipe(Args.withDescription("session references"), Args.atLeast(1))
+const sessions = referenceArg("session").pipe(Args.withDescription("session references"), Args.atLeast(1))
 const waitOptions = { ...connection, json, requireBusy, mainAgent, timeout: timeoutSeconds(600) }
 
 export const waitForIdleCommand = Command.make("wait-for-idle", { ...waitOptions, session: sessionArg }, (options) =>

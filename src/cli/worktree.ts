@@ -4,9 +4,9 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "../programs/worktree.js"
-import { abortOnTimeout, clientLayer, connection, identity, json, timeoutSeconds } from "./common.js"
+import { abortOnTimeout, clientLayer, connection, identity, json, referenceArg, timeoutSeconds } from "./common.js"
 
-const name = Args.text({ name: "name" }).pipe(
+const name = referenceArg("name").pipe(
   Args.withDescription("worktree name (a plain name; the server slugs it into the directory and the branch opencode/NAME)")
 )
 
@@ -27,7 +27,7 @@ const removeCommand = Command.make(
   {
     ...connection,
     json,
-    target: Args.text({ name: "name|dir" }).pipe(
+    target: referenceArg("name|dir").pipe(
       Args.withDescription("a worktree NAME or DIR; only directories the server's worktree listing returned are ever removed")
     )
   },
