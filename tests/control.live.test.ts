@@ -155,6 +155,24 @@ describe("control commands against a real sandbox", () => {
         assert.strictEqual(lastAssistant(messages).info.finish, "stop")
       }))
 
+    it.effect("respond --response always: one answer, and the same command later in the session runs without asking", () =>
+      Effect.gen(function* () {
+        const session = yield* newSession("respond-always")
+        const responder = yield* Effect.fork(
+          ocmInSandbox(["respond", session.id, "--wait", "--response", "always", "--json", "--timeout", "30"])
+        )
+        yield* startAsker(session, `${bash("echo always-ran")} ${bash("echo always-ran")} Reply with ONLY BOTH.`)
+        const { answered } = jsonOf<{ answered: Array<Answered> }>(yield* Fiber.join(responder))
+        assert.deepStrictEqual(answered.map((a) => [a.response, a.patterns]), [["always", ["echo always-ran"]]])
+        // a second request would hold the turn until the timeout; instead it finishes with both calls run
+        const messages = yield* settled(session)
+        const runs = toolParts(messages).filter((part) => part.state.input?.command === "echo always-ran")
+        assert.deepStrictEqual(runs.map((part) => part.state.status), ["completed", "completed"])
+        assert.strictEqual(replyText(lastAssistant(messages).message), "BOTH")
+        const client = yield* OpenCodeClient
+        assert.deepStrictEqual((yield* client.permissions({ directory: session.directory })).filter((r) => r.sessionID === session.id), [])
+      }))
+
     it.effect("respond --response reject stops the loop; with --message the loop continues with the feedback", () =>
       Effect.gen(function* () {
         const stopped = yield* newSession("respond-reject")
