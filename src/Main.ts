@@ -17,6 +17,8 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 import { exitCodeForTag } from "./Errors.js"
+import { compactCommandList } from "./Help.js"
+import { plainText } from "./Text.js"
 
 export const MainLayer = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layer, ProcessHostLive.layer)
 
@@ -35,9 +37,6 @@ const messageOf = (error: unknown): string =>
     : String(error)
 
 const reportsOnStdout = new Set(["DoctorFailed"])
-
-/** Text without ANSI colour and style sequences. */
-export const plainText = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "")
 
 /** Server and model text can hold newlines; the error is one line on stderr whatever it carries. */
 const singleLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()
@@ -108,17 +107,19 @@ export const hoistLogLevel = (argv: ReadonlyArray<string>): ReadonlyArray<string
 
 /**
  * The console @effect/cli writes to while it parses the command line and answers `--help`, `--version` and
- * `--completions`: help loses its ANSI styling when it is not shown on a colour terminal, and the explanation of a
- * bad command line is not printed here, because the exit-code mapping prints it as the one `ocm: …` line (and as
- * the JSON error document under `--json`) from the ValidationError that follows it.
+ * `--completions`. Help lists commands one per line (`compactCommandList`) and loses its ANSI styling when it is
+ * not shown on a colour terminal. The explanation of a bad command line is not printed here: the exit-code mapping
+ * prints it as the one `ocm: …` line (and the JSON error document under `--json`) from the ValidationError that
+ * follows it.
  */
 export const parsingConsole = (base: Console.Console, colors: boolean): Console.Console => {
-  const plain = (args: ReadonlyArray<unknown>) => (colors ? args : args.map((arg) => (typeof arg === "string" ? plainText(arg) : arg)))
+  const shown = (args: ReadonlyArray<unknown>) =>
+    args.map((arg) => (typeof arg === "string" ? compactCommandList(colors ? arg : plainText(arg)) : arg))
   return {
     ...base,
-    log: (...args) => base.log(...plain(args)),
+    log: (...args) => base.log(...shown(args)),
     error: () => Effect.void,
-    unsafe: { ...base.unsafe, log: (...args) => base.unsafe.log(...plain(args)), error: () => {} }
+    unsafe: { ...base.unsafe, log: (...args) => base.unsafe.log(...shown(args)), error: () => {} }
   }
 }
 

@@ -68,6 +68,14 @@ describe("the ocm binary", () => {
         assert.include(help.stdout, "USAGE")
         assert.notInclude(help.stdout, "\u001b[", "help piped to a file or a program is plain text")
       }
+      // the root help lists commands one per line: name and description, not every command's whole usage
+      const root = (yield* runOcm(["--help"], env)).stdout.split("\n")
+      const listed = root.slice(root.indexOf("COMMANDS") + 2, root.indexOf("", root.indexOf("COMMANDS") + 2))
+      for (const command of commands.filter((c) => c.length > 0 && c[0] !== "wt")) {
+        const row = listed.find((line) => line.startsWith(`  ${command.join(" ")}  `))
+        assert.isDefined(row, `ocm --help lists ${command.join(" ")}`)
+        assert.notMatch(row!, /\[--|<session>/, "no usage in the command list")
+      }
       // shell completions, from @effect/cli, name the subcommands
       for (const shell of ["bash", "zsh", "fish"]) {
         const completions = yield* runOcm(["--completions", shell], env)

@@ -161,12 +161,14 @@ describe("control commands against a real sandbox", () => {
         const responder = yield* Effect.fork(
           ocmInSandbox(["respond", session.id, "--wait", "--response", "always", "--json", "--timeout", "30"])
         )
-        yield* startAsker(session, `${bash("echo always-ran")} ${bash("echo always-ran")} Reply with ONLY BOTH.`)
+        // "always" holds for the whole project until the server restarts (for bash: the command's prefix, here
+        // `printf *`), so this test uses a command no other test of this sandbox runs
+        yield* startAsker(session, `${bash("printf always-ran")} ${bash("printf always-ran")} Reply with ONLY BOTH.`)
         const { answered } = jsonOf<{ answered: Array<Answered> }>(yield* Fiber.join(responder))
-        assert.deepStrictEqual(answered.map((a) => [a.response, a.patterns]), [["always", ["echo always-ran"]]])
+        assert.deepStrictEqual(answered.map((a) => [a.response, a.patterns]), [["always", ["printf always-ran"]]])
         // a second request would hold the turn until the timeout; instead it finishes with both calls run
         const messages = yield* settled(session)
-        const runs = toolParts(messages).filter((part) => part.state.input?.command === "echo always-ran")
+        const runs = toolParts(messages).filter((part) => part.state.input?.command === "printf always-ran")
         assert.deepStrictEqual(runs.map((part) => part.state.status), ["completed", "completed"])
         assert.strictEqual(replyText(lastAssistant(messages).message), "BOTH")
         const client = yield* OpenCodeClient

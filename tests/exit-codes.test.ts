@@ -22,7 +22,8 @@ import {
   Unauthorized,
   WaitTimeout
 } from "../src/Errors.js"
-import { outcomeOf, parsingConsole, plainText } from "../src/Main.js"
+import { outcomeOf, parsingConsole } from "../src/Main.js"
+import { plainText } from "../src/Text.js"
 
 const ctx = { program: "ocm" } as const
 

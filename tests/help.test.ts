@@ -1,0 +1,57 @@
+import { assert, describe, it } from "@effect/vitest"
+import { compactCommandList } from "../src/Help.js"
+
+const bold = (text: string) => `\u001b[0;1m${text}\u001b[0m`
+
+// the shape @effect/cli 0.77 prints: a COMMANDS header, then "  - USAGE<padding>DESCRIPTION" entries
+const help = [
+  "ocm",
+  "",
+  bold("USAGE"),
+  "",
+  "$ ocm",
+  "",
+  bold("COMMANDS"),
+  "",
+  "  - chat [--url text] [--json] <session> <prompt>                continue a session",
+  "",
+  "  - worktree                                                     git worktrees",
+  "",
+  "  - worktree create [--url text] <name>                          create a worktree",
+  "",
+  "  - wt                                                           alias of worktree",
+  "",
+  "  - wt create [--url text] <name>                                create a worktree",
+  "",
+  "  - sandbox env                                                  print export lines:  eval \"$(ocm sandbox env)\"",
+  "",
+  "  - bare",
+  ""
+].join("\n")
+
+describe("compactCommandList", () => {
+  it("lists each command by name with its description, one per line, and leaves the rest as it was", () => {
+    const compact = compactCommandList(help)
+    const lines = compact.split("\n")
+    const section = lines.slice(lines.indexOf(bold("COMMANDS")))
+    assert.deepStrictEqual(section, [
+      bold("COMMANDS"),
+      "",
+      "  chat             continue a session",
+      "  worktree         git worktrees",
+      "  worktree create  create a worktree",
+      "  wt               alias of worktree",
+      "  sandbox env      print export lines:  eval \"$(ocm sandbox env)\"",
+      "  bare",
+      "",
+      "Add --help to a command for its arguments and options."
+    ])
+    assert.deepStrictEqual(lines.slice(0, 6), help.split("\n").slice(0, 6), "everything before the list is untouched")
+  })
+
+  it("leaves text without a command list alone", () => {
+    assert.strictEqual(compactCommandList("0.1.0"), "0.1.0")
+    const completions = "function _ocm_bash_completions() {\n  - chat  x\n}"
+    assert.strictEqual(compactCommandList(completions), completions)
+  })
+})
