@@ -106,6 +106,16 @@ export const hoistLogLevel = (argv: ReadonlyArray<string>): ReadonlyArray<string
 }
 
 /**
+ * `ocm help [COMMAND…]` is `ocm [COMMAND…] --help` (occtl's `help` command), rewritten before parsing; a later
+ * word "help" is an argument like any other.
+ */
+export const helpAsFlag = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  let first = 2
+  while (argv[first] === "--log-level") first += 2
+  return argv[first] === "help" ? [...argv.slice(0, first), ...argv.slice(first + 1), "--help"] : argv
+}
+
+/**
  * The console @effect/cli writes to while it parses the command line and answers `--help`, `--version` and
  * `--completions`. Help lists commands one per line (`compactCommandList`) and loses its ANSI styling when it is
  * not shown on a colour terminal. The explanation of a bad command line is not printed here: the exit-code mapping
@@ -144,10 +154,12 @@ const colorsWanted = () => process.stdout.isTTY === true && (process.env.NO_COLO
 export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<typeof MainLayer>>(
   program: string,
   command: Command.Command<Name, R, E, A>,
-  version: string
+  version: string,
+  options: { readonly helpCommand?: boolean } = {}
 ) => {
   const run = cliProgram(command, { name: program, version }, colorsWanted())
-  const argv = hoistLogLevel(process.argv)
+  const hoisted = hoistLogLevel(process.argv)
+  const argv = options.helpCommand === true ? helpAsFlag(hoisted) : hoisted
   const json = argv.includes("--json")
   const debug = argv.some((arg, i) => arg === "--log-level=debug" || (arg === "--log-level" && argv[i + 1] === "debug"))
   let signal: "SIGINT" | "SIGTERM" | undefined

@@ -122,6 +122,18 @@ export const replyText = (message: MessageWithParts | undefined): string =>
     .map((part) => part.text as string)
     .join("")
 
+/** The reasoning the model wrote in the assistant messages of a turn, one entry per reasoning part, in order. */
+export const turnReasoning = (messages: ReadonlyArray<MessageWithParts>, userMessageID: string): ReadonlyArray<string> =>
+  repliesTo(messages, userMessageID).flatMap((message) =>
+    message.parts
+      .filter((part) => part.type === "reasoning" && typeof part.text === "string" && part.text.trim() !== "")
+      .map((part) => (part.text as string).trim())
+  )
+
+/** A reply with the turn's reasoning shown before it, as `opencode run --thinking` shows its thinking blocks. */
+export const withThinking = (reasoning: ReadonlyArray<string>, reply: string) =>
+  [...reasoning.map((text) => `<thinking>\n${text}\n</thinking>\n\n`), reply].join("")
+
 const isFinished = (message: MessageWithParts) => {
   const info = assistantInfo(message)
   return info !== undefined && (info.time.completed !== undefined || info.error !== undefined)

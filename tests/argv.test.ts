@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { hoistLogLevel } from "../src/Main.js"
+import { helpAsFlag, hoistLogLevel } from "../src/Main.js"
 
 describe("hoistLogLevel", () => {
   const node = ["node", "ocm.mjs"]
@@ -17,5 +17,19 @@ describe("hoistLogLevel", () => {
   it("changes nothing without the flag, and keeps a dangling flag for the CLI to reject", () => {
     assert.deepStrictEqual(hoistLogLevel([...node, "ping", "--json"]), [...node, "ping", "--json"])
     assert.deepStrictEqual(hoistLogLevel([...node, "ping", "--log-level"]), [...node, "ping", "--log-level"])
+  })
+})
+
+describe("helpAsFlag", () => {
+  const node = ["node", "ocm.mjs"]
+  it("turns `help COMMAND…` into `COMMAND… --help`, after a hoisted --log-level", () => {
+    assert.deepStrictEqual(helpAsFlag([...node, "help", "wt", "run"]), [...node, "wt", "run", "--help"])
+    assert.deepStrictEqual(helpAsFlag([...node, "help"]), [...node, "--help"])
+    assert.deepStrictEqual(helpAsFlag([...node, "--log-level", "debug", "help", "send"]), [...node, "--log-level", "debug", "send", "--help"])
+  })
+  it("leaves a later word help alone: it is an argument", () => {
+    const argv = [...node, "chat", "ses_1", "help"]
+    assert.deepStrictEqual(helpAsFlag(argv), argv)
+    assert.deepStrictEqual(helpAsFlag([...node, "send", "help", "me"]), [...node, "send", "help", "me"])
   })
 })

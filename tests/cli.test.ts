@@ -76,6 +76,10 @@ describe("the ocm binary", () => {
         assert.isDefined(row, `ocm --help lists ${command.join(" ")}`)
         assert.notMatch(row!, /\[--|<session>/, "no usage in the command list")
       }
+      // `ocm help COMMAND…` (occtl's form) is the command's --help
+      const viaHelp = yield* runOcm(["help", "wt", "run"], env)
+      assert.strictEqual(viaHelp.code, 0, viaHelp.stderr)
+      assert.strictEqual(viaHelp.stdout, (yield* runOcm(["wt", "run", "--help"], env)).stdout)
       // shell completions, from @effect/cli, name the subcommands
       for (const shell of ["bash", "zsh", "fish"]) {
         const completions = yield* runOcm(["--completions", shell], env)

@@ -46,6 +46,20 @@ describe("ocm run", () => {
         assert.include(seen?.lastUserText ?? "", "Some context from a file.")
         assert.strictEqual((yield* client.getSession(result.sessionID)).id, result.sessionID, "kept without --ephemeral")
 
+        // --thinking shows the model's reasoning before the reply, as opencode run --thinking does
+        const thinking = yield* runOcm(
+          ["run", "--model", "scripted/scripted", "--agent", "proof", "--thinking", "--out", "thought.txt", "[[reason weighing the options]] Reply with ONLY THOUGHT."],
+          env,
+          dir
+        )
+        assert.strictEqual(succeeded(thinking).trim(), `${dir}/thought.txt`)
+        assert.strictEqual(yield* fs.readFileString(`${dir}/thought.txt`), "<thinking>\nweighing the options\n</thinking>\n\nTHOUGHT\n")
+        const thinkingJson = JSON.parse(
+          succeeded(yield* runOcm(["run", "--model", "scripted/scripted", "--thinking", "--json", "[[reason step by step]] Reply with ONLY J."], env, dir))
+        ) as { reply: string; reasoning: Array<string> }
+        assert.deepStrictEqual([thinkingJson.reply, thinkingJson.reasoning], ["J", ["step by step"]])
+        assert.notProperty(result, "reasoning", "only with --thinking")
+
         const ephemeral = JSON.parse(succeeded(yield* runOcm([...args, "--ephemeral", "--json", "--dir", info.projectDir], env, dir)))
         const gone = yield* Effect.either(client.getSession(ephemeral.sessionID))
         assert.isTrue(Either.isLeft(gone) && gone.left._tag === "SessionNotFound")

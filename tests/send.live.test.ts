@@ -33,6 +33,8 @@ describe("send, stream and watch against a real sandbox", () => {
         assert.strictEqual(status[id]?.type, "busy", "returned while the turn runs")
         assert.strictEqual(succeeded(yield* ocmInSandbox(["wait", id, "--timeout", "30"])), "LATER\n")
 
+        // -w is --wait (occtl's short flag): the witnessed turn, then the sub-agent sessions
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["send", "-w", "-s", id, "Reply with ONLY WAITED."])), "WAITED\n")
         const both = yield* ocmInSandbox(["send", "-s", id, "--async", "--wait", "x"])
         assert.strictEqual(both.code, 2)
         const nothing = yield* ocmInSandbox(["send", "-s", id])

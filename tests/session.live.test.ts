@@ -1,5 +1,6 @@
 /** create|new with stored defaults, messages|msgs, last: through the ocm binary against a real sandbox. */
 import { assert, describe, layer } from "@effect/vitest"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
@@ -36,10 +37,18 @@ describe("session commands against a real sandbox", () => {
         const bad = yield* ocmInSandbox(["create", "--model", "nope"])
         assert.strictEqual(bad.code, 2)
 
-        // rm removes the stored defaults with the session
+        // rm removes the stored defaults with the session; --keep-defaults keeps them (occtl's flag)
+        const fs = yield* FileSystem.FileSystem
+        assert.isTrue(yield* fs.exists(created.defaults.file))
         succeeded(yield* ocmInSandbox(["rm", created.id]))
+        assert.isFalse(yield* fs.exists(created.defaults.file))
         const orphaned = yield* ocmInSandbox(["chat", created.id, "Reply with ONLY GONE."])
         assert.strictEqual(orphaned.code, 5)
+        const keep = JSON.parse(succeeded(yield* ocmInSandbox(["create", "--agent", "proof", "--json"])))
+        assert.isTrue((JSON.parse(succeeded(yield* ocmInSandbox(["delete", keep.id, "--keep-defaults", "--json"]))) as { deleted: boolean }).deleted)
+        assert.isTrue(yield* fs.exists(keep.defaults.file))
+        const orphans = JSON.parse(succeeded(yield* ocmInSandbox(["list", "--orphans", "--json"]))) as Array<{ sessionID: string }>
+        assert.isTrue(orphans.some((orphan) => orphan.sessionID === keep.id), "listed as an orphan")
       }))
 
     it.effect("messages lists, filters by role, limits and shows tool steps with --verbose; last prints the reply", () =>

@@ -34,6 +34,9 @@ export const runCommand = Command.make(
     ephemeral: Options.boolean("ephemeral").pipe(Options.withDescription("delete the session after a successful run")),
     dir: Options.directory("dir").pipe(Options.withAlias("d"), Options.withDescription("project directory of the session"), Options.optional),
     title: Options.text("title").pipe(Options.withDescription("title of the session (default: ocm run)"), Options.optional),
+    thinking: Options.boolean("thinking").pipe(
+      Options.withDescription("show the model's reasoning as <thinking> blocks before the reply (stdout and --out; --json: reasoning)")
+    ),
     words: Args.text({ name: "message" }).pipe(Args.withDescription("prompt words"), Args.repeated)
   },
   (options) =>

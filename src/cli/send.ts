@@ -26,7 +26,10 @@ const promptOptions = {
 const sendOptions = {
   ...promptOptions,
   async: Options.boolean("async").pipe(Options.withDescription("return once the prompt is recorded; the turn runs on")),
-  wait: Options.boolean("wait").pipe(Options.withDescription("after the turn, also wait for its sub-agent sessions")),
+  wait: Options.boolean("wait").pipe(
+    Options.withAlias("w"),
+    Options.withDescription("after the turn, also wait for its sub-agent sessions")
+  ),
   noReply: Options.boolean("no-reply").pipe(Options.withDescription("record the prompt only; no turn runs"))
 }
 

@@ -72,12 +72,21 @@ export const waitCommand = Command.make("wait", { ...connection, json, timeout: 
   )
 ).pipe(Command.withDescription("wait until the session is idle with nothing pending; print the latest reply"))
 
-const deleteHandler = (options: { readonly session: string; readonly json: boolean } & Parameters<typeof clientLayer>[0]) =>
+const deleteOptions = {
+  ...connection,
+  json,
+  keepDefaults: Options.boolean("keep-defaults").pipe(
+    Options.withDescription("keep the session's stored defaults file (removed by default)")
+  ),
+  session: requiredSessionArg
+}
+
+const deleteHandler = (options: Command.Command.ParseConfig<typeof deleteOptions>) =>
   deleteSession(options.session, options).pipe(Effect.provide(clientLayer(options)))
 
-export const deleteCommand = Command.make("delete", { ...connection, json, session: requiredSessionArg }, deleteHandler).pipe(
-  Command.withDescription("delete a session; witnessed: it then reads 404")
+export const deleteCommand = Command.make("delete", deleteOptions, deleteHandler).pipe(
+  Command.withDescription("delete a session and its stored defaults; witnessed: it then reads 404")
 )
-export const rmCommand = Command.make("rm", { ...connection, json, session: requiredSessionArg }, deleteHandler).pipe(
+export const rmCommand = Command.make("rm", deleteOptions, deleteHandler).pipe(
   Command.withDescription("alias of delete")
 )

@@ -19,7 +19,7 @@ import { writeFileAtomic } from "../Files.js"
 import { emit } from "../Output.js"
 import { resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
 import { timeoutFromSeconds } from "../Timeout.js"
-import { proofJson, runTurn } from "../TurnEngine.js"
+import { proofJson, runTurn, turnReasoning, withThinking } from "../TurnEngine.js"
 import { deleteWitnessed, identityFlags, type IdentityOptions } from "./turns.js"
 
 export interface RunOptions extends IdentityOptions {
@@ -35,6 +35,7 @@ export interface RunOptions extends IdentityOptions {
   readonly ephemeral: boolean
   readonly dir: Option.Option<string>
   readonly title: Option.Option<string>
+  readonly thinking: boolean
   readonly json: boolean
   readonly target: TargetFlags
 }
@@ -113,10 +114,14 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
         // a batch job that overruns is stopped, not left running (occtl's --timeout did the same)
         abortOnTimeout: true
       }).pipe(Effect.tapError(() => Console.error(`ocm: session ${session.id} was kept (${session.directory})`)))
+      const reasoning = options.thinking
+        ? turnReasoning(yield* client.messages(session.id, { directory: session.directory }), turn.proof.userMessageID)
+        : []
+      const shown = withThinking(reasoning, turn.reply)
       const written: { out?: string; raw?: string } = {}
       if (Option.isSome(options.out)) {
         const out = path.resolve(host.cwd, options.out.value)
-        yield* writeFileAtomic(out, turn.reply.endsWith("\n") ? turn.reply : `${turn.reply}\n`)
+        yield* writeFileAtomic(out, shown.endsWith("\n") ? shown : `${shown}\n`)
         yield* writeFileAtomic(`${out}.session`, `${session.id}\n`)
         written.out = out
       }
@@ -126,7 +131,7 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
         written.raw = raw
       }
       if (options.ephemeral) yield* deleteWitnessed(session)
-      return { session, turn, written }
+      return { session, turn, reasoning, shown, written }
     }).pipe(
       Effect.mapError((error) =>
         error._tag === "SystemError" || error._tag === "BadArgument" ? new InvalidInput({ message: `cannot write a result: ${error.message}` }) : error
@@ -151,11 +156,12 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
         sessionID: result.session.id,
         directory: result.session.directory,
         reply: result.turn.reply,
+        ...(options.thinking ? { reasoning: result.reasoning } : {}),
         out: result.written.out ?? null,
         raw: result.written.raw ?? null,
         deleted: options.ephemeral,
         proof: proofJson(result.turn.proof)
       },
-      () => result.written.out ?? result.turn.reply
+      () => result.written.out ?? result.shown
     )
   })

@@ -65,7 +65,7 @@ const progress = (turn: TurnResult) =>
   )
 
 /** Deletes a session and witnesses it: afterwards it must read 404. */
-export const deleteWitnessed = (session: Session) =>
+export const deleteWitnessed = (session: Session, options?: { readonly keepDefaults?: boolean }) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     yield* client.deleteSession(session.id, { directory: session.directory })
@@ -79,7 +79,7 @@ export const deleteWitnessed = (session: Session) =>
       })
     }
     if (after.left._tag !== "SessionNotFound") return yield* after.left
-    yield* removeDefaults(session.id).pipe(Effect.ignore)
+    if (options?.keepDefaults !== true) yield* removeDefaults(session.id).pipe(Effect.ignore)
   })
 
 const createSession = (options: { readonly title?: string | undefined; readonly dir: Option.Option<string> }) =>
@@ -240,10 +240,10 @@ export const waitIdle = (reference: string | undefined, options: { readonly time
     )
   })
 
-export const deleteSession = (reference: string, options: { readonly json: boolean }) =>
+export const deleteSession = (reference: string, options: { readonly json: boolean; readonly keepDefaults?: boolean }) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    yield* deleteWitnessed(session)
+    yield* deleteWitnessed(session, options)
     yield* emit(options.json, { sessionID: session.id, title: session.title, deleted: true }, () => `deleted ${session.id} (${session.title})`)
   })
