@@ -33,6 +33,9 @@ describe("session commands against a real sandbox", () => {
         const child = yield* client.getSession(quiet.trim())
         assert.strictEqual(child.parentID, created.id)
         assert.strictEqual(child.directory, info.projectDir)
+        // -d is --dir (occtl's short flag)
+        const elsewhere = succeeded(yield* ocmInSandbox(["new", "-q", "-d", info.root, "--title", "elsewhere"])).trim()
+        assert.strictEqual((yield* client.getSession(elsewhere, { directory: info.root })).directory, info.root)
 
         const bad = yield* ocmInSandbox(["create", "--model", "nope"])
         assert.strictEqual(bad.code, 2)

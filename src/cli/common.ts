@@ -66,6 +66,10 @@ export const requiredSessionArg = referenceArg("session").pipe(
 
 export const sessionArg = Args.optional(requiredSessionArg)
 
+/** The project directory of a session a command creates (`-d` as in occtl). */
+export const projectDir = (description: string) =>
+  Options.directory("dir").pipe(Options.withAlias("d"), Options.withDescription(description), Options.optional)
+
 /** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */
 export const timeoutSeconds = (defaultSeconds: number) =>
   Options.float("timeout").pipe(

@@ -4,7 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Option from "effect/Option"
 import { run } from "../programs/run.js"
-import { connection, identity, json, timeoutSeconds } from "./common.js"
+import { connection, identity, json, projectDir, timeoutSeconds } from "./common.js"
 
 export const runCommand = Command.make(
   "run",
@@ -32,7 +32,7 @@ export const runCommand = Command.make(
     spawnPort: Options.integer("spawn-port").pipe(Options.withDescription("port for --spawn (default: a free one)"), Options.optional),
     opencodeBin: Options.text("opencode-bin").pipe(Options.withDescription("opencode binary for --spawn"), Options.optional),
     ephemeral: Options.boolean("ephemeral").pipe(Options.withDescription("delete the session after a successful run")),
-    dir: Options.directory("dir").pipe(Options.withAlias("d"), Options.withDescription("project directory of the session"), Options.optional),
+    dir: projectDir("project directory of the session (default: here)"),
     title: Options.text("title").pipe(Options.withDescription("title of the session (default: ocm run)"), Options.optional),
     thinking: Options.boolean("thinking").pipe(
       Options.withDescription("show the model's reasoning as <thinking> blocks before the reply (stdout and --out; --json: reasoning)")

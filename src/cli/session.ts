@@ -3,7 +3,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { createSession, lastMessage, listMessages } from "../programs/session.js"
-import { clientLayer, connection, identity, json, sessionArg } from "./common.js"
+import { clientLayer, connection, identity, json, projectDir, sessionArg } from "./common.js"
 
 const createOptions = {
   ...connection,
@@ -11,7 +11,7 @@ const createOptions = {
   json,
   title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional),
   parent: Options.text("parent").pipe(Options.withDescription("parent session (reference), making this a child"), Options.optional),
-  dir: Options.directory("dir").pipe(Options.withDescription("project directory (default: here, or the parent's)"), Options.optional),
+  dir: projectDir("project directory (default: here, or the parent's)"),
   quiet: Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("print only the new session's id"))
 }
 

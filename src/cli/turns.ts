@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
-import { abortOnTimeout, clientLayer, connection, identity, json, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
+import { abortOnTimeout, clientLayer, connection, identity, json, projectDir, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
 
 const prompt = Args.text({ name: "prompt" }).pipe(Args.withDescription("the prompt text"))
 
@@ -30,7 +30,7 @@ const clientAndTranscripts = (options: Parameters<typeof clientLayer>[0]) =>
   Layer.provideMerge(TranscriptStoreLive.layer, clientLayer(options))
 
 const placement = {
-  dir: Options.directory("dir").pipe(Options.withDescription("project directory of the new session (default: here)"), Options.optional),
+  dir: projectDir("project directory of the new session (default: here)"),
   title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional)
 }
 
