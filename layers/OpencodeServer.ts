@@ -2,6 +2,10 @@
  * Running an `opencode serve` we own: on 127.0.0.1 and a free port (or the one asked for), its output in a log
  * file, ready once `/global/health` answers, stopped with the scope (SIGTERM to its process group, a bounded
  * wait, then SIGKILL). Used by the sandbox (isolated) and by `run --spawn` (the user's own environment).
+ *
+ * A process killed outright (SIGKILL, a test worker killed on timeout) runs no finalizer, so each server's temp
+ * dir holds `owner.json` (our pid and the server's) while it runs; the next server started sweeps the dirs whose
+ * owner is gone, killing the server's process group if that pid is still an opencode process.
  */
 import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -11,7 +15,10 @@ import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createServer } from "node:net"
+import * as Option from "effect/Option"
 import { SandboxError } from "../src/Errors.js"
+import { isOpencodeProcess, processAlive } from "../src/SandboxState.js"
+import { ProcessHost } from "../services/ProcessHost.js"
 import { makeOpenCodeClient } from "./OpenCodeClientLive.js"
 
 export interface ServeOptions {
@@ -24,9 +31,38 @@ export interface ServeOptions {
   readonly password?: Redacted.Redacted<string> | undefined
   readonly logFile: string
   readonly startTimeout: Duration.DurationInput
-  /** Called as soon as the process exists (the sandbox records its pid for crash clean-up). */
-  readonly onStarted?: ((pid: number) => Effect.Effect<void>) | undefined
+  /**
+   * The server's own temp dir (made with one of `OWNED_PREFIXES`): it gets `owner.json` as soon as the process
+   * exists, and abandoned siblings are swept first. Removing the dir (or the file) is the caller's release.
+   */
+  readonly ownedDir: string
 }
+
+export const OWNER_FILE = "owner.json"
+/** Temp dir prefixes of the servers ocm starts: a sandbox's root, a `run --spawn` server's log dir. */
+export const OWNED_PREFIXES = ["ocm-sandbox-", "ocm-run-"] as const
+
+const sweepAbandoned = (ownedDir: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const host = yield* ProcessHost
+    const slash = ownedDir.lastIndexOf("/")
+    const tempDir = ownedDir.slice(0, slash)
+    const entries = yield* fs.readDirectory(tempDir).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+    for (const entry of entries) {
+      const dir = `${tempDir}/${entry}`
+      if (!OWNED_PREFIXES.some((prefix) => entry.startsWith(prefix)) || dir === ownedDir) continue
+      const owner = yield* fs.readFileString(`${dir}/${OWNER_FILE}`).pipe(
+        Effect.flatMap((text) => Effect.try(() => JSON.parse(text) as { ownerPid?: unknown; serverPid?: unknown })),
+        Effect.option
+      )
+      if (Option.isNone(owner) || typeof owner.value.ownerPid !== "number" || typeof owner.value.serverPid !== "number") continue
+      if (yield* processAlive(owner.value.ownerPid)) continue
+      if (yield* isOpencodeProcess(owner.value.serverPid)) yield* host.signal(owner.value.serverPid, "SIGKILL", { group: true })
+      yield* fs.remove(dir, { recursive: true }).pipe(Effect.ignore)
+      yield* Effect.logInfo(`removed ${dir} and stopped its server, abandoned by process ${owner.value.ownerPid}`)
+    }
+  })
 
 export interface ServedOpencode {
   readonly url: string
@@ -53,7 +89,9 @@ const tail = (text: string, lines = 8) => text.trim().split("\n").slice(-lines).
 export const serveOpencode = (options: ServeOptions) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    const host = yield* ProcessHost
     const startTimeout = Duration.decode(options.startTimeout)
+    yield* sweepAbandoned(options.ownedDir)
     const serveArgs = (port: number) => ["serve", "--port", String(port), "--hostname", "127.0.0.1"]
 
     const start = (port: number) =>
@@ -71,7 +109,9 @@ export const serveOpencode = (options: ServeOptions) =>
               )
         ).pipe(Command.workingDirectory(options.cwd))
         const server = yield* Command.start(command).pipe(Effect.mapError(failure(`cannot start ${options.binary}`)))
-        if (options.onStarted) yield* options.onStarted(server.pid)
+        yield* fs
+          .writeFileString(`${options.ownedDir}/${OWNER_FILE}`, JSON.stringify({ ownerPid: host.pid, serverPid: server.pid }))
+          .pipe(Effect.ignore)
         // finalizers run uninterruptibly: each wait must be made interruptible for its timeout to work.
         // The server sometimes ignores SIGTERM while a model stream is open, hence the SIGKILL.
         yield* Effect.addFinalizer(() =>

@@ -14,12 +14,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import proofConfig from "../fixtures/sandbox/opencode.json" with { type: "json" }
 import { SandboxError } from "../src/Errors.js"
-import { isOpencodeProcess, processAlive } from "../src/SandboxState.js"
-import { ProcessHost } from "../services/ProcessHost.js"
 import { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
 import { resolveOpencodeBinary } from "./OpenCodeBinary.js"
-import { serveOpencode } from "./OpencodeServer.js"
+import { OWNER_FILE, serveOpencode } from "./OpencodeServer.js"
 import * as ScriptedModelLive from "./ScriptedModelLive.js"
 
 export interface SandboxOptions {
@@ -102,35 +100,6 @@ const git = (cwd: string, home: string, ...args: Array<string>) =>
     )
   )
 
-/**
- * Every sandbox root holds `owner.json` while its server runs; an orderly release removes it. A root whose owner
- * died (a killed test worker, a crashed CI job) is swept by the next sandbox start: its server's process group is
- * killed (only if that pid is still an opencode process) and the root removed.
- */
-const OWNER_FILE = "owner.json"
-const ROOT_PREFIX = "ocm-sandbox-"
-
-const sweepAbandoned = (tempDir: string, except: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const host = yield* ProcessHost
-    const entries = yield* fs.readDirectory(tempDir).pipe(Effect.orElseSucceed(() => [] as Array<string>))
-    for (const entry of entries) {
-      const root = `${tempDir}/${entry}`
-      if (!entry.startsWith(ROOT_PREFIX) || root === except) continue
-      const owner = yield* fs.readFileString(`${root}/${OWNER_FILE}`).pipe(
-        Effect.flatMap((text) => Effect.try(() => JSON.parse(text) as { ownerPid?: unknown; serverPid?: unknown })),
-        Effect.option
-      )
-      if (Option.isNone(owner) || typeof owner.value.ownerPid !== "number" || typeof owner.value.serverPid !== "number") continue
-      if (yield* processAlive(owner.value.ownerPid)) continue
-      if (yield* isOpencodeProcess(owner.value.serverPid)) yield* host.signal(owner.value.serverPid, "SIGKILL", { group: true })
-      yield* fs.remove(root, { recursive: true }).pipe(Effect.ignore)
-      yield* Effect.logInfo(`sandbox: removed ${root}, abandoned by process ${owner.value.ownerPid}`)
-    }
-  })
-
-
 export const make = (options: SandboxOptions = {}) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -138,14 +107,12 @@ export const make = (options: SandboxOptions = {}) =>
     const model = yield* ScriptedModel
     const binary = yield* resolveOpencodeBinary(options.opencodeBin)
 
-    const host = yield* ProcessHost
-    const root = yield* fs.makeTempDirectory({ prefix: ROOT_PREFIX }).pipe(
+    const root = yield* fs.makeTempDirectory({ prefix: "ocm-sandbox-" }).pipe(
       Effect.mapError(sandboxError("cannot create the sandbox directory"))
     )
     yield* Effect.addFinalizer(() =>
       options.keep ? fs.remove(path.join(root, OWNER_FILE), { force: true }).pipe(Effect.ignore) : fs.remove(root, { recursive: true }).pipe(Effect.ignore)
     )
-    yield* sweepAbandoned(path.dirname(root), root)
     const home = path.join(root, "home")
     const projectDir = path.join(root, "project")
     const logFile = path.join(root, "server.log")
@@ -179,8 +146,7 @@ export const make = (options: SandboxOptions = {}) =>
       password: options.password,
       logFile,
       startTimeout: options.startTimeout ?? "60 seconds",
-      onStarted: (serverPid) =>
-        fs.writeFileString(path.join(root, OWNER_FILE), JSON.stringify({ ownerPid: host.pid, serverPid })).pipe(Effect.ignore)
+      ownedDir: root
     })
 
     const info: SandboxInfo = {

@@ -1,14 +1,43 @@
 /** `ocm run` through the binary: against a sandbox, and with --spawn on a server started for the run. */
+import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { cleanEnvironment, repoRoot, runOcm, succeeded } from "./support/cli.js"
+import { cleanEnvironment, ocmBin, repoRoot, runOcm, succeeded } from "./support/cli.js"
+
+/**
+ * "The caller's own config": a home whose OpenCode config uses the sandbox's scripted model, and a temp dir of its
+ * own (where `run --spawn` keeps its server's log dir and owner record).
+ */
+const spawnEnvironment = Effect.gen(function* () {
+  const { info } = yield* Sandbox
+  const fs = yield* FileSystem.FileSystem
+  const home = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-test-home-" })
+  const config = JSON.parse(readFileSync(`${repoRoot}fixtures/sandbox/opencode.json`, "utf8"))
+  config.provider.scripted.options.baseURL = info.modelUrl
+  yield* fs.makeDirectory(`${home}/.config/opencode`, { recursive: true })
+  yield* fs.makeDirectory(`${home}/tmp`)
+  yield* fs.writeFileString(`${home}/.config/opencode/opencode.json`, JSON.stringify(config))
+  return {
+    home,
+    env: cleanEnvironment({
+      HOME: home,
+      TMPDIR: `${home}/tmp`,
+      XDG_CONFIG_HOME: `${home}/.config`,
+      XDG_DATA_HOME: `${home}/data`,
+      XDG_CACHE_HOME: `${home}/cache`,
+      XDG_STATE_HOME: `${home}/state`,
+      OPENCODE_DISABLE_MODELS_FETCH: "1"
+    })
+  }
+})
 
 const freePort = () =>
   Effect.async<number>((resume) => {
@@ -92,21 +121,7 @@ describe("ocm run", () => {
     it.effect("--spawn starts a server with the caller's own config for the run and stops it afterwards", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox
-        const fs = yield* FileSystem.FileSystem
-        // "the caller's own config": a home whose OpenCode config uses the sandbox's scripted model
-        const home = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-run-spawn-" })
-        const config = JSON.parse(readFileSync(`${repoRoot}fixtures/sandbox/opencode.json`, "utf8"))
-        config.provider.scripted.options.baseURL = info.modelUrl
-        yield* fs.makeDirectory(`${home}/.config/opencode`, { recursive: true })
-        yield* fs.writeFileString(`${home}/.config/opencode/opencode.json`, JSON.stringify(config))
-        const env = cleanEnvironment({
-          HOME: home,
-          XDG_CONFIG_HOME: `${home}/.config`,
-          XDG_DATA_HOME: `${home}/data`,
-          XDG_CACHE_HOME: `${home}/cache`,
-          XDG_STATE_HOME: `${home}/state`,
-          OPENCODE_DISABLE_MODELS_FETCH: "1"
-        })
+        const { env } = yield* spawnEnvironment
         const port = yield* freePort()
         const run = yield* runOcm(
           ["run", "--spawn", "--spawn-port", String(port), "--model", "scripted/scripted", "--agent", "proof", "Reply with ONLY SPAWNED.", "--json", "--dir", info.projectDir],
@@ -118,6 +133,42 @@ describe("ocm run", () => {
         assert.include(run.stderr, `http://127.0.0.1:${port}`)
         const after = yield* runOcm(["ping", "--url", `http://127.0.0.1:${port}`], env)
         assert.strictEqual(after.code, 3, "the spawned server is gone")
+      }).pipe(Effect.scoped))
+
+    it.effect("a --spawn server whose ocm was killed outright is stopped by the next --spawn", () =>
+      Effect.gen(function* () {
+        const { info } = yield* Sandbox
+        const fs = yield* FileSystem.FileSystem
+        const { env, home } = yield* spawnEnvironment
+        const port = yield* freePort()
+        const args = ["run", "--spawn", "--model", "scripted/scripted", "--agent", "proof", "--dir", info.projectDir]
+        const killed = yield* Command.start(
+          Command.make(process.execPath, ocmBin, ...args, "--spawn-port", String(port), "[[slow 30]] Reply with ONLY NEVER.").pipe(
+            Command.env(env),
+            Command.workingDirectory(info.projectDir)
+          )
+        )
+        // the session line comes once the server answers and the session exists
+        yield* killed.stderr.pipe(
+          Stream.decodeText(),
+          Stream.scan("", (seen, chunk) => seen + chunk),
+          Stream.takeUntil((seen) => seen.includes("ocm: session ses_")),
+          Stream.runDrain,
+          Effect.timeout("60 seconds")
+        )
+        const [owned] = (yield* fs.readDirectory(`${home}/tmp`)).filter((entry) => entry.startsWith("ocm-run-"))
+        const owner = JSON.parse(yield* fs.readFileString(`${home}/tmp/${owned}/owner.json`)) as { ownerPid: number; serverPid: number }
+        assert.strictEqual(owner.ownerPid, killed.pid)
+        // SIGKILL: no finalizer runs, the server is orphaned
+        process.kill(killed.pid, "SIGKILL")
+        yield* killed.exitCode.pipe(Effect.ignore)
+        succeeded(yield* runOcm(["ping", "--url", `http://127.0.0.1:${port}`], env))
+
+        const next = yield* runOcm([...args, "Reply with ONLY NEXT.", "--json"], env, info.projectDir)
+        assert.strictEqual(JSON.parse(succeeded(next)).reply, "NEXT")
+        assert.strictEqual((yield* runOcm(["ping", "--url", `http://127.0.0.1:${port}`], env)).code, 3, "the orphan was stopped")
+        assert.isFalse(yield* fs.exists(`${home}/tmp/${owned}`), "its dir was removed")
+        assert.deepStrictEqual((yield* fs.readDirectory(`${home}/tmp`)).filter((entry) => entry.startsWith("ocm-run-")), [])
       }).pipe(Effect.scoped))
   })
 })

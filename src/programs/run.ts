@@ -77,7 +77,8 @@ const clientFor = (options: RunOptions) =>
         port: Option.getOrUndefined(options.spawnPort),
         password: target.password,
         logFile: `${logDir}/server.log`,
-        startTimeout: "60 seconds"
+        startTimeout: "60 seconds",
+        ownedDir: logDir
       })
       return OpenCodeClientLive.layer({ ...target, url: served.url, rule: "--url", detail: `spawned pid ${served.pid}` })
     })
