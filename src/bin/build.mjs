@@ -1,4 +1,4 @@
-// Bundles the two bins into single ESM files: one file to parse is what makes `ocm --version` start fast.
+// Bundles each bin into a single ESM file (issue #2): one file to parse is what makes `ocm --version` start fast.
 import { build } from "esbuild"
 import { chmodSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
