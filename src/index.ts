@@ -14,6 +14,8 @@ export {
   repliesTo,
   replyText,
   runTurn,
+  turnReasoning,
+  withThinking,
   type TurnInput,
   type TurnProof,
   type TurnResult
