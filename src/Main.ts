@@ -17,7 +17,7 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 import { exitCodeForTag } from "./Errors.js"
-import { compactCommandList } from "./Help.js"
+import { readableHelp } from "./Help.js"
 import { plainText } from "./Text.js"
 
 export const MainLayer = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layer, ProcessHostLive.layer)
@@ -117,14 +117,14 @@ export const helpAsFlag = (argv: ReadonlyArray<string>): ReadonlyArray<string> =
 
 /**
  * The console @effect/cli writes to while it parses the command line and answers `--help`, `--version` and
- * `--completions`. Help lists commands one per line (`compactCommandList`) and loses its ANSI styling when it is
- * not shown on a colour terminal. The explanation of a bad command line is not printed here: the exit-code mapping
- * prints it as the one `ocm: …` line (and the JSON error document under `--json`) from the ValidationError that
- * follows it.
+ * `--completions`. Help is made readable (`readableHelp`: one line per command, no generic lines) and loses its
+ * ANSI styling when it is not shown on a colour terminal. The explanation of a bad command line is not printed
+ * here: the exit-code mapping prints it as the one `ocm: …` line (and the JSON error document under `--json`)
+ * from the ValidationError that follows it.
  */
 export const parsingConsole = (base: Console.Console, colors: boolean): Console.Console => {
   const shown = (args: ReadonlyArray<unknown>) =>
-    args.map((arg) => (typeof arg === "string" ? compactCommandList(colors ? arg : plainText(arg)) : arg))
+    args.map((arg) => (typeof arg === "string" ? readableHelp(colors ? arg : plainText(arg)) : arg))
   return {
     ...base,
     log: (...args) => base.log(...shown(args)),

@@ -66,6 +66,9 @@ describe("the ocm binary", () => {
         assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
         assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
         assert.include(help.stdout, "USAGE")
+        for (const generic of ["A user-defined piece of text.", "This setting is optional.", "A true or false value."]) {
+          assert.notInclude(help.stdout, generic, `ocm ${command.join(" ")} --help`)
+        }
         assert.notInclude(help.stdout, "\u001b[", "help piped to a file or a program is plain text")
       }
       // the root help lists commands one per line: name and description, not every command's whole usage

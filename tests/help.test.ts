@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { compactCommandList } from "../src/Help.js"
+import { compactCommandList, dropGenericLines } from "../src/Help.js"
 
 const bold = (text: string) => `\u001b[0;1m${text}\u001b[0m`
 
@@ -53,5 +53,72 @@ describe("compactCommandList", () => {
     assert.strictEqual(compactCommandList("0.1.0"), "0.1.0")
     const completions = "function _ocm_bash_completions() {\n  - chat  x\n}"
     assert.strictEqual(compactCommandList(completions), completions)
+  })
+})
+
+describe("dropGenericLines", () => {
+  // an option and an argument as @effect/cli 0.77 documents them
+  const help = [
+    bold("USAGE"),
+    "",
+    "$ chat [--timeout float] [--sort updated | created] <session>",
+    "",
+    bold("ARGUMENTS"),
+    "",
+    "<session>",
+    "",
+    "  A user-defined piece of text.",
+    "",
+    "  session id or title",
+    "",
+    bold("OPTIONS"),
+    "",
+    "--timeout float",
+    "",
+    "  A floating point number.",
+    "",
+    "  seconds to wait",
+    "",
+    "  This setting is optional.",
+    "",
+    "--sort updated | created",
+    "",
+    "  One of the following: updated, created",
+    "",
+    "  order by updated or created",
+    "",
+    "  This setting is optional.",
+    ""
+  ].join("\n")
+
+  it("keeps each name and our description, without the type's and the optional setting's generic lines", () => {
+    assert.deepStrictEqual(dropGenericLines(help).split("\n"), [
+      bold("USAGE"),
+      "",
+      "$ chat [--timeout float] [--sort updated | created] <session>",
+      "",
+      bold("ARGUMENTS"),
+      "",
+      "<session>",
+      "",
+      "  session id or title",
+      "",
+      bold("OPTIONS"),
+      "",
+      "--timeout float",
+      "",
+      "  seconds to wait",
+      "",
+      "--sort updated | created",
+      "",
+      "  order by updated or created",
+      ""
+    ])
+  })
+
+  it("touches nothing that is not help, and no line that only resembles a generic one", () => {
+    assert.strictEqual(dropGenericLines("  An integer."), "  An integer.")
+    const ours = `${bold("USAGE")}\n\n  An integer count of retries.\n`
+    assert.strictEqual(dropGenericLines(ours), ours)
   })
 })
