@@ -51,8 +51,25 @@ export const dropGenericLines = (help: string): string => {
   return kept.join("\n")
 }
 
-/** Both rewrites: the one-line command list and the generic lines dropped. */
-export const readableHelp = (help: string): string => dropGenericLines(compactCommandList(help))
+/**
+ * A subcommand's usage line names only the subcommand (`$ run …` for `ocm wt run`, which is not `ocm run`); it is
+ * given the whole command: the program and the words of the command line that lead to it.
+ */
+export const fullUsage = (help: string, program: string, words: ReadonlyArray<string>): string => {
+  const lines = help.split("\n")
+  const usage = lines.findIndex((line) => plainText(line) === "USAGE")
+  const at = lines.findIndex((line, i) => i > usage && line.startsWith("$ "))
+  if (usage === -1 || at === -1) return help
+  const name = lines[at]!.slice(2).split(" ")[0]!
+  if (name === program) return help
+  const end = words.indexOf(name)
+  const path = [program, ...(end === -1 ? [] : words.slice(0, end))].join(" ")
+  return [...lines.slice(0, at), `$ ${path} ${lines[at]!.slice(2)}`, ...lines.slice(at + 1)].join("\n")
+}
+
+/** Every rewrite: the whole command in the usage line, the one-line command list, the generic lines dropped. */
+export const readableHelp = (help: string, program: string, words: ReadonlyArray<string>): string =>
+  dropGenericLines(compactCommandList(fullUsage(help, program, words)))
 
 export const compactCommandList = (help: string): string => {
   const lines = help.split("\n")

@@ -122,9 +122,14 @@ export const helpAsFlag = (argv: ReadonlyArray<string>): ReadonlyArray<string> =
  * here: the exit-code mapping prints it as the one `ocm: …` line (and the JSON error document under `--json`)
  * from the ValidationError that follows it.
  */
-export const parsingConsole = (base: Console.Console, colors: boolean): Console.Console => {
+export const parsingConsole = (
+  base: Console.Console,
+  colors: boolean,
+  commandLine: { readonly program: string; readonly words: ReadonlyArray<string> } = { program: "ocm", words: [] }
+): Console.Console => {
+  const help = (text: string) => readableHelp(text, commandLine.program, commandLine.words)
   const shown = (args: ReadonlyArray<unknown>) =>
-    args.map((arg) => (typeof arg === "string" ? readableHelp(colors ? arg : plainText(arg)) : arg))
+    args.map((arg) => (typeof arg === "string" ? help(colors ? arg : plainText(arg)) : arg))
   return {
     ...base,
     log: (...args) => base.log(...shown(args)),
@@ -145,7 +150,10 @@ export const cliProgram = <Name extends string, R, E, A>(
 (argv: ReadonlyArray<string>) =>
   Effect.flatMap(Effect.console, (base) => {
     const app = Command.run(Command.transformHandler(command, (handler) => Effect.withConsole(handler, base)), config)
-    return Effect.withConsole(app(argv), parsingConsole(base, colors))
+    // the words that can lead to a subcommand: not options, nor the value of a (hoisted) --log-level
+    const words = argv.slice(2).filter((word, i, all) => !word.startsWith("-") && all[i - 1] !== "--log-level")
+    const commandLine = { program: config.name, words }
+    return Effect.withConsole(app(argv), parsingConsole(base, colors, commandLine))
   })
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */

@@ -66,6 +66,7 @@ describe("the ocm binary", () => {
         assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
         assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
         assert.include(help.stdout, "USAGE")
+        assert.include(help.stdout, `\n$ ${["ocm", ...command].join(" ")}`, "the usage line names the whole command")
         for (const generic of ["A user-defined piece of text.", "This setting is optional.", "A true or false value."]) {
           assert.notInclude(help.stdout, generic, `ocm ${command.join(" ")} --help`)
         }

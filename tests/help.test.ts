@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { compactCommandList, dropGenericLines } from "../src/Help.js"
+import { compactCommandList, dropGenericLines, fullUsage } from "../src/Help.js"
 
 const bold = (text: string) => `\u001b[0;1m${text}\u001b[0m`
 
@@ -120,5 +120,21 @@ describe("dropGenericLines", () => {
     assert.strictEqual(dropGenericLines("  An integer."), "  An integer.")
     const ours = `${bold("USAGE")}\n\n  An integer count of retries.\n`
     assert.strictEqual(dropGenericLines(ours), ours)
+  })
+})
+
+describe("fullUsage", () => {
+  const helpOf = (usage: string) => ["ocm", "", bold("USAGE"), "", usage, "", bold("DESCRIPTION"), "", "$ not a usage line"].join("\n")
+
+  it("puts the program and the parent commands before a subcommand's name", () => {
+    assert.strictEqual(fullUsage(helpOf("$ run [--wait] <name>"), "ocm", ["wt", "run"]), helpOf("$ ocm wt run [--wait] <name>"))
+    assert.strictEqual(fullUsage(helpOf("$ chat <session>"), "ocm", ["chat", "ses_1"]), helpOf("$ ocm chat <session>"))
+    assert.strictEqual(fullUsage(helpOf("$ sandbox"), "ocm", ["sandbox"]), helpOf("$ ocm sandbox"))
+  })
+
+  it("leaves the root's usage alone, and names the program when the words do not lead there", () => {
+    assert.strictEqual(fullUsage(helpOf("$ ocm"), "ocm", []), helpOf("$ ocm"))
+    assert.strictEqual(fullUsage(helpOf("$ up [--port integer]"), "ocm", []), helpOf("$ ocm up [--port integer]"))
+    assert.strictEqual(fullUsage("0.1.0", "ocm", ["x"]), "0.1.0")
   })
 })
