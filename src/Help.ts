@@ -67,10 +67,6 @@ export const fullUsage = (help: string, program: string, words: ReadonlyArray<st
   return [...lines.slice(0, at), `$ ${path} ${lines[at]!.slice(2)}`, ...lines.slice(at + 1)].join("\n")
 }
 
-/** Every rewrite: the whole command in the usage line, the one-line command list, the generic lines dropped. */
-export const readableHelp = (help: string, program: string, words: ReadonlyArray<string>): string =>
-  dropGenericLines(compactCommandList(fullUsage(help, program, words)))
-
 export const compactCommandList = (help: string): string => {
   const lines = help.split("\n")
   const start = lines.findIndex((line) => plainText(line) === "COMMANDS")
@@ -99,3 +95,7 @@ export const compactCommandList = (help: string): string => {
     ...lines.slice(end)
   ].join("\n")
 }
+
+/** Every rewrite: the whole command in the usage line, the one-line command list, the generic lines dropped. */
+export const readableHelp = (help: string, program: string, words: ReadonlyArray<string>): string =>
+  dropGenericLines(compactCommandList(fullUsage(help, program, words)))
