@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { InvalidInput } from "./Errors.js"
+import { ProcessHost } from "../services/ProcessHost.js"
 import { readSandboxState } from "./SandboxState.js"
 
 export type TargetRule =
@@ -64,28 +65,76 @@ const optionalEnv = (name: string) =>
     Config.map(Option.filter((value) => value.trim() !== ""))
   )
 
-/** `opencode serve` processes on this machine, from /proc (Linux); nothing elsewhere. */
-const discoverServeProcess = Effect.gen(function* () {
-  const fs = yield* FileSystem.FileSystem
-  const entries = yield* fs.readDirectory("/proc").pipe(Effect.orElseSucceed(() => [] as Array<string>))
-  for (const pid of entries.filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a))) {
-    const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.orElseSucceed(() => ""))
-    const argv = cmdline.split("\0").filter((arg) => arg !== "")
-    const serveAt = argv.indexOf("serve")
-    if (serveAt < 1 || !argv.slice(0, serveAt).some((arg) => /(^|\/)opencode(\.exe)?$/.test(arg))) continue
-    const flag = (name: string) => {
-      const inline = argv.find((arg) => arg.startsWith(`--${name}=`))
-      if (inline) return inline.slice(name.length + 3)
-      const at = argv.indexOf(`--${name}`)
-      return at >= 0 ? argv[at + 1] : undefined
-    }
-    const port = flag("port")
-    // port 0 (or none) lets the server choose, which we cannot see from outside
-    if (port === undefined || port === "0") continue
-    return Option.some({ url: `http://${flag("hostname") ?? "127.0.0.1"}:${port}`, pid })
+/**
+ * The listening TCP sockets in the text of `/proc/net/tcp` or `/proc/net/tcp6`: socket inode → port. Columns:
+ * sl, local address (hex ip:port), remote address, state (0A is LISTEN), queues, timers, retransmits, uid,
+ * timeout, inode.
+ */
+export const listeningSockets = (table: string): ReadonlyMap<string, number> => {
+  const sockets = new Map<string, number>()
+  for (const line of table.split("\n").slice(1)) {
+    const columns = line.trim().split(/\s+/)
+    if (columns.length < 10 || columns[3] !== "0A") continue
+    const local = columns[1]!
+    const port = Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16)
+    if (Number.isInteger(port) && port > 0) sockets.set(columns[9]!, port)
   }
-  return Option.none()
-})
+  return sockets
+}
+
+/** A server started without a port (`opencode serve` tries 4096, then takes any) is found by its sockets. */
+const listeningPortOf = (pid: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const tables = yield* Effect.forEach(["/proc/net/tcp", "/proc/net/tcp6"], (table) =>
+      fs.readFileString(table).pipe(Effect.orElseSucceed(() => ""))
+    )
+    const sockets = new Map(tables.flatMap((table) => [...listeningSockets(table)]))
+    const fds = yield* fs.readDirectory(`/proc/${pid}/fd`).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+    for (const fd of fds) {
+      const link = yield* fs.readLink(`/proc/${pid}/fd/${fd}`).pipe(Effect.orElseSucceed(() => ""))
+      const port = sockets.get(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? "")
+      if (port !== undefined) return Option.some(port)
+    }
+    return Option.none<number>()
+  })
+
+/** Of several servers, the one started in the current directory or the nearest one above it; else the newest. */
+export const preferredServer = <A extends { readonly pid: string; readonly cwd: string }>(
+  servers: ReadonlyArray<A>,
+  cwd: string | undefined
+): Option.Option<A> => {
+  const near = cwd === undefined ? [] : servers.filter((server) => server.cwd === cwd || cwd.startsWith(`${server.cwd.replace(/\/$/, "")}/`))
+  const pool = near.length > 0 ? near : servers
+  const best = [...pool].sort((a, b) => (near.length > 0 ? b.cwd.length - a.cwd.length : 0) || Number(b.pid) - Number(a.pid))
+  return Option.fromNullable(best[0])
+}
+
+/** `opencode serve` processes of this user on this machine, from /proc (Linux); nothing elsewhere. */
+const discoverServeProcess = (cwd: string | undefined) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const entries = yield* fs.readDirectory("/proc").pipe(Effect.orElseSucceed(() => [] as Array<string>))
+    const servers: Array<{ pid: string; cwd: string; url: string }> = []
+    for (const pid of entries.filter((entry) => /^\d+$/.test(entry))) {
+      const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.orElseSucceed(() => ""))
+      const argv = cmdline.split("\0").filter((arg) => arg !== "")
+      const serveAt = argv.indexOf("serve")
+      if (serveAt < 1 || !argv.slice(0, serveAt).some((arg) => /(^|\/)opencode(\.exe)?$/.test(arg))) continue
+      const flag = (name: string) => {
+        const inline = argv.find((arg) => arg.startsWith(`--${name}=`))
+        if (inline) return inline.slice(name.length + 3)
+        const at = argv.indexOf(`--${name}`)
+        return at >= 0 ? argv[at + 1] : undefined
+      }
+      const given = flag("port")
+      const port = given !== undefined && given !== "0" ? Option.some(given) : Option.map(yield* listeningPortOf(pid), String)
+      if (Option.isNone(port)) continue
+      const where = yield* fs.readLink(`/proc/${pid}/cwd`).pipe(Effect.orElseSucceed(() => ""))
+      servers.push({ pid, cwd: where, url: `http://${flag("hostname") ?? "127.0.0.1"}:${port.value}` })
+    }
+    return preferredServer(servers, cwd)
+  })
 
 export const resolveServerTarget = (flags: TargetFlags) =>
   Effect.gen(function* () {
@@ -129,7 +178,8 @@ export const resolveServerTarget = (flags: TargetFlags) =>
     if (Option.isSome(sandbox) && sandbox.value.alive) {
       return target(sandbox.value.state.url, "sandbox", sandbox.value.path)
     }
-    const discovered = yield* discoverServeProcess
+    const processHost = yield* Effect.serviceOption(ProcessHost)
+    const discovered = yield* discoverServeProcess(Option.getOrUndefined(Option.map(processHost, (self) => self.cwd)))
     if (Option.isSome(discovered)) {
       return target(discovered.value.url, "discovered process", `pid ${discovered.value.pid}`)
     }

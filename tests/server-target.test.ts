@@ -1,13 +1,18 @@
+import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { InvalidInput } from "../src/Errors.js"
 import { type SandboxState, writeSandboxState } from "../src/SandboxState.js"
-import { resolveServerTarget, type ServerTarget, type TargetFlags } from "../src/ServerTarget.js"
+import { listeningSockets, preferredServer, resolveServerTarget, type ServerTarget, type TargetFlags } from "../src/ServerTarget.js"
+import { resolveOpencodeBinary } from "../layers/OpenCodeBinary.js"
+import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 
 type Env = Record<string, string>
 
@@ -47,8 +52,8 @@ const sandboxState = (pid: number, port: number): SandboxState => ({
 
 const DEAD_PID = 2147483646
 
-const live = (name: string, body: () => Effect.Effect<void, unknown, NodeContext.NodeContext | Scope.Scope>) =>
-  it.scopedLive(name, () => body().pipe(Effect.provide(NodeContext.layer)))
+const live = (name: string, body: () => Effect.Effect<void, unknown, NodeContext.NodeContext | Scope.Scope>, timeout?: number) =>
+  it.scopedLive(name, () => body().pipe(Effect.provide(NodeContext.layer)), timeout)
 
 describe("resolveServerTarget: --url", () => {
   live("uses --url, normalised, over every other source", () =>
@@ -247,6 +252,75 @@ describe("resolveServerTarget: discovery and default", () => {
         assert.match(target.detail ?? "", /^pid \d+$/)
       }
     }))
+})
+
+describe("discovery of an `opencode serve` process", () => {
+  // two listening sockets (inodes 41001 and 41002), one connection that is not listening, and the header
+  const tcp = [
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "   0: 0100007F:1000 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 41001 1 0000 100 0 0 10 0",
+    "   1: 00000000:83A5 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 41002 1 0000 100 0 0 10 0",
+    "   2: 0100007F:1000 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 41003 1 0000 20 4 30 10 -1",
+    ""
+  ].join("\n")
+  const tcp6 = [
+    "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 41004 1 0000 100 0 0 10 0"
+  ].join("\n")
+
+  it("reads the listening sockets of /proc/net/tcp and tcp6: inode to port", () => {
+    assert.deepStrictEqual([...listeningSockets(tcp)], [["41001", 4096], ["41002", 33701]])
+    assert.deepStrictEqual([...listeningSockets(tcp6)], [["41004", 8080]])
+    assert.deepStrictEqual([...listeningSockets("")], [])
+  })
+
+  it("prefers the server started in the current directory or nearest above it, else the newest", () => {
+    const servers = [
+      { pid: "900", cwd: "/work" },
+      { pid: "120", cwd: "/work/app" },
+      { pid: "950", cwd: "/elsewhere" },
+      { pid: "300", cwd: "/work/application" }
+    ]
+    const chosen = (cwd: string | undefined) => Option.getOrUndefined(Option.map(preferredServer(servers, cwd), (s) => s.pid))
+    assert.strictEqual(chosen("/work/app"), "120")
+    assert.strictEqual(chosen("/work/app/src/deep"), "120")
+    assert.strictEqual(chosen("/work/other"), "900")
+    assert.strictEqual(chosen("/work/applications"), "900", "a sibling whose name starts the same is not above")
+    assert.strictEqual(chosen("/tmp"), "950", "none above: the newest")
+    assert.strictEqual(chosen(undefined), "950")
+    assert.isTrue(Option.isNone(preferredServer([], "/work")))
+  })
+
+  live("finds a server started without a port by its listening socket, and prefers the one started here", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const { dir, env } = yield* isolatedEnv
+      const project = `${dir}/project`
+      yield* fs.makeDirectory(project)
+      const binary = yield* resolveOpencodeBinary(undefined)
+      const isolated = ["HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"].map(
+        (name, i) => `${name}=${dir}/${i === 0 ? "home" : name.toLowerCase()}`
+      )
+      // `opencode serve` without --port: 4096 if it is free, any port otherwise
+      const server = yield* Command.start(
+        Command.make("env", "-i", ...isolated, "OPENCODE_DISABLE_MODELS_FETCH=1", `PATH=${process.env.PATH}`, binary.path, "serve").pipe(
+          Command.workingDirectory(project)
+        )
+      )
+      yield* Effect.addFinalizer(() => server.kill("SIGKILL").pipe(Effect.ignore))
+      const said = yield* server.stdout.pipe(
+        Stream.decodeText(),
+        Stream.scan("", (seen, chunk) => seen + chunk),
+        Stream.takeUntil((seen) => /listening on http:\/\/\S+/.test(seen)),
+        Stream.runLast,
+        Effect.timeout("60 seconds")
+      )
+      const url = /listening on (http:\/\/\S+)/.exec(Option.getOrElse(said, () => ""))?.[1]
+      assert.isDefined(url)
+      // other servers may run (other test files' sandboxes): the one started in this directory is chosen
+      const target = yield* resolve(env).pipe(Effect.provide(ProcessHostLive.layerAt(`${project}/sub`)))
+      assert.deepStrictEqual([target.rule, target.url, target.detail], ["discovered process", url, `pid ${server.pid}`])
+    }), 90_000)
 })
 
 describe("resolveServerTarget: credentials", () => {
