@@ -110,7 +110,32 @@ export const preferredServer = <A extends { readonly pid: string; readonly cwd: 
   return Option.fromNullable(best[0])
 }
 
-/** `opencode serve` processes of this user on this machine, from /proc (Linux); nothing elsewhere. */
+/**
+ * Whether a command line is an OpenCode server: `opencode serve …`, or the TUI (`opencode [DIR] [--port N] …`,
+ * which listens when given a port), with the `--port` and `--hostname` it was given. Other subcommands
+ * (`opencode run`, `export`, …) are not servers to attach to.
+ */
+export const serverCommandLine = (
+  argv: ReadonlyArray<string>
+): { readonly port: string | undefined; readonly hostname: string | undefined } | undefined => {
+  // the binary itself, or the npm package's launcher script run by node or bun
+  const isOpencode = (arg: string | undefined) => arg !== undefined && /(^|\/)opencode(\.exe)?$/.test(arg)
+  const binary = isOpencode(argv[0]) ? 0 : /(^|\/)(node|nodejs|bun)(\.exe)?$/.test(argv[0] ?? "") && isOpencode(argv[1]) ? 1 : -1
+  if (binary === -1) return undefined
+  const rest = argv.slice(binary + 1)
+  const isServe = rest[0] === "serve"
+  const isTui = rest.length === 0 || /^[-/.~]/.test(rest[0]!)
+  if (!isServe && !isTui) return undefined
+  const flag = (name: string) => {
+    const inline = rest.find((arg) => arg.startsWith(`--${name}=`))
+    if (inline) return inline.slice(name.length + 3)
+    const at = rest.indexOf(`--${name}`)
+    return at >= 0 ? rest[at + 1] : undefined
+  }
+  return { port: flag("port"), hostname: flag("hostname") }
+}
+
+/** OpenCode servers of this user on this machine, from /proc (Linux); nothing elsewhere. */
 const discoverServeProcess = (cwd: string | undefined) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -118,20 +143,13 @@ const discoverServeProcess = (cwd: string | undefined) =>
     const servers: Array<{ pid: string; cwd: string; url: string }> = []
     for (const pid of entries.filter((entry) => /^\d+$/.test(entry))) {
       const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.orElseSucceed(() => ""))
-      const argv = cmdline.split("\0").filter((arg) => arg !== "")
-      const serveAt = argv.indexOf("serve")
-      if (serveAt < 1 || !argv.slice(0, serveAt).some((arg) => /(^|\/)opencode(\.exe)?$/.test(arg))) continue
-      const flag = (name: string) => {
-        const inline = argv.find((arg) => arg.startsWith(`--${name}=`))
-        if (inline) return inline.slice(name.length + 3)
-        const at = argv.indexOf(`--${name}`)
-        return at >= 0 ? argv[at + 1] : undefined
-      }
-      const given = flag("port")
+      const server = serverCommandLine(cmdline.split("\0").filter((arg) => arg !== ""))
+      if (server === undefined) continue
+      const given = server.port
       const port = given !== undefined && given !== "0" ? Option.some(given) : Option.map(yield* listeningPortOf(pid), String)
       if (Option.isNone(port)) continue
       const where = yield* fs.readLink(`/proc/${pid}/cwd`).pipe(Effect.orElseSucceed(() => ""))
-      servers.push({ pid, cwd: where, url: `http://${flag("hostname") ?? "127.0.0.1"}:${port.value}` })
+      servers.push({ pid, cwd: where, url: `http://${server.hostname ?? "127.0.0.1"}:${port.value}` })
     }
     return preferredServer(servers, cwd)
   })

@@ -10,7 +10,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { InvalidInput } from "../src/Errors.js"
 import { type SandboxState, writeSandboxState } from "../src/SandboxState.js"
-import { listeningSockets, preferredServer, resolveServerTarget, type ServerTarget, type TargetFlags } from "../src/ServerTarget.js"
+import { listeningSockets, preferredServer, resolveServerTarget, serverCommandLine, type ServerTarget, type TargetFlags } from "../src/ServerTarget.js"
 import { resolveOpencodeBinary } from "../layers/OpenCodeBinary.js"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 
@@ -272,6 +272,20 @@ describe("discovery of an `opencode serve` process", () => {
     assert.deepStrictEqual([...listeningSockets(tcp)], [["41001", 4096], ["41002", 33701]])
     assert.deepStrictEqual([...listeningSockets(tcp6)], [["41004", 8080]])
     assert.deepStrictEqual([...listeningSockets("")], [])
+  })
+
+  it("knows a server's command line: opencode serve, or the TUI, with the port and hostname it was given", () => {
+    const bin = "/home/u/.npm/bin/opencode"
+    assert.deepStrictEqual(serverCommandLine([bin, "serve", "--port", "4097", "--hostname=0.0.0.0"]), { port: "4097", hostname: "0.0.0.0" })
+    assert.deepStrictEqual(serverCommandLine(["node", bin, "serve"]), { port: undefined, hostname: undefined })
+    assert.deepStrictEqual(serverCommandLine([bin, "--port", "4098"]), { port: "4098", hostname: undefined })
+    assert.deepStrictEqual(serverCommandLine([bin, "/work/app", "--port=4099"]), { port: "4099", hostname: undefined })
+    assert.deepStrictEqual(serverCommandLine([bin]), { port: undefined, hostname: undefined })
+    assert.isUndefined(serverCommandLine([bin, "run", "--port", "4100", "hello"]), "a one-shot run is no server to attach to")
+    assert.isUndefined(serverCommandLine([bin, "export", "ses_1"]))
+    assert.isUndefined(serverCommandLine(["/usr/bin/vim", "opencode.json"]))
+    assert.isUndefined(serverCommandLine(["/usr/bin/grep", "serve", "opencode"]))
+    assert.isUndefined(serverCommandLine(["less", "opencode"]), "a file named opencode opened by another program")
   })
 
   it("prefers the server started in the current directory or nearest above it, else the newest", () => {
