@@ -140,13 +140,22 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       HttpClient.withTracerPropagation(false)
     )
 
-    const unreachable = (reason: string) => new ServerUnreachable({ url: target.url, reason })
+    // the URL came from no setting at all: say how to give one
+    const hint =
+      target.rule === "default"
+        ? "no server was configured or found running (start `opencode serve`, or `ocm sandbox up`, or give --url)"
+        : target.rule === "sandbox"
+          ? "the sandbox's state file names it, but it does not answer (`ocm sandbox status`)"
+          : undefined
+    const unreachable = (reason: string) =>
+      new ServerUnreachable(hint === undefined ? { url: target.url, reason } : { url: target.url, reason, hint })
 
     const transportReason = (error: HttpClientError.HttpClientError): string => {
       const cause = error.cause as { code?: unknown; message?: unknown } | undefined
       const code = typeof cause?.code === "string" ? cause.code : undefined
       const message = typeof cause?.message === "string" ? cause.message : error.message
-      return code ? `${code} (${message})` : message
+      // node's message usually names the code already ("connect ECONNREFUSED 127.0.0.1:9")
+      return code === undefined || message.includes(code) ? message : `${code} (${message})`
     }
 
     const requestOf = (call: Call) => {

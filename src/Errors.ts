@@ -7,9 +7,11 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
 export class ServerUnreachable extends Data.TaggedError("ServerUnreachable")<{
   readonly url: string
   readonly reason: string
+  /** What to do about it, when the way the URL was chosen suggests something. */
+  readonly hint?: string
 }> {
   override get message() {
-    return `OpenCode server at ${this.url} is unreachable: ${this.reason}`
+    return `OpenCode server at ${this.url} is unreachable: ${this.reason}${this.hint === undefined ? "" : `; ${this.hint}`}`
   }
 }
 

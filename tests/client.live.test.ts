@@ -261,9 +261,9 @@ describe("OpenCodeClient against a real sandbox", () => {
         }
 
         const http = yield* HttpClient.HttpClient
-        const make = (url: string) =>
+        const make = (url: string, rule: "--url" | "default" | "sandbox" = "--url") =>
           OpenCodeClientLive.makeOpenCodeClient(
-            { url, rule: "--url", username: "opencode", password: undefined },
+            { url, rule, username: "opencode", password: undefined },
             { requestTimeout: "2 seconds" }
           ).pipe(Effect.provideService(HttpClient.HttpClient, http))
         // an unknown route on this server answers 200 text/html: the web UI, not the API
@@ -275,7 +275,14 @@ describe("OpenCodeClient against a real sandbox", () => {
         const closed = yield* make("http://127.0.0.1:9")
         const refused = yield* Effect.either(closed.health)
         assert.isTrue(Either.isLeft(refused) && refused.left._tag === "ServerUnreachable")
-        if (Either.isLeft(refused)) assert.include(refused.left.message, "ECONNREFUSED")
+        if (Either.isLeft(refused)) {
+          assert.strictEqual(refused.left.message, "OpenCode server at http://127.0.0.1:9 is unreachable: connect ECONNREFUSED 127.0.0.1:9")
+        }
+        // a URL nobody chose gets a hint on how to choose one; a URL from the sandbox's state file, where to look
+        const unconfigured = yield* Effect.flip((yield* make("http://127.0.0.1:9", "default")).health)
+        assert.include(unconfigured.message, "; no server was configured or found running (start `opencode serve`")
+        const staleSandbox = yield* Effect.flip((yield* make("http://127.0.0.1:9", "sandbox")).health)
+        assert.include(staleSandbox.message, "`ocm sandbox status`")
       }))
   })
 })
