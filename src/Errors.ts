@@ -112,7 +112,7 @@ export class DoctorFailed extends Data.TaggedError("DoctorFailed")<{
   readonly failed: ReadonlyArray<string>
 }> {
   override get message() {
-    return `doctor found ${this.failed.length} problem(s): ${this.failed.join("; ")}`
+    return `doctor found ${this.failed.length === 1 ? "a problem" : `${this.failed.length} problems`}: ${this.failed.join("; ")}`
   }
 }
 
