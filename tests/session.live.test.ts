@@ -80,6 +80,7 @@ describe("session commands against a real sandbox", () => {
         assert.notInclude(text, "──", "no headers with --text-only")
         const verbose = succeeded(yield* ocmInSandbox(["messages", session.sessionID, "--verbose"]))
         assert.include(verbose, "[tool bash completed]")
+        assert.match(verbose, /\[tool bash completed\] [^\n]*\n {4}listed\n/, "the tool's output, indented, under its step")
         assert.include(verbose, "Reply with ONLY TWO.")
 
         assert.strictEqual(succeeded(yield* ocmInSandbox(["last", session.sessionID])), "THREE\n")

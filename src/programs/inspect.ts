@@ -274,7 +274,7 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
             ["share", session.share?.url],
             [
               "changes",
-              summary === undefined ? undefined : `+${summary.additions} -${summary.deletions} in ${summary.files} file(s)`
+              summary === undefined ? undefined : `+${summary.additions} -${summary.deletions} in ${summary.files} file${summary.files === 1 ? "" : "s"}`
             ],
             ["messages", `${counts.user} user, ${counts.assistant} assistant`],
             ["children", children.length],

@@ -62,10 +62,18 @@ const textOf = (parts: ReadonlyArray<Part>) =>
     .map((part) => part.text as string)
     .join("")
 
-const toolLine = (part: Part) => {
-  const state = (part.state ?? {}) as { status?: unknown; input?: unknown; error?: unknown }
+/** How much of a tool's output `--verbose` shows; the rest is counted, and `transcript` has it all. */
+const OUTPUT_LINES = 20
+
+const toolLines = (part: Part) => {
+  const state = (part.state ?? {}) as { status?: unknown; input?: unknown; output?: unknown; error?: unknown }
   const error = typeof state.error === "string" ? `: ${state.error.split("\n")[0]}` : ""
-  return `  [tool ${String(part.tool)} ${String(state.status ?? "?")}] ${JSON.stringify(state.input ?? {})}${error}`
+  const head = `  [tool ${String(part.tool)} ${String(state.status ?? "?")}] ${JSON.stringify(state.input ?? {})}${error}`
+  const output = typeof state.output === "string" ? state.output.replace(/\s+$/, "").split("\n") : []
+  if (output.length === 0 || (output.length === 1 && output[0] === "")) return [head]
+  const shown = output.slice(0, OUTPUT_LINES).map((line) => `    ${line}`)
+  const more = output.length - OUTPUT_LINES
+  return [head, ...shown, ...(more > 0 ? [`    … ${more} more line${more === 1 ? "" : "s"} (ocm transcript shows all)`] : [])]
 }
 
 /** One message for people: a header line, then its text (and with `verbose`, reasoning and tool steps). */
@@ -82,7 +90,7 @@ const renderMessage = (message: MessageWithParts, options: { readonly textOnly: 
   if (options.verbose) {
     for (const part of message.parts) {
       if (part.type === "reasoning" && typeof part.text === "string") lines.push(`  [reasoning] ${part.text}`)
-      if (part.type === "tool") lines.push(toolLine(part))
+      if (part.type === "tool") lines.push(...toolLines(part))
     }
   }
   if (text !== "") lines.push(text)
