@@ -159,6 +159,8 @@ describe("ocm run", () => {
         const [owned] = (yield* fs.readDirectory(`${home}/tmp`)).filter((entry) => entry.startsWith("ocm-run-"))
         const owner = JSON.parse(yield* fs.readFileString(`${home}/tmp/${owned}/owner.json`)) as { ownerPid: number; serverPid: number }
         assert.strictEqual(owner.ownerPid, killed.pid)
+        // should an assertion below fail, the orphan must not outlive the test
+        yield* Effect.addFinalizer(() => Effect.try(() => process.kill(-owner.serverPid, "SIGKILL")).pipe(Effect.ignore))
         // SIGKILL: no finalizer runs, the server is orphaned
         process.kill(killed.pid, "SIGKILL")
         yield* killed.exitCode.pipe(Effect.ignore)
