@@ -56,7 +56,10 @@ export const resolveSession = (reference: string | undefined, cwd: string) =>
     if (reference === undefined || reference === "") {
       const [latest] = yield* client.listSessions({ directory: cwd, roots: true, limit: 1 })
       if (latest === undefined) {
-        return yield* new SessionNotFound({ reference: "(latest)", detail: `no root session in ${cwd}` })
+        return yield* new SessionNotFound({
+          reference: "(latest)",
+          detail: `no session in ${cwd} to default to; name one, or start one with ocm begin-session or ocm create`
+        })
       }
       return latest
     }

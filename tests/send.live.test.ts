@@ -49,7 +49,8 @@ describe("send, stream and watch against a real sandbox", () => {
         const tools = succeeded(
           yield* ocmInSandbox(["stream", "-s", id, "--agent", "build", '[[tool bash {"command": "echo streamed", "description": "s"}]] Reply with ONLY AFTER.'])
         )
-        assert.match(tools, /\[tool bash completed\]/)
+        // a step when it starts (with the description the model gave it) and when it ends (with its title)
+        assert.match(tools, /^\[tool bash running\] s\n\[tool bash completed\] echo streamed\n/)
         assert.match(tools, /AFTER\n$/)
 
         const lines = succeeded(yield* ocmInSandbox(["stream", "-s", id, "Reply with ONLY NDJSON.", "--json"])).trim().split("\n")

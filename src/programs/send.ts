@@ -100,9 +100,22 @@ const partKinds = () => {
   }
 }
 
+/** What a step is doing, before it has a title: the description the model gave it, or its input, shortened. */
+const inputBrief = (input: unknown) => {
+  if (input === undefined || input === null) return ""
+  const described = (input as { description?: unknown }).description
+  const text = typeof described === "string" ? described : JSON.stringify(input)
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
+}
+
 const toolLine = (part: Part) => {
-  const state = (part.state ?? {}) as { status?: unknown; title?: unknown; error?: unknown }
-  const detail = typeof state.error === "string" ? state.error.split("\n")[0] : typeof state.title === "string" ? state.title : ""
+  const state = (part.state ?? {}) as { status?: unknown; title?: unknown; error?: unknown; input?: unknown }
+  const detail =
+    typeof state.error === "string"
+      ? state.error.split("\n")[0]
+      : typeof state.title === "string" && state.title !== ""
+        ? state.title
+        : inputBrief(state.input)
   return `[tool ${String(part.tool)} ${String(state.status)}]${detail ? ` ${detail}` : ""}`
 }
 
@@ -131,7 +144,9 @@ export const stream = (words: ReadonlyArray<string>, options: PromptOptions) =>
         const part = payload.properties.part
         parts.learn(part)
         const status = String((part.state as { status?: unknown } | undefined)?.status ?? "")
-        if (part.type === "tool" && toolStates.get(part.id) !== status) {
+        // a step is shown when it starts running and when it ends; "pending" (the model still writing the call's
+        // input) says nothing yet
+        if (part.type === "tool" && status !== "pending" && toolStates.get(part.id) !== status) {
           toolStates.set(part.id, status)
           const line = `${wroteText ? "\n" : ""}${toolLine(part)}\n`
           wroteText = false
