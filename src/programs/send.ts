@@ -128,8 +128,8 @@ const eventLine = (event: OpenCodeEvent) =>
   )
 
 /**
- * `stream`: a witnessed turn whose text is printed as it is written and whose tool steps are printed as they
- * change state; `--json`: every event as a line (NDJSON), then a final `{"type":"result",…}` line.
+ * `stream`: a witnessed turn whose text is printed as it is written and whose tool steps are printed when they
+ * start and end; `--json`: every event as a line (NDJSON), then a final `{"type":"result",…}` line.
  */
 export const stream = (words: ReadonlyArray<string>, options: PromptOptions) =>
   Effect.gen(function* () {
