@@ -36,6 +36,13 @@ describe("session commands against a real sandbox", () => {
         // -d is --dir (occtl's short flag)
         const elsewhere = succeeded(yield* ocmInSandbox(["new", "-q", "-d", info.root, "--title", "elsewhere"])).trim()
         assert.strictEqual((yield* client.getSession(elsewhere, { directory: info.root })).directory, info.root)
+        // a relative DIR is ocm's, not the server's (whose working directory is the project)
+        const nested = `${info.projectDir}/nested`
+        yield* (yield* FileSystem.FileSystem).makeDirectory(nested, { recursive: true })
+        for (const command of [["new", "-q"], ["begin-session", "Reply with ONLY HERE."]]) {
+          const id = succeeded(yield* ocmInSandbox([...command, "-d", "."], { cwd: nested })).trim()
+          assert.strictEqual((yield* client.getSession(id, { directory: nested })).directory, nested, command[0])
+        }
 
         const bad = yield* ocmInSandbox(["create", "--model", "nope"])
         assert.strictEqual(bad.code, 2)

@@ -9,6 +9,7 @@ import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session, SessionStatus, Todo } from "../Domain.js"
 import { InvalidInput, WaitTimeout } from "../Errors.js"
+import { directoryFrom } from "../Directories.js"
 import { formatModel, type IdentityFields } from "../Identity.js"
 import { emit, note, table } from "../Output.js"
 import { defaultsDirectory, readDefaults } from "../SessionDefaults.js"
@@ -206,11 +207,7 @@ export const listSessions = (options: ListOptions) =>
     yield* checkListFlags(options)
     if (options.orphans) return yield* listOrphans(limit, options.json)
     const client = yield* OpenCodeClient
-    const host = yield* ProcessHost
-    const path = yield* Path.Path
-    const directory = options.all
-      ? undefined
-      : Option.match(options.dir, { onNone: () => host.cwd, onSome: (dir) => path.resolve(host.cwd, dir) })
+    const directory = options.all ? undefined : yield* directoryFrom(options.dir)
     const roots = options.children ? undefined : true
     // --all means every project the server knows, not only the project it was started in
     const sessions = yield* directory === undefined

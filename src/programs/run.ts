@@ -15,6 +15,7 @@ import { serveOpencode } from "../../layers/OpencodeServer.js"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { InvalidInput } from "../Errors.js"
+import { directoryFrom } from "../Directories.js"
 import { writeFileAtomic } from "../Files.js"
 import { emit } from "../Output.js"
 import { resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
@@ -67,13 +68,12 @@ const clientFor = (options: RunOptions) =>
       const target = yield* resolveServerTarget(options.target)
       if (!options.spawn) return OpenCodeClientLive.layer(target)
       const fs = yield* FileSystem.FileSystem
-      const host = yield* ProcessHost
       const binary = yield* resolveOpencodeBinary(Option.getOrUndefined(options.opencodeBin))
       const logDir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-run-" })
       // the spawned server inherits this environment, password included, so the client uses the same one
       const served = yield* serveOpencode({
         binary: binary.path,
-        cwd: Option.getOrElse(options.dir, () => host.cwd),
+        cwd: yield* directoryFrom(options.dir),
         port: Option.getOrUndefined(options.spawnPort),
         password: target.password,
         logFile: `${logDir}/server.log`,
@@ -101,7 +101,7 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
       const host = yield* ProcessHost
       const path = yield* Path.Path
       const session = yield* client.createSession({
-        directory: Option.match(options.dir, { onNone: () => host.cwd, onSome: (dir) => path.resolve(host.cwd, dir) }),
+        directory: yield* directoryFrom(options.dir),
         title: Option.getOrElse(options.title, () => "ocm run")
       })
       yield* Console.error(`ocm: session ${session.id} (${client.target.url})`)

@@ -5,6 +5,7 @@ import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { MessageWithParts, Part } from "../Domain.js"
 import { InvalidInput } from "../Errors.js"
+import { directoryFrom } from "../Directories.js"
 import { formatModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { writeDefaults } from "../SessionDefaults.js"
@@ -27,7 +28,7 @@ export const createSession = (
     const host = yield* ProcessHost
     const parent = Option.isSome(options.parent) ? yield* resolveSession(options.parent.value, host.cwd) : undefined
     const session = yield* client.createSession({
-      directory: Option.getOrElse(options.dir, () => parent?.directory ?? host.cwd),
+      directory: yield* directoryFrom(options.dir, parent?.directory),
       title: Option.getOrUndefined(options.title),
       parentID: parent?.id
     })

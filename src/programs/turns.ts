@@ -8,6 +8,7 @@ import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session } from "../Domain.js"
 import { InvalidInput, ServerRejected } from "../Errors.js"
+import { directoryFrom } from "../Directories.js"
 import { type IdentityFields, parseModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
@@ -85,9 +86,8 @@ export const deleteWitnessed = (session: Session, options?: { readonly keepDefau
 const createSession = (options: { readonly title?: string | undefined; readonly dir: Option.Option<string> }) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
-    const host = yield* ProcessHost
     return yield* client.createSession({
-      directory: Option.getOrElse(options.dir, () => host.cwd),
+      directory: yield* directoryFrom(options.dir),
       title: options.title
     })
   })
