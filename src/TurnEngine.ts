@@ -335,15 +335,27 @@ export const runTurn = (input: TurnInput) =>
     type Verdict =
       | { readonly _tag: "Done"; readonly after: ReadonlyArray<MessageWithParts>; readonly replies: ReadonlyArray<MessageWithParts> }
       | { readonly _tag: "NoReply"; readonly after: ReadonlyArray<MessageWithParts>; readonly detail: string }
+      | { readonly _tag: "Abandoned"; readonly reply: MessageWithParts; readonly detail: string }
+      | { readonly _tag: "Suspect" }
       | { readonly _tag: "Pending" }
     const judge = (settled: boolean): Effect.Effect<Verdict, Effect.Effect.Error<typeof readBack>> =>
       Effect.gen(function* () {
         const after = yield* readBack
         const replies = repliesTo(after, messageID)
-        if (replies.length > 0) {
-          return replies.every(isFinished) ? { _tag: "Done", after, replies } : { _tag: "Pending" }
-        }
         const errors = yield* Ref.get(watch.errors)
+        if (replies.length > 0) {
+          const unfinished = replies.find((reply) => !isFinished(reply))
+          if (unfinished === undefined) return { _tag: "Done", after, replies }
+          if (errors.length === 0) return { _tag: "Pending" }
+          // measured: a turn the server cannot run (e.g. a session whose directory does not exist) reports a
+          // session.error and goes idle, leaving its assistant message neither completed nor failed, for ever.
+          // Final only on a second look: a failing reply may be written just after the error is reported.
+          const status = yield* client.sessionStatus(scoped)
+          if (status[input.sessionID] !== undefined) return { _tag: "Pending" }
+          return settled
+            ? { _tag: "Abandoned", reply: unfinished, detail: `the server reported: ${errors.join("; ")}` }
+            : { _tag: "Suspect" }
+        }
         if (errors.length > 0) return { _tag: "NoReply", after, detail: `the server reported: ${errors.join("; ")}` }
         const status = yield* client.sessionStatus(scoped)
         if (status[input.sessionID] !== undefined) return { _tag: "Pending" }
@@ -360,13 +372,15 @@ export const runTurn = (input: TurnInput) =>
         if (count > idleSeen) {
           idleSeen = count
           const verdict = yield* judge(false)
-          if (verdict._tag !== "Pending") return [verdict, "session.idle event"] as const
+          if (verdict._tag !== "Pending" && verdict._tag !== "Suspect") return [verdict, "session.idle event"] as const
           // an idle but no verdict yet: look again shortly unless another event comes first
           const next = yield* Effect.raceFirst(
             Deferred.await(signal).pipe(Effect.as(Option.none<Verdict>())),
             Effect.zipRight(Effect.sleep("300 millis"), judge(true)).pipe(Effect.map(Option.some))
           )
-          if (Option.isSome(next) && next.value._tag !== "Pending") return [next.value, "session.idle event"] as const
+          if (Option.isSome(next) && next.value._tag !== "Pending" && next.value._tag !== "Suspect") {
+            return [next.value, "session.idle event"] as const
+          }
           continue
         }
         yield* Deferred.await(signal)
@@ -384,8 +398,8 @@ export const runTurn = (input: TurnInput) =>
           yield* note("ocm: the event stream ended; polling the session instead")
         }
         yield* down ? Effect.sleep("250 millis") : Effect.raceFirst(Effect.sleep("2 seconds"), Deferred.await(watch.streamDown))
-        const verdict = yield* judge(previous === "NoReply")
-        if (verdict._tag === "Done") return [verdict, "status poll"] as const
+        const verdict = yield* judge(previous === "NoReply" || previous === "Suspect")
+        if (verdict._tag === "Done" || verdict._tag === "Abandoned") return [verdict, "status poll"] as const
         if (verdict._tag === "NoReply" && previous === "NoReply") return [verdict, "status poll"] as const
         previous = verdict._tag
       }
@@ -420,6 +434,15 @@ export const runTurn = (input: TurnInput) =>
     const now = yield* Clock.currentTimeMillis
     if (verdict._tag === "NoReply") {
       return yield* new NoAssistantTurn({ sessionID: input.sessionID, messageID, detail: verdict.detail })
+    }
+    if (verdict._tag === "Abandoned") {
+      return yield* new AssistantTurnFailed({
+        sessionID: input.sessionID,
+        messageID,
+        assistantMessageID: verdict.reply.info.id,
+        errorName: "AbandonedByServer",
+        detail: `the reply was left unfinished while the session went idle; ${verdict.detail}`
+      })
     }
     const final = verdict.replies[verdict.replies.length - 1]!
     const finalInfo = assistantInfo(final)!

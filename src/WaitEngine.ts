@@ -72,6 +72,8 @@ export interface TreeState {
   readonly busyDescendants: ReadonlyArray<{ readonly session: Session; readonly status: SessionStatus }>
   /** The newest assistant message has neither finished nor failed. */
   readonly replyUnfinished: boolean
+  /** ...and the server has left it so: the tree is idle and the reply did not change on a second look. */
+  readonly replyAbandoned: boolean
   /** The newest user message has a finished (or failed) assistant reply parented to it. */
   readonly latestPromptAnswered: boolean
   readonly latestAssistant: MessageWithParts | undefined
@@ -92,6 +94,7 @@ export const latestFacts = (messages: ReadonlyArray<MessageWithParts>) => {
   return {
     latestAssistant,
     replyUnfinished: latestAssistant !== undefined && !finished(latestAssistant),
+    replyAbandoned: false,
     latestPromptAnswered: answered
   }
 }
@@ -119,6 +122,30 @@ export const treeState = (session: Session, options: { readonly mainAgent: boole
 
 export const isBusy = (state: TreeState) => state.status.type !== "idle" || state.busyDescendants.length > 0
 
+/** How long an idle tree's unfinished reply must stay as it is to count as abandoned by the server. */
+const SECOND_LOOK = "1500 millis"
+
+/**
+ * The tree's state, looked at twice when it is idle but its reply unfinished. Right after idle a reply can still be
+ * being written for a moment; but (measured, 1.18.33) a turn the server cannot run, e.g. in a session whose
+ * directory does not exist, reports a session.error and goes idle leaving its reply neither completed nor failed,
+ * for ever. So: unchanged on a second look, idle still → the reply is abandoned, and the tree is settled.
+ */
+export const confirmedTreeState = (session: Session, options: { readonly mainAgent: boolean }) =>
+  Effect.gen(function* () {
+    const first = yield* treeState(session, options)
+    if (isBusy(first) || !first.replyUnfinished) return first
+    yield* Effect.sleep(SECOND_LOOK)
+    const second = yield* treeState(session, options)
+    const unchanged =
+      !isBusy(second) &&
+      second.replyUnfinished &&
+      second.latestAssistant?.info.id === first.latestAssistant?.info.id &&
+      second.latestAssistant?.parts.length === first.latestAssistant?.parts.length
+    // idle with nothing more to come: the abandoned reply is all the answer its prompt will get
+    return unchanged ? { ...second, replyAbandoned: true, latestPromptAnswered: true } : second
+  })
+
 /**
  * Settled: the whole tree is idle and no reply is still being written. With `requireBusy`, only once the work
  * being waited for has happened: busy was seen during this wait, or the newest prompt already has its reply (a
@@ -126,7 +153,9 @@ export const isBusy = (state: TreeState) => state.status.type !== "idle" || stat
  * could never be satisfied then).
  */
 export const isSettled = (state: TreeState, options: { readonly requireBusy: boolean; readonly sawBusy: boolean }) =>
-  !isBusy(state) && !state.replyUnfinished && (!options.requireBusy || options.sawBusy || state.latestPromptAnswered)
+  !isBusy(state) &&
+  (!state.replyUnfinished || state.replyAbandoned) &&
+  (!options.requireBusy || options.sawBusy || state.latestPromptAnswered)
 
 // ---------------------------------------------------------------------------------------------------------
 // Waiting on many sessions with one subscription
@@ -163,7 +192,7 @@ export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) 
     const latest = new Map<string, TreeState>()
 
     const judge = (session: Session) =>
-      Effect.map(treeState(session, options), (state) => {
+      Effect.map(confirmedTreeState(session, options), (state) => {
         if (isBusy(state)) sawBusy.add(session.id)
         treeOf.set(session.id, new Set([session.id, ...state.descendants.map((child) => child.id)]))
         latest.set(session.id, state)

@@ -190,6 +190,18 @@ describe("the proof contract against a real sandbox", () => {
         assert.include(run.stderr, "MessageAbortedError")
       }).pipe(Effect.scoped))
 
+    it.effect("AssistantTurnFailed (exit 12) at once for a turn the server abandons (its directory does not exist)", () =>
+      Effect.gen(function* () {
+        const { info } = yield* Sandbox
+        // measured: session.error, then idle, and the reply is left neither completed nor failed for ever
+        const missing = `${info.root}/no-such-directory`
+        const run = yield* ocmInSandbox(["one-shot", "Reply with ONLY NEVER.", "--dir", missing, "--timeout", "30"])
+        failsWith(run, 12, "AssistantTurnFailed")
+        assert.include(run.stderr, "AbandonedByServer")
+        assert.include(run.stderr, "NotFound")
+        assert.include(run.stderr, `was kept (${missing})`)
+      }))
+
     it.effect("WaitTimeout (exit 124): the session is left running, or aborted with --abort-on-timeout", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

@@ -49,6 +49,11 @@ describe("isSettled", () => {
     assert.isFalse(isSettled(state({ type: "retry", attempt: 1, message: "x" }, answered), plain))
     assert.isFalse(isSettled(state({ type: "idle" }, answered, 1), plain), "a busy sub-agent means waiting")
     assert.isFalse(isSettled(state({ type: "idle" }, [user("msg_1"), streaming("msg_2", "msg_1")]), plain))
+    // a reply the server abandoned (idle, unchanged on a second look) is all there will be
+    const abandoned = { ...state({ type: "idle" }, [user("msg_1"), streaming("msg_2", "msg_1")]), replyAbandoned: true, latestPromptAnswered: true }
+    assert.isTrue(isSettled(abandoned, plain))
+    assert.isTrue(isSettled(abandoned, { requireBusy: true, sawBusy: false }))
+    assert.isFalse(isSettled({ ...abandoned, status: { type: "busy" } }, plain))
   })
   it("with requireBusy: busy seen during the wait, or the newest prompt already answered", () => {
     assert.isTrue(isSettled(state({ type: "idle" }, answered), { requireBusy: true, sawBusy: false }))

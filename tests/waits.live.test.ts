@@ -37,6 +37,22 @@ describe("waits against a real sandbox", () => {
         assert.strictEqual(waited.status, "idle")
       }))
 
+    it.effect("a reply the server abandoned (idle, left unfinished) settles wait, is-idle and wait-for-idle", () =>
+      Effect.gen(function* () {
+        const client = yield* OpenCodeClient
+        const { info } = yield* Sandbox
+        const missing = `${info.root}/not-there`
+        const session = yield* client.createSession({ directory: missing, title: "abandoned" })
+        yield* client.promptAsync(session.id, { parts: text("Reply with ONLY NEVER."), agent: "proof" }, { directory: missing })
+        const waited = yield* ocmInSandbox(["wait", session.id, "--json", "--timeout", "30"])
+        assert.strictEqual(waited.code, 0, waited.stderr)
+        assert.deepInclude(JSON.parse(waited.stdout), { idle: true, abandoned: true, error: null, reply: "" })
+        assert.include(waited.stderr, "unfinished")
+        const idle = JSON.parse(succeeded(yield* ocmInSandbox(["is-idle", session.id, "--require-busy", "--json"])))
+        assert.deepInclude(idle, { idle: true, replyAbandoned: true, status: "idle" })
+        succeeded(yield* ocmInSandbox(["wait-for-idle", session.id, "--timeout", "30"]))
+      }))
+
     it.effect("is-idle answers 0/1; --require-busy is satisfiable: a finished turn counts, an unanswered prompt does not", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

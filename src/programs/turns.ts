@@ -232,10 +232,12 @@ export const waitIdle = (reference: string | undefined, options: { readonly time
     const latest = states[0]?.latestAssistant
     const info = latest?.info.role === "assistant" ? latest.info : undefined
     const reply = replyText(latest)
+    const abandoned = states[0]?.replyAbandoned === true
     if (info?.error !== undefined) yield* note(`ocm: the latest turn of ${session.id} ended with ${info.error.name}`)
+    if (abandoned) yield* note(`ocm: the server went idle leaving the latest reply of ${session.id} unfinished (the turn failed on its side)`)
     yield* emit(
       options.json,
-      { sessionID: session.id, idle: true, lastAssistantID: info?.id ?? null, error: info?.error ?? null, reply },
+      { sessionID: session.id, idle: true, lastAssistantID: info?.id ?? null, error: info?.error ?? null, abandoned, reply },
       () => reply
     )
   })

@@ -11,7 +11,7 @@ import { emit } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
 import { timeoutFromSeconds } from "../Timeout.js"
 import { replyText } from "../TurnEngine.js"
-import { isSettled, type TreeState, treeState, waitFor } from "../WaitEngine.js"
+import { confirmedTreeState, isSettled, type TreeState, waitFor } from "../WaitEngine.js"
 
 export interface WaitFlags {
   readonly requireBusy: boolean
@@ -34,7 +34,9 @@ const stateJson = (state: TreeState) => ({
   status: state.status.type,
   busySubAgents: state.busyDescendants.map(({ session }) => session.id),
   latestReply: replyText(state.latestAssistant),
-  latestError: state.latestAssistant?.info.role === "assistant" ? (state.latestAssistant.info.error ?? null) : null
+  latestError: state.latestAssistant?.info.role === "assistant" ? (state.latestAssistant.info.error ?? null) : null,
+  /** The server went idle leaving the latest reply unfinished (see `confirmedTreeState`). */
+  replyAbandoned: state.replyAbandoned
 })
 
 /** Waits until one session's tree is idle with nothing pending. */
@@ -79,7 +81,7 @@ export const isIdle = (reference: string | undefined, flags: Omit<WaitFlags, "ti
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const state = yield* treeState(session, flags)
+    const state = yield* confirmedTreeState(session, flags)
     // a single look cannot see busy come and go: with --require-busy the newest prompt must have its reply
     const idle = isSettled(state, { requireBusy: flags.requireBusy, sawBusy: false })
     yield* emit(flags.json, { ...stateJson(state), idle }, () => (idle ? "idle" : "not idle"))
