@@ -279,6 +279,11 @@ describe("the ocm binary", () => {
       const after = yield* runOcm(["ping", "--url", url], env)
       assert.strictEqual(after.code, 3, "the sandbox server is gone after run")
 
+      // a command that cannot start: 127, as a shell says "not found"
+      const missing = yield* runOcm(["sandbox", "run", "--", "/no/such/command"], env)
+      assert.strictEqual(missing.code, 127, missing.stderr)
+      assert.include(missing.stderr, "ocm: /no/such/command: command not found")
+
       const nested = yield* runOcm(["sandbox", "run", "--", process.execPath, `${repoRoot}dist/ocm.mjs`, "ping", "--json"], env)
       assert.strictEqual(nested.code, 0, nested.stderr)
       assert.deepInclude(JSON.parse(nested.stdout), { rule: "OPENCODE_BASE_URL", version: "1.18.33" })

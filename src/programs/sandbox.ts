@@ -263,6 +263,14 @@ const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>) =>
       Command.stdout("inherit"),
       Command.stderr("inherit"),
       Command.exitCode,
+      // a command that cannot start exits the way a shell says so: 127 not found, 126 not executable
+      Effect.catchIf(
+        (error) => error._tag === "SystemError" && (error.reason === "NotFound" || error.reason === "PermissionDenied"),
+        (error) => {
+          const notFound = error._tag === "SystemError" && error.reason === "NotFound"
+          return Effect.as(note(`ocm: ${name}: ${notFound ? "command not found" : "permission denied"}`), notFound ? 127 : 126)
+        }
+      ),
       Effect.mapError(failedTo(`run ${name}`))
     )
   })
