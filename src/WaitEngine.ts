@@ -123,27 +123,42 @@ export const treeState = (session: Session, options: { readonly mainAgent: boole
 export const isBusy = (state: TreeState) => state.status.type !== "idle" || state.busyDescendants.length > 0
 
 /** How long an idle tree's unfinished reply must stay as it is to count as abandoned by the server. */
-const SECOND_LOOK = "1500 millis"
+const ABANDONED_AFTER_MS = 1500
 
 /**
- * The tree's state, looked at twice when it is idle but its reply unfinished. Right after idle a reply can still be
- * being written for a moment; but (measured, 1.18.33) a turn the server cannot run, e.g. in a session whose
- * directory does not exist, reports a session.error and goes idle leaving its reply neither completed nor failed,
- * for ever. So: unchanged on a second look, idle still → the reply is abandoned, and the tree is settled.
+ * Right after idle a reply can still be being written for a moment; but (measured, 1.18.33) a turn the server
+ * cannot run, e.g. in a session whose directory does not exist, reports a session.error and goes idle leaving its
+ * reply neither completed nor failed, for ever. So an idle tree whose unfinished reply is seen unchanged for
+ * `ABANDONED_AFTER_MS` has an abandoned reply, and is settled. The tracker remembers, per session, when it first
+ * saw the unfinished reply; each look (at any time: an event, a tick) is judged against that.
  */
+export const abandonedReplies = () => {
+  const firstSeen = new Map<string, { readonly reply: string; readonly at: number }>()
+  return (state: TreeState, now: number): TreeState => {
+    const reply = state.latestAssistant
+    if (isBusy(state) || !state.replyUnfinished || reply === undefined) {
+      firstSeen.delete(state.session.id)
+      return state
+    }
+    const key = `${reply.info.id}:${reply.parts.length}`
+    const seen = firstSeen.get(state.session.id)
+    if (seen === undefined || seen.reply !== key) {
+      firstSeen.set(state.session.id, { reply: key, at: now })
+      return state
+    }
+    // idle with nothing more to come: the abandoned reply is all the answer its prompt will get
+    return now - seen.at >= ABANDONED_AFTER_MS ? { ...state, replyAbandoned: true, latestPromptAnswered: true } : state
+  }
+}
+
+/** One session's state for a single answer (`is-idle`): an idle tree with an unfinished reply is looked at twice. */
 export const confirmedTreeState = (session: Session, options: { readonly mainAgent: boolean }) =>
   Effect.gen(function* () {
-    const first = yield* treeState(session, options)
+    const judge = abandonedReplies()
+    const first = judge(yield* treeState(session, options), yield* Clock.currentTimeMillis)
     if (isBusy(first) || !first.replyUnfinished) return first
-    yield* Effect.sleep(SECOND_LOOK)
-    const second = yield* treeState(session, options)
-    const unchanged =
-      !isBusy(second) &&
-      second.replyUnfinished &&
-      second.latestAssistant?.info.id === first.latestAssistant?.info.id &&
-      second.latestAssistant?.parts.length === first.latestAssistant?.parts.length
-    // idle with nothing more to come: the abandoned reply is all the answer its prompt will get
-    return unchanged ? { ...second, replyAbandoned: true, latestPromptAnswered: true } : second
+    yield* Effect.sleep(Duration.millis(ABANDONED_AFTER_MS))
+    return judge(yield* treeState(session, options), yield* Clock.currentTimeMillis)
   })
 
 /**
@@ -191,8 +206,11 @@ export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) 
     const treeOf = new Map<string, ReadonlySet<string>>(sessions.map((session) => [session.id, new Set([session.id])]))
     const latest = new Map<string, TreeState>()
 
+    // events and the tick re-judge often; the tracker needs no waiting of its own
+    const withAbandoned = abandonedReplies()
     const judge = (session: Session) =>
-      Effect.map(confirmedTreeState(session, options), (state) => {
+      Effect.map(Effect.zip(treeState(session, options), Clock.currentTimeMillis), ([looked, now]) => {
+        const state = withAbandoned(looked, now)
         if (isBusy(state)) sawBusy.add(session.id)
         treeOf.set(session.id, new Set([session.id, ...state.descendants.map((child) => child.id)]))
         latest.set(session.id, state)

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { MessageWithParts, Session, SessionStatus } from "../src/Domain.js"
-import { isSettled, latestFacts, type TreeState } from "../src/WaitEngine.js"
+import { abandonedReplies, isSettled, latestFacts, type TreeState } from "../src/WaitEngine.js"
 import { messageBuilders } from "./support/messages.js"
 
 const { user, assistant } = messageBuilders("ses_wait")
@@ -60,5 +60,30 @@ describe("isSettled", () => {
     assert.isFalse(isSettled(state({ type: "idle" }, unanswered), { requireBusy: true, sawBusy: false }))
     assert.isTrue(isSettled(state({ type: "idle" }, unanswered), { requireBusy: true, sawBusy: true }))
     assert.isTrue(isSettled(state({ type: "idle" }, unanswered), plain), "without it, idle is idle")
+  })
+})
+
+describe("abandonedReplies", () => {
+  const unfinished = state({ type: "idle" }, [user("msg_1"), streaming("msg_2", "msg_1")])
+
+  it("marks an idle tree's unfinished reply abandoned once it has stayed the same for 1.5 s", () => {
+    const judge = abandonedReplies()
+    assert.isFalse(judge(unfinished, 1_000).replyAbandoned, "first seen")
+    assert.isFalse(judge(unfinished, 2_400).replyAbandoned, "not long enough")
+    const later = judge(unfinished, 2_500)
+    assert.isTrue(later.replyAbandoned)
+    assert.isTrue(later.latestPromptAnswered)
+  })
+
+  it("starts again when the reply changes, the tree is busy, or the reply finishes", () => {
+    const judge = abandonedReplies()
+    judge(unfinished, 0)
+    const grown = { ...unfinished, latestAssistant: { ...unfinished.latestAssistant!, parts: [...unfinished.latestAssistant!.parts, unfinished.latestAssistant!.parts[0]!] } }
+    assert.isFalse(judge(grown, 2_000).replyAbandoned, "a part was added: seen anew")
+    assert.isFalse(judge({ ...grown, status: { type: "busy" } }, 4_000).replyAbandoned)
+    assert.isFalse(judge(grown, 4_100).replyAbandoned, "seen anew after busy")
+    const done = state({ type: "idle" }, [user("msg_1"), assistant("msg_2", "msg_1")])
+    assert.isFalse(judge(done, 9_000).replyAbandoned)
+    assert.isFalse(judge(unfinished, 9_100).replyAbandoned)
   })
 })
