@@ -250,6 +250,17 @@ const seconds = (ms: number) => Math.round(ms) / 1000
 
 const syntheticMark = (part: Part) => (isSynthetic(part) ? { synthetic: true as const } : {})
 
+export type ToolView = Extract<PartView, { readonly type: "tool" }>
+
+/** A tool part as the transcript reads it; also what `messages --verbose`, `stream` and `watch` print from. */
+export const toolView = (part: Part): ToolView | undefined => {
+  const view = partView(part)
+  return view?.type === "tool" ? view : undefined
+}
+
+/** The one-line form of a tool step everywhere but the transcript: `[tool NAME STATUS] DETAIL`. */
+export const toolStepLine = (view: ToolView, detail: string) => `[tool ${view.tool} ${view.status}]${detail ? ` ${detail}` : ""}`
+
 /** `step-start` carries only a snapshot hash and marks what `step-finish` marks too, so it is left out. */
 const partView = (part: Part): PartView | undefined => {
   switch (part.type) {

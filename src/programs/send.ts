@@ -9,6 +9,7 @@ import { ProcessHost } from "../../services/ProcessHost.js"
 import { eventSessionID, type OpenCodeEvent, type Part } from "../Domain.js"
 import { InvalidInput } from "../Errors.js"
 import { emit, note } from "../Output.js"
+import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
 import { readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
 import { timeoutFromSeconds } from "../Timeout.js"
@@ -108,16 +109,11 @@ const inputBrief = (input: unknown) => {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text
 }
 
-const toolLine = (part: Part) => {
-  const state = (part.state ?? {}) as { status?: unknown; title?: unknown; error?: unknown; input?: unknown }
-  const detail =
-    typeof state.error === "string"
-      ? state.error.split("\n")[0]
-      : typeof state.title === "string" && state.title !== ""
-        ? state.title
-        : inputBrief(state.input)
-  return `[tool ${String(part.tool)} ${String(state.status)}]${detail ? ` ${detail}` : ""}`
-}
+const toolLine = (view: ToolView) =>
+  toolStepLine(
+    view,
+    view.error !== undefined ? view.error.split("\n")[0]! : view.title !== undefined && view.title !== "" ? view.title : inputBrief(view.input)
+  )
 
 /** NDJSON form of an event: its type, the session, and the event's own properties. */
 const eventLine = (event: OpenCodeEvent) =>
@@ -143,12 +139,12 @@ export const stream = (words: ReadonlyArray<string>, options: PromptOptions) =>
       if (payload.type === "message.part.updated") {
         const part = payload.properties.part
         parts.learn(part)
-        const status = String((part.state as { status?: unknown } | undefined)?.status ?? "")
+        const tool = toolView(part)
         // a step is shown when it starts running and when it ends; "pending" (the model still writing the call's
         // input) says nothing yet
-        if (part.type === "tool" && status !== "pending" && toolStates.get(part.id) !== status) {
-          toolStates.set(part.id, status)
-          const line = `${wroteText ? "\n" : ""}${toolLine(part)}\n`
+        if (tool !== undefined && tool.status !== "pending" && toolStates.get(part.id) !== tool.status) {
+          toolStates.set(part.id, tool.status)
+          const line = `${wroteText ? "\n" : ""}${toolLine(tool)}\n`
           wroteText = false
           return terminal.display(line).pipe(Effect.ignore)
         }
@@ -192,7 +188,8 @@ const describeEvent = (event: OpenCodeEvent): string | undefined => {
     }
     case "message.part.updated": {
       const part = payload.properties.part
-      if (part.type === "tool") return toolLine(part)
+      const tool = toolView(part)
+      if (tool !== undefined) return toolLine(tool)
       if (part.type === "text" && typeof part.text === "string" && part.text !== "") return `text ${part.text.slice(0, 200)}`
       return undefined
     }

@@ -8,6 +8,7 @@ import { InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { formatModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
+import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
 import { writeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
 import { replyText } from "../TurnEngine.js"
@@ -66,11 +67,10 @@ const textOf = (parts: ReadonlyArray<Part>) =>
 /** How much of a tool's output `--verbose` shows; the rest is counted, and `transcript` has it all. */
 const OUTPUT_LINES = 20
 
-const toolLines = (part: Part) => {
-  const state = (part.state ?? {}) as { status?: unknown; input?: unknown; output?: unknown; error?: unknown }
-  const error = typeof state.error === "string" ? `: ${state.error.split("\n")[0]}` : ""
-  const head = `  [tool ${String(part.tool)} ${String(state.status ?? "?")}] ${JSON.stringify(state.input ?? {})}${error}`
-  const output = typeof state.output === "string" ? state.output.replace(/\s+$/, "").split("\n") : []
+const toolLines = (view: ToolView) => {
+  const error = view.error === undefined ? "" : `: ${view.error.split("\n")[0]}`
+  const head = `  ${toolStepLine(view, `${JSON.stringify(view.input ?? {})}${error}`)}`
+  const output = view.output === undefined ? [] : view.output.replace(/\s+$/, "").split("\n")
   if (output.length === 0 || (output.length === 1 && output[0] === "")) return [head]
   const shown = output.slice(0, OUTPUT_LINES).map((line) => `    ${line}`)
   const more = output.length - OUTPUT_LINES
@@ -91,7 +91,8 @@ const renderMessage = (message: MessageWithParts, options: { readonly textOnly: 
   if (options.verbose) {
     for (const part of message.parts) {
       if (part.type === "reasoning" && typeof part.text === "string") lines.push(`  [reasoning] ${part.text}`)
-      if (part.type === "tool") lines.push(...toolLines(part))
+      const tool = toolView(part)
+      if (tool !== undefined) lines.push(...toolLines(tool))
     }
   }
   if (text !== "") lines.push(text)
