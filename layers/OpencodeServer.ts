@@ -9,6 +9,7 @@
  */
 import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
@@ -45,9 +46,9 @@ export const OWNED_PREFIXES = ["ocm-sandbox-", "ocm-run-"] as const
 const sweepAbandoned = (ownedDir: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
     const host = yield* ProcessHost
-    const slash = ownedDir.lastIndexOf("/")
-    const tempDir = ownedDir.slice(0, slash)
+    const tempDir = path.dirname(ownedDir)
     const entries = yield* fs.readDirectory(tempDir).pipe(Effect.orElseSucceed(() => [] as Array<string>))
     for (const entry of entries) {
       const dir = `${tempDir}/${entry}`

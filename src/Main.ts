@@ -125,7 +125,7 @@ export const helpAsFlag = (argv: ReadonlyArray<string>): ReadonlyArray<string> =
 export const parsingConsole = (
   base: Console.Console,
   colors: boolean,
-  commandLine: { readonly program: string; readonly words: ReadonlyArray<string> } = { program: "ocm", words: [] }
+  commandLine: { readonly program: string; readonly words: ReadonlyArray<string> }
 ): Console.Console => {
   const help = (text: string) => readableHelp(text, commandLine.program, commandLine.words)
   const shown = (args: ReadonlyArray<unknown>) =>

@@ -82,14 +82,19 @@ export const listeningSockets = (table: string): ReadonlyMap<string, number> => 
   return sockets
 }
 
+/** This machine's listening sockets (inode → port), IPv4 and IPv6. */
+const listeningSocketsNow = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const tables = yield* Effect.forEach(["/proc/net/tcp", "/proc/net/tcp6"], (table) =>
+    fs.readFileString(table).pipe(Effect.orElseSucceed(() => ""))
+  )
+  return new Map(tables.flatMap((table) => [...listeningSockets(table)]))
+})
+
 /** A server started without a port (`opencode serve` tries 4096, then takes any) is found by its sockets. */
-const listeningPortOf = (pid: string) =>
+const listeningPortOf = (pid: string, sockets: ReadonlyMap<string, number>) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const tables = yield* Effect.forEach(["/proc/net/tcp", "/proc/net/tcp6"], (table) =>
-      fs.readFileString(table).pipe(Effect.orElseSucceed(() => ""))
-    )
-    const sockets = new Map(tables.flatMap((table) => [...listeningSockets(table)]))
     const fds = yield* fs.readDirectory(`/proc/${pid}/fd`).pipe(Effect.orElseSucceed(() => [] as Array<string>))
     for (const fd of fds) {
       const link = yield* fs.readLink(`/proc/${pid}/fd/${fd}`).pipe(Effect.orElseSucceed(() => ""))
@@ -141,12 +146,14 @@ const discoverServeProcess = (cwd: string | undefined) =>
     const fs = yield* FileSystem.FileSystem
     const entries = yield* fs.readDirectory("/proc").pipe(Effect.orElseSucceed(() => [] as Array<string>))
     const servers: Array<{ pid: string; cwd: string; url: string }> = []
+    // read once, and only if some server was started without a port
+    const sockets = yield* Effect.cached(listeningSocketsNow)
     for (const pid of entries.filter((entry) => /^\d+$/.test(entry))) {
       const cmdline = yield* fs.readFileString(`/proc/${pid}/cmdline`).pipe(Effect.orElseSucceed(() => ""))
       const server = serverCommandLine(cmdline.split("\0").filter((arg) => arg !== ""))
       if (server === undefined) continue
       const given = server.port
-      const port = given !== undefined && given !== "0" ? Option.some(given) : Option.map(yield* listeningPortOf(pid), String)
+      const port = given !== undefined && given !== "0" ? Option.some(given) : Option.map(yield* listeningPortOf(pid, yield* sockets), String)
       if (Option.isNone(port)) continue
       const where = yield* fs.readLink(`/proc/${pid}/cwd`).pipe(Effect.orElseSucceed(() => ""))
       servers.push({ pid, cwd: where, url: `http://${server.hostname ?? "127.0.0.1"}:${port.value}` })

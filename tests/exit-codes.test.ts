@@ -199,20 +199,21 @@ describe("parsingConsole", () => {
     return { lines, base }
   }
   const styled = "\u001b[0;1mUSAGE\u001b[0m"
+  const ocm = { program: "ocm", words: [] }
 
   it("drops ANSI styling from what it prints when colours are off, and keeps it when they are on", () => {
     const plain = recorded()
-    Effect.runSync(parsingConsole(plain.base, false).log(styled, 1))
-    parsingConsole(plain.base, false).unsafe.log(styled)
+    Effect.runSync(parsingConsole(plain.base, false, ocm).log(styled, 1))
+    parsingConsole(plain.base, false, ocm).unsafe.log(styled)
     assert.deepStrictEqual(plain.lines, [{ stream: "out", args: ["USAGE", 1] }, { stream: "out", args: ["USAGE"] }])
     const coloured = recorded()
-    Effect.runSync(parsingConsole(coloured.base, true).log(styled))
+    Effect.runSync(parsingConsole(coloured.base, true, ocm).log(styled))
     assert.deepStrictEqual(coloured.lines, [{ stream: "out", args: [styled] }])
   })
 
   it("prints no error of its own: the exit-code mapping prints the ValidationError that follows", () => {
     const { base, lines } = recorded()
-    Effect.runSync(parsingConsole(base, false).error("Missing argument <session>"))
+    Effect.runSync(parsingConsole(base, false, ocm).error("Missing argument <session>"))
     assert.deepStrictEqual(lines, [])
   })
 

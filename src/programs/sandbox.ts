@@ -253,6 +253,8 @@ export const sandboxRun = (options: Omit<UpOptions, "json"> & { readonly command
     if (code !== 0) return yield* new ExitWith({ code })
   })
 
+const unstartable = { NotFound: [127, "command not found"], PermissionDenied: [126, "permission denied"] } as const
+
 const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const { info } = yield* Sandbox
@@ -264,13 +266,10 @@ const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>) =>
       Command.stderr("inherit"),
       Command.exitCode,
       // a command that cannot start exits the way a shell says so: 127 not found, 126 not executable
-      Effect.catchIf(
-        (error) => error._tag === "SystemError" && (error.reason === "NotFound" || error.reason === "PermissionDenied"),
-        (error) => {
-          const notFound = error._tag === "SystemError" && error.reason === "NotFound"
-          return Effect.as(note(`ocm: ${name}: ${notFound ? "command not found" : "permission denied"}`), notFound ? 127 : 126)
-        }
-      ),
+      Effect.catchTag("SystemError", (error) => {
+        const shell = error.reason === "NotFound" || error.reason === "PermissionDenied" ? unstartable[error.reason] : undefined
+        return shell === undefined ? Effect.fail(error) : Effect.as(note(`ocm: ${name}: ${shell[1]}`), shell[0])
+      }),
       Effect.mapError(failedTo(`run ${name}`))
     )
   })
