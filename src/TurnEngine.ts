@@ -68,6 +68,8 @@ export interface TurnResult {
   /** The text of the turn's final assistant message ("" for queue-only). */
   readonly reply: string
   readonly assistant: MessageWithParts | undefined
+  /** Every assistant message of the turn, in order (the last is `assistant`); none for queue-only or detached. */
+  readonly replies: ReadonlyArray<MessageWithParts>
   readonly proof: TurnProof
 }
 
@@ -122,9 +124,9 @@ export const replyText = (message: MessageWithParts | undefined): string =>
     .map((part) => part.text as string)
     .join("")
 
-/** The reasoning the model wrote in the assistant messages of a turn, one entry per reasoning part, in order. */
-export const turnReasoning = (messages: ReadonlyArray<MessageWithParts>, userMessageID: string): ReadonlyArray<string> =>
-  repliesTo(messages, userMessageID).flatMap((message) =>
+/** The reasoning the model wrote in a turn's assistant messages, one entry per reasoning part, in order. */
+export const turnReasoning = (replies: ReadonlyArray<MessageWithParts>): ReadonlyArray<string> =>
+  replies.flatMap((message) =>
     message.parts
       .filter((part) => part.type === "reasoning" && typeof part.text === "string" && part.text.trim() !== "")
       .map((part) => (part.text as string).trim())
@@ -301,18 +303,19 @@ export const runTurn = (input: TurnInput) =>
       elapsedMs: now - started
     })
 
-    const resultOf = (mode: TurnResult["mode"], final: MessageWithParts | undefined, proof: TurnProof): TurnResult => ({
+    const resultOf = (mode: TurnResult["mode"], replies: ReadonlyArray<MessageWithParts>, proof: TurnProof): TurnResult => ({
       sessionID: input.sessionID,
       directory: input.directory,
       mode,
-      reply: replyText(final),
-      assistant: final,
+      reply: replyText(replies.at(-1)),
+      assistant: replies.at(-1),
+      replies,
       proof
     })
 
     // --- detached: recorded is all this caller asked for; the turn runs on without us
     if (input.detach && !input.noReply) {
-      return resultOf("sent", undefined, proofOf(before, [], "detached after recording", yield* Clock.currentTimeMillis))
+      return resultOf("sent", [], proofOf(before, [], "detached after recording", yield* Clock.currentTimeMillis))
     }
 
     // --- queue-only: recorded, nothing parented to it, assistant count unchanged
@@ -328,7 +331,7 @@ export const runTurn = (input: TurnInput) =>
           detail: "a queue-only prompt was answered; the server did not honour noReply"
         })
       }
-      return resultOf("queue-only", undefined, proofOf(after, [], "queue-only read-back", yield* Clock.currentTimeMillis))
+      return resultOf("queue-only", [], proofOf(after, [], "queue-only read-back", yield* Clock.currentTimeMillis))
     }
 
     // --- turn done: an idle after we sent, confirmed by the read-back
@@ -338,6 +341,8 @@ export const runTurn = (input: TurnInput) =>
       | { readonly _tag: "Abandoned"; readonly reply: MessageWithParts; readonly detail: string }
       | { readonly _tag: "Suspect" }
       | { readonly _tag: "Pending" }
+    /** Suspect and Pending both mean: look again. */
+    const isFinal = (verdict: Verdict) => verdict._tag !== "Pending" && verdict._tag !== "Suspect"
     const judge = (settled: boolean): Effect.Effect<Verdict, Effect.Effect.Error<typeof readBack>> =>
       Effect.gen(function* () {
         const after = yield* readBack
@@ -372,15 +377,13 @@ export const runTurn = (input: TurnInput) =>
         if (count > idleSeen) {
           idleSeen = count
           const verdict = yield* judge(false)
-          if (verdict._tag !== "Pending" && verdict._tag !== "Suspect") return [verdict, "session.idle event"] as const
+          if (isFinal(verdict)) return [verdict, "session.idle event"] as const
           // an idle but no verdict yet: look again shortly unless another event comes first
           const next = yield* Effect.raceFirst(
             Deferred.await(signal).pipe(Effect.as(Option.none<Verdict>())),
             Effect.zipRight(Effect.sleep("300 millis"), judge(true)).pipe(Effect.map(Option.some))
           )
-          if (Option.isSome(next) && next.value._tag !== "Pending" && next.value._tag !== "Suspect") {
-            return [next.value, "session.idle event"] as const
-          }
+          if (Option.isSome(next) && isFinal(next.value)) return [next.value, "session.idle event"] as const
           continue
         }
         yield* Deferred.await(signal)
@@ -455,5 +458,5 @@ export const runTurn = (input: TurnInput) =>
         detail: errorDetail(finalInfo)
       })
     }
-    return resultOf("turn", final, proofOf(verdict.after, verdict.replies, completedBy, now))
+    return resultOf("turn", verdict.replies, proofOf(verdict.after, verdict.replies, completedBy, now))
   }).pipe(Effect.scoped)

@@ -115,9 +115,7 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
         // a batch job that overruns is stopped, not left running (occtl's --timeout did the same)
         abortOnTimeout: true
       }).pipe(Effect.tapError(() => Console.error(`ocm: session ${session.id} was kept (${session.directory})`)))
-      const reasoning = options.thinking
-        ? turnReasoning(yield* client.messages(session.id, { directory: session.directory }), turn.proof.userMessageID)
-        : []
+      const reasoning = options.thinking ? turnReasoning(turn.replies) : []
       const shown = withThinking(reasoning, turn.reply)
       const written: { out?: string; raw?: string } = {}
       if (Option.isSome(options.out)) {
