@@ -109,10 +109,10 @@ export const preferredServer = <A extends { readonly pid: string; readonly cwd: 
   servers: ReadonlyArray<A>,
   cwd: string | undefined
 ): Option.Option<A> => {
-  const near = cwd === undefined ? [] : servers.filter((server) => server.cwd === cwd || cwd.startsWith(`${server.cwd.replace(/\/$/, "")}/`))
-  const pool = near.length > 0 ? near : servers
-  const best = [...pool].sort((a, b) => (near.length > 0 ? b.cwd.length - a.cwd.length : 0) || Number(b.pid) - Number(a.pid))
-  return Option.fromNullable(best[0])
+  const above = (server: A) => cwd !== undefined && (server.cwd === cwd || cwd.startsWith(`${server.cwd.replace(/\/$/, "")}/`))
+  const newest = (a: A, b: A) => Number(b.pid) - Number(a.pid)
+  const near = servers.filter(above).sort((a, b) => b.cwd.length - a.cwd.length || newest(a, b))
+  return Option.fromNullable(near.length > 0 ? near[0] : [...servers].sort(newest)[0])
 }
 
 /**
