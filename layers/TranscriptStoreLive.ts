@@ -67,7 +67,9 @@ export const make = (client: Option.Option<OpenCodeClientShape>) =>
     const writeAtomically = (target: string, text: string) =>
       writeFileAtomic(target, text).pipe(
         Effect.as(target),
-        Effect.mapError((error) => new InvalidInput({ message: `cannot write ${target}: ${reasonOf(error)}` })),
+        Effect.mapError((error) =>
+          error._tag === "InvalidInput" ? error : new InvalidInput({ message: `cannot write ${target}: ${reasonOf(error)}` })
+        ),
         Effect.provideService(FileSystem.FileSystem, fs),
         Effect.provideService(Path.Path, path)
       )

@@ -41,7 +41,9 @@ const installedState = (file: string) =>
 
 const writeAtomically = (file: string, text: string) =>
   writeFileAtomic(file, text, { makeDirectory: true }).pipe(
-    Effect.mapError((error) => new InvalidInput({ message: `cannot write ${file}: ${reasonOf(error)}` }))
+    Effect.mapError((error) =>
+      error._tag === "InvalidInput" ? error : new InvalidInput({ message: `cannot write ${file}: ${reasonOf(error)}` })
+    )
   )
 
 export const installSkill = (options: { readonly force: boolean; readonly json: boolean }) =>

@@ -33,14 +33,18 @@ export const runBin = (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
   cwd = repoRoot,
-  stdin?: string
+  stdin?: string,
+  prefix: ReadonlyArray<string> = []
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
       const process = yield* Command.start(
         // `env -i`: the child gets exactly `env`, not `env` merged into the test runner's environment
+        // a prefix (such as setpriv) runs `env` as another user
         Command.make(
-          "env",
+          prefix[0] ?? "env",
+          ...prefix.slice(1),
+          ...(prefix.length === 0 ? [] : ["env"]),
           "-i",
           ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
           globalThis.process.execPath,
@@ -53,6 +57,25 @@ export const runBin = (
       })
       return { code: Number(code), stdout, stderr } satisfies CliResult
     })
+  )
+
+/** The uid a test runs a bin as when it needs a user without root's powers (nobody). */
+export const unprivilegedUid = 65534
+
+/**
+ * Runs a bin as a user without root's powers: as nobody through `setpriv` when the tests run as root, else as the
+ * test's own (already unprivileged) user.
+ */
+export const runBinUnprivileged = (bin: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) =>
+  runBin(
+    bin,
+    args,
+    env,
+    cwd,
+    undefined,
+    globalThis.process.getuid?.() === 0
+      ? ["setpriv", `--reuid=${unprivilegedUid}`, `--regid=${unprivilegedUid}`, "--clear-groups"]
+      : []
   )
 
 export const runOcm = (args: ReadonlyArray<string>, env: Record<string, string>, cwd?: string, stdin?: string) =>
