@@ -96,6 +96,25 @@ export const compactCommandList = (help: string): string => {
   ].join("\n")
 }
 
-/** Every rewrite: the whole command in the usage line, the one-line command list, the generic lines dropped. */
+/**
+ * @effect/cli offers its `--wizard` on every help page; off a terminal it cannot work (ocm refuses it there), and on
+ * one it asks for what the command line says better, so it is not advertised: its entry and description go.
+ */
+export const hideWizard = (help: string): string => {
+  const lines = help.split("\n")
+  const at = lines.findIndex((line) => plainText(line).trim() === "--wizard")
+  if (at === -1) return help
+  // the option's line, then its description, each followed by a blank line
+  let end = at + 1
+  while (end < lines.length && lines[end]!.trim() === "") end++
+  if (end < lines.length && plainText(lines[end]!).trim().startsWith("Start wizard mode")) end++
+  while (end < lines.length && lines[end]!.trim() === "") end++
+  return [...lines.slice(0, at), ...lines.slice(end)].join("\n")
+}
+
+/**
+ * Every rewrite: the whole command in the usage line, the one-line command list, the generic lines dropped, the
+ * wizard not offered.
+ */
 export const readableHelp = (help: string, program: string, words: ReadonlyArray<string>): string =>
-  dropGenericLines(compactCommandList(fullUsage(help, program, words)))
+  hideWizard(dropGenericLines(compactCommandList(fullUsage(help, program, words))))

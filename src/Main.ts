@@ -16,7 +16,8 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
-import { exitCodeForTag } from "./Errors.js"
+import { commandLineProblem, commandTree } from "./CommandLine.js"
+import { exitCodeForTag, InvalidInput } from "./Errors.js"
 import { readableHelp } from "./Help.js"
 import { plainText } from "./Text.js"
 
@@ -174,7 +175,10 @@ export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<
   process.once("SIGINT", () => (signal = "SIGINT"))
   process.once("SIGTERM", () => (signal = "SIGTERM"))
 
-  const main = run(argv).pipe(
+  const problem = commandLineProblem(argv, { program, tree: commandTree(command), interactive: process.stdin.isTTY === true })
+  const checked: Effect.Effect<void, unknown, Layer.Layer.Success<typeof MainLayer>> =
+    problem === undefined ? run(argv) : Effect.fail(new InvalidInput({ message: problem }))
+  const main = checked.pipe(
     Effect.provide(MainLayer),
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false })))
   )

@@ -2,6 +2,7 @@ import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -9,7 +10,10 @@ import { readFileSync } from "node:fs"
 import * as SandboxLive from "../layers/SandboxLive.js"
 import { PlatformLayer } from "../layers/TestLayers.js"
 import { Sandbox } from "../services/Sandbox.js"
+import { ocm } from "../src/Cli.js"
+import { cliProgram, MainLayer } from "../src/Main.js"
 import { cleanEnvironment, repoRoot, runBin, runOcm, transcriptBin } from "./support/cli.js"
+import { capturingConsole } from "./support/console.js"
 
 const { version } = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as { version: string }
 
@@ -61,8 +65,21 @@ describe("the ocm binary", () => {
         ["doctor"], ["ping"], ["demo"],
         ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]
       ]
-      for (const command of commands) {
-        const help = yield* runOcm([...command, "--help"], env)
+      // every command's help in this process, through the same program the bin runs (sixty node processes would
+      // take minutes on a loaded machine); a few of them through the bin as well, which must print the same
+      const inProcess = (command: ReadonlyArray<string>) =>
+        Effect.map(
+          capturingConsole(cliProgram(ocm, { name: "ocm", version }, false)(["node", "ocm", ...command, "--help"])),
+          ({ captured, exit }) => ({ code: Exit.isSuccess(exit) ? 0 : 1, stdout: `${captured.stdout.join("\n")}\n` })
+        ).pipe(Effect.provide(MainLayer))
+      const helps = yield* Effect.forEach(commands, inProcess)
+      for (const command of [[], ["wt", "run"], ["sandbox", "up"], ["chat"]]) {
+        const bin = yield* runOcm([...command, "--help"], env)
+        assert.strictEqual(bin.code, 0, `ocm ${command.join(" ")} --help`)
+        assert.strictEqual(bin.stdout.trim(), helps[commands.findIndex((c) => c.join(" ") === command.join(" "))]!.stdout.trim())
+      }
+      for (const [i, command] of commands.entries()) {
+        const help = helps[i]!
         assert.strictEqual(help.code, 0, `ocm ${command.join(" ")} --help`)
         assert.include(help.stdout, command.length === 0 ? "ocm" : command[command.length - 1]!)
         assert.include(help.stdout, "USAGE")
@@ -71,6 +88,7 @@ describe("the ocm binary", () => {
           assert.notInclude(help.stdout, generic, `ocm ${command.join(" ")} --help`)
         }
         assert.notInclude(help.stdout, "\u001b[", "help piped to a file or a program is plain text")
+        assert.notInclude(help.stdout, "--wizard", "the wizard is not offered")
       }
       // the root help lists commands one per line: name and description, not every command's whole usage
       const root = (yield* runOcm(["--help"], env)).stdout.split("\n")
@@ -96,7 +114,7 @@ describe("the ocm binary", () => {
       const transcriptHelp = yield* runBin(transcriptBin, ["--help"], env)
       assert.strictEqual(transcriptHelp.code, 0)
       assert.include(transcriptHelp.stdout, "--input")
-    }).pipe(Effect.provide(PlatformLayer)))
+    }).pipe(Effect.provide(PlatformLayer)), 180_000)
 
   it.live("rejects bad input with exit 2 before contacting any server", () =>
     Effect.gen(function* () {
@@ -115,7 +133,18 @@ describe("the ocm binary", () => {
         ["wait", "-x"],
         ["list", "--bogus"],
         ["wait-any", "ses_a", "--bogus"],
-        ["wt", "remove", "--force"]
+        ["wt", "remove", "--force"],
+        // help for a command that does not exist is not the root help with exit 0
+        ["help", "nosuch"],
+        ["nosuch", "--help"],
+        ["wt", "nosuch", "--help"],
+        // an unknown log level is named as such, not "Invalid subcommand"
+        ["--log-level", "bogus", "ping"],
+        ["ping", "--log-level", "bogus"],
+        ["ping", "--log-level"],
+        // off a terminal the wizard would wait for ever on a closed stdin
+        ["ping", "--wizard"],
+        ["--wizard"]
       ]) {
         const run = yield* runOcm(args, nowhere)
         assert.strictEqual(run.code, 2, `ocm ${args.join(" ")}: ${run.stderr}`)
@@ -139,7 +168,7 @@ describe("the ocm binary", () => {
       assert.strictEqual(withCredentials.code, 2)
       assert.notInclude(withCredentials.stderr, "hunter2")
       assert.lengthOf(oneLine(withCredentials.stderr), 1)
-    }).pipe(Effect.provide(PlatformLayer)))
+    }).pipe(Effect.provide(PlatformLayer)), 180_000)
 
   it.live("reports an unreachable server with exit 3, one stderr line, and a JSON error under --json", () =>
     Effect.gen(function* () {

@@ -61,7 +61,8 @@ describe("the turn engine against a real sandbox", () => {
         const queued = yield* Effect.fork(runTurn(turnIn(session, "Reply with ONLY SECOND.")))
         const result = yield* Fiber.join(queued)
         assert.strictEqual(result.reply, "SECOND")
-        assert.strictEqual(result.proof.completedBy, "session.idle event")
+        // either witness of busy→idle is the protocol's; under load the safety poll may see the idle first
+        assert.oneOf(result.proof.completedBy, ["session.idle event", "status poll"])
         const messages = yield* client.messages(session.id)
         const firstReply = messages.filter((m) => m.info.role === "assistant" && m.info.id !== result.proof.assistantMessageIDs[0])
         assert.isAtLeast(firstReply.length, 1, "the running turn finished too")

@@ -24,7 +24,8 @@ describe("send, stream and watch against a real sandbox", () => {
         assert.strictEqual(succeeded(yield* ocmInSandbox(["prompt", "--session", id, "--stdin"], { stdin: "Reply with ONLY PIPED.\n" })), "PIPED\n")
         const json = JSON.parse(succeeded(yield* ocmInSandbox(["send", "-s", id, "Reply with ONLY PROVED.", "--json"])))
         assert.strictEqual(json.reply, "PROVED")
-        assert.strictEqual(json.proof.completedBy, "session.idle event")
+        // either witness of busy→idle is the protocol's; under load the safety poll may see the idle first
+        assert.oneOf(json.proof.completedBy, ["session.idle event", "status poll"])
 
         const sent = JSON.parse(succeeded(yield* ocmInSandbox(["send", "-s", id, "--async", "[[slow 3]] Reply with ONLY LATER.", "--json"])))
         assert.strictEqual(sent.mode, "sent")

@@ -55,7 +55,8 @@ describe("the proof contract against a real sandbox", () => {
         const run = parsed(yield* ocmInSandbox(["one-shot", "Reply with ONLY OK.", "--agent", "proof", "--json"]))
         assert.strictEqual(run.reply, "OK")
         assert.isTrue(run.deleted)
-        assert.strictEqual(run.proof.completedBy, "session.idle event")
+        // either witness of busy→idle is the protocol's; under load the safety poll may see the idle first
+        assert.oneOf(run.proof.completedBy, ["session.idle event", "status poll"])
         const gone = yield* Effect.either(client.getSession(run.sessionID))
         assert.isTrue(Either.isLeft(gone) && gone.left._tag === "SessionNotFound")
       }))
