@@ -32,6 +32,16 @@ export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{
   }
 }
 
+/** A `models` search (PROVIDER[/MODEL] or --grep) that matched nothing. */
+export class ModelNotFound extends Data.TaggedError("ModelNotFound")<{
+  readonly search: string
+  readonly detail?: string
+}> {
+  override get message() {
+    return `no model matches ${this.search}${this.detail ? ` (${this.detail})` : ""}`
+  }
+}
+
 export interface SessionCandidate {
   readonly id: string
   readonly title: string
@@ -135,6 +145,7 @@ export type OcmError =
   | ServerUnreachable
   | Unauthorized
   | SessionNotFound
+  | ModelNotFound
   | AmbiguousSession
   | ServerRejected
   | PromptNotRecorded
@@ -150,6 +161,7 @@ export const exitCodes = {
   ServerUnreachable: 3,
   Unauthorized: 4,
   SessionNotFound: 5,
+  ModelNotFound: 5,
   AmbiguousSession: 6,
   ServerRejected: 7,
   PromptNotRecorded: 10,

@@ -12,6 +12,7 @@ import {
   DoctorFailed,
   ExitWith,
   InvalidInput,
+  ModelNotFound,
   NoAssistantTurn,
   PromptNotRecorded,
   SandboxError,
@@ -34,6 +35,7 @@ const cases: ReadonlyArray<readonly [error: Error & { readonly _tag: string }, c
   [new ServerUnreachable({ url: "http://127.0.0.1:4096", reason: "connection refused" }), 3],
   [new Unauthorized({ url: "http://127.0.0.1:4096" }), 4],
   [new SessionNotFound({ reference: "ses_missing", detail: "no session has that id" }), 5],
+  [new ModelNotFound({ search: '"nosuch"', detail: "not among the connected providers' models" }), 5],
   [
     new AmbiguousSession({
       reference: "fix",
@@ -64,8 +66,8 @@ const cases: ReadonlyArray<readonly [error: Error & { readonly _tag: string }, c
 ]
 
 describe("outcomeOf: typed failures", () => {
-  it("covers all 13 error classes", () => {
-    assert.strictEqual(new Set(cases.map(([error]) => error._tag)).size, 13)
+  it("covers all 14 error classes", () => {
+    assert.strictEqual(new Set(cases.map(([error]) => error._tag)).size, 14)
   })
 
   for (const [error, code] of cases) {

@@ -101,17 +101,55 @@ describe("session commands against a real sandbox", () => {
         const enabled = JSON.parse(succeeded(yield* ocmInSandbox(["models", "--enabled", "--json"]))) as Array<Row>
         assert.isTrue(enabled.every((row) => row.connected))
         assert.deepInclude(enabled.map((row) => [row.id, row.isDefault]), ["scripted/scripted", true])
-        const exact = JSON.parse(succeeded(yield* ocmInSandbox(["models", "openrouter/openai/gpt-5", "--json"]))) as Array<Row>
+        const exact = JSON.parse(succeeded(yield* ocmInSandbox(["models", "openrouter/openai/gpt-5", "--all", "--json"]))) as Array<Row>
         assert.deepStrictEqual(
           exact.map((row) => [row.id, row.provider, row.model]),
           [["openrouter/openai/gpt-5", "openrouter", "openai/gpt-5"]]
         )
-        const grep = JSON.parse(succeeded(yield* ocmInSandbox(["models", "anthropic", "--grep", "SONNET", "--json"]))) as Array<Row>
+        const grep = JSON.parse(succeeded(yield* ocmInSandbox(["models", "anthropic", "--all", "--grep", "SONNET", "--json"]))) as Array<Row>
         assert.isAbove(grep.length, 0)
         assert.isTrue(grep.every((row) => row.provider === "anthropic" && row.id.toLowerCase().includes("sonnet")))
         const human = succeeded(yield* ocmInSandbox(["models", "scripted"]))
         assert.strictEqual(human.trim().split("\n").length, 1)
         assert.match(human, /^scripted\/scripted \(default\)/)
-      }))
+      }), 300_000)
+
+    // each `models` asks for GET /provider, a 6 MB answer that takes the server seconds on a loaded machine
+    it.effect("models lists the connected providers by default, the catalogue with --all; a search without a match exits 5", () =>
+      Effect.gen(function* () {
+        type Row = { id: string; provider: string; connected: boolean }
+        const rowsOf = (run: { code: number; stdout: string; stderr: string }) => JSON.parse(succeeded(run)) as Array<Row>
+        // connected in the sandbox: the scripted provider (and OpenCode's own free models); the catalogue has thousands
+        const connected = rowsOf(yield* ocmInSandbox(["models", "--json"]))
+        assert.isTrue(connected.every((row) => row.connected))
+        assert.include(connected.map((row) => row.id), "scripted/scripted")
+        assert.deepStrictEqual(rowsOf(yield* ocmInSandbox(["models", "--enabled", "--json"])), connected, "--enabled is the default")
+        const catalogue = rowsOf(yield* ocmInSandbox(["models", "--all", "--json"]))
+        assert.isAbove(catalogue.length, connected.length + 100)
+        assert.isTrue(catalogue.some((row) => !row.connected))
+        assert.deepInclude(catalogue.map((row) => [row.id, row.connected]), ["scripted/scripted", true])
+        assert.isTrue(catalogue.some((row) => row.provider === "anthropic" && !row.connected))
+
+        // no match: exit 5 with a message, never an empty list and 0
+        for (const args of [["scripted/nosuchmodel"], ["--all", "--grep", "no-such-model-text"]]) {
+          const run = yield* ocmInSandbox(["models", ...args])
+          assert.strictEqual(run.code, 5, `ocm models ${args.join(" ")}: exit ${run.code}: ${run.stderr}`)
+          assert.strictEqual(run.stdout, "")
+          assert.match(run.stderr, /^ocm: no model matches .+\n$/)
+        }
+        // a provider that is in the catalogue but not connected: the message says where to look
+        const notConnected = yield* ocmInSandbox(["models", "anthropic", "--json"])
+        assert.strictEqual(notConnected.code, 5, notConnected.stderr)
+        const error = (JSON.parse(notConnected.stdout) as { error: { tag: string; message: string } }).error
+        assert.strictEqual(error.tag, "ModelNotFound")
+        assert.include(error.message, "ocm models --all")
+
+        // contradictory or blank input: exit 2 before any request (an unreachable server would be exit 3)
+        const nowhere = ["--url", "http://127.0.0.1:9"]
+        for (const args of [["--all", "--enabled"], ["   "], ["--grep", " "]]) {
+          const run = yield* ocmInSandbox(["models", ...args, ...nowhere])
+          assert.strictEqual(run.code, 2, `ocm models ${args.join(" ")}: exit ${run.code}: ${run.stderr}`)
+        }
+      }), 300_000)
   })
 })

@@ -10,7 +10,12 @@ export const modelsCommand = Command.make(
   {
     ...connection,
     json,
-    enabled: Options.boolean("enabled").pipe(Options.withDescription("only providers that are connected (have credentials or config)")),
+    all: Options.boolean("all").pipe(
+      Options.withDescription("the whole catalogue, connected or not (default: connected providers only)")
+    ),
+    enabled: Options.boolean("enabled").pipe(
+      Options.withDescription("connected providers only: the default, accepted for occtl's scripts")
+    ),
     grep: Options.text("grep").pipe(Options.withDescription("only ids or names containing this text (case-insensitive)"), Options.optional),
     scope: referenceArg("provider[/model]").pipe(
       Args.withDescription("only this provider, or exactly this provider/model"),
@@ -18,4 +23,8 @@ export const modelsCommand = Command.make(
     )
   },
   (options) => listModels(options.scope, options).pipe(Effect.provide(clientLayer(options)))
-).pipe(Command.withDescription("list models as ready-to-use provider/model ids (for --model), with their variants"))
+).pipe(
+  Command.withDescription(
+    "list the connected providers' models (--all: the whole catalogue) as ready-to-use provider/model ids, with their variants; a search that matches nothing exits 5"
+  )
+)
