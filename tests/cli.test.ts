@@ -144,7 +144,10 @@ describe("the ocm binary", () => {
         ["ping", "--log-level"],
         // off a terminal the wizard would wait for ever on a closed stdin
         ["ping", "--wizard"],
-        ["--wizard"]
+        ["--wizard"],
+        // an event type the server never sends would watch nothing for ever
+        ["watch", "--events", "session.statu"],
+        ["watch", "--all", "--events", "bogus.*"]
       ]) {
         const run = yield* runOcm(args, nowhere)
         assert.strictEqual(run.code, 2, `ocm ${args.join(" ")}: ${run.stderr}`)

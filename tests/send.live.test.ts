@@ -73,26 +73,37 @@ describe("send, stream and watch against a real sandbox", () => {
           )
         const json = yield* watcher(["--json"])
         const text = yield* watcher(["--text-only"])
+        const family = yield* watcher(["--json", "--events", "session.*"])
         const linesOf = (process: typeof json) => process.stdout.pipe(Stream.decodeText(), Stream.splitLines)
-        // wait until both watchers are subscribed (they say so on stderr) before the turn starts
-        yield* Effect.forEach([json, text], (p) =>
-          p.stderr.pipe(Stream.decodeText(), Stream.filter((chunk) => chunk.includes("watching")), Stream.runHead, Effect.timeout("20 seconds"))
+        // wait until the watchers are subscribed (they say so on stderr) before the turn starts
+        yield* Effect.forEach([json, text, family], (p) =>
+          p.stderr.pipe(Stream.decodeText(), Stream.filter((chunk) => chunk.includes("watching")), Stream.runHead, Effect.timeout("60 seconds"))
         )
         succeeded(yield* ocmInSandbox(["send", "-s", id, "Reply with ONLY WATCHED."]))
         const events = yield* linesOf(json).pipe(
           Stream.map((line) => JSON.parse(line) as { type: string; sessionID?: string }),
           Stream.takeUntil((event) => event.type === "session.idle"),
           Stream.runCollect,
-          Effect.timeout("20 seconds")
+          Effect.timeout("60 seconds")
         )
         const types = [...events].map((event) => event.type)
         assert.include(types, "message.updated")
         assert.strictEqual(types[types.length - 1], "session.idle")
-        const firstText = yield* linesOf(text).pipe(Stream.runHead, Effect.timeout("20 seconds"))
+        const firstText = yield* linesOf(text).pipe(Stream.runHead, Effect.timeout("60 seconds"))
         assert.strictEqual(firstText._tag === "Some" ? firstText.value : "", "WATCHED", "the reply, not the prompt")
-        yield* Effect.forEach([json, text], (p) => Effect.sync(() => process.kill(p.pid, "SIGINT")))
+        // --events session.*: that family only
+        const sessionEvents = yield* linesOf(family).pipe(
+          Stream.map((line) => (JSON.parse(line) as { type: string }).type),
+          Stream.takeUntil((type) => type === "session.idle"),
+          Stream.runCollect,
+          Effect.timeout("60 seconds")
+        )
+        assert.include([...sessionEvents], "session.status")
+        for (const type of sessionEvents) assert.match(type, /^session\./)
+        yield* Effect.forEach([json, text, family], (p) => Effect.sync(() => process.kill(p.pid, "SIGINT")))
         assert.strictEqual(Number(yield* json.exitCode), 130)
         assert.strictEqual(Number(yield* text.exitCode), 130)
+        assert.strictEqual(Number(yield* family.exitCode), 130)
       }).pipe(Effect.scoped))
   })
 })

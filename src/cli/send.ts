@@ -1,8 +1,12 @@
 /** Commands: send|prompt, stream, watch. */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { parseEventFilter } from "../EventTypes.js"
 import { send, stream, watch } from "../programs/send.js"
 import { abortOnTimeout, clientLayer, connection, identity, json, sessionArg, timeoutSeconds } from "./common.js"
 
@@ -56,7 +60,13 @@ export const watchCommand = Command.make(
     json,
     all: Options.boolean("all").pipe(Options.withDescription("every session on the server")),
     events: Options.text("events").pipe(
-      Options.withDescription("only these event types, comma-separated (e.g. session.status,message.updated)"),
+      Options.mapEffect((list) =>
+        Either.match(parseEventFilter(list), {
+          onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
+          onRight: Effect.succeed
+        })
+      ),
+      Options.withDescription("only these event types, comma-separated; `prefix.*` takes a family (e.g. session.status,message.*)"),
       Options.optional
     ),
     textOnly: Options.boolean("text-only").pipe(Options.withDescription("only assistant text, as each text part completes")),

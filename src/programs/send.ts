@@ -11,6 +11,7 @@ import { InvalidInput } from "../Errors.js"
 import { emit, note } from "../Output.js"
 import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
 import { readDefaults } from "../SessionDefaults.js"
+import { matchesEventType } from "../EventTypes.js"
 import { resolveSession } from "../SessionResolver.js"
 import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, replyText, runTurn, type TurnInput, type TurnResult } from "../TurnEngine.js"
@@ -210,11 +211,17 @@ const describeEvent = (event: OpenCodeEvent): string | undefined => {
  */
 export const watch = (
   reference: Option.Option<string>,
-  options: { readonly all: boolean; readonly events: Option.Option<string>; readonly textOnly: boolean; readonly json: boolean }
+  options: {
+    readonly all: boolean
+    /** Event types or `prefix.*` patterns, as `parseEventFilter` reads them from `--events`. */
+    readonly events: Option.Option<ReadonlyArray<string>>
+    readonly textOnly: boolean
+    readonly json: boolean
+  }
 ) =>
   Effect.gen(function* () {
     if (options.all && Option.isSome(reference)) return yield* new InvalidInput({ message: "give a session or --all, not both" })
-    const wanted = Option.map(options.events, (list) => new Set(list.split(",").map((name) => name.trim()).filter((name) => name !== "")))
+    const wanted = options.events
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = options.all ? undefined : yield* resolveSession(Option.getOrUndefined(reference), host.cwd)
@@ -225,7 +232,7 @@ export const watch = (
       Stream.filter((event) => session === undefined || eventSessionID(event.payload) === session.id),
       Stream.filter((event) => {
         const type = event.payload.type === "other" ? event.payload.name : event.payload.type
-        return Option.match(wanted, { onNone: () => true, onSome: (names) => names.has(type) })
+        return Option.match(wanted, { onNone: () => true, onSome: (entries) => entries.some((entry) => matchesEventType(entry, type)) })
       }),
       Stream.runForEach((event) => {
         const payload = event.payload
