@@ -4,6 +4,10 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
   readonly message: string
 }> {}
 
+/** Two flags that cannot both hold: bad input naming both, instead of quietly ignoring one. */
+export const flagsContradict = (first: string, second: string, why: string) =>
+  new InvalidInput({ message: `${first} and ${second} cannot be used together: ${why}` })
+
 export class ServerUnreachable extends Data.TaggedError("ServerUnreachable")<{
   readonly url: string
   readonly reason: string

@@ -2,16 +2,43 @@
  * The one session resolver (SPEC §5.4): exact id → unique id prefix → unique substring of id or title
  * (case-insensitive; an exact title match wins over substrings) → among several, the unique one in the current
  * directory → else AmbiguousSession. Omitted: the most recently updated root session of the current directory.
+ * Given but blank is bad input, never "the latest"; a prefix or substring search needs a real search term.
  */
 import * as Effect from "effect/Effect"
 import type { Session } from "./Domain.js"
-import { AmbiguousSession, SessionNotFound } from "./Errors.js"
+import { AmbiguousSession, InvalidInput, SessionNotFound } from "./Errors.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 
 export type Match =
   | { readonly _tag: "Found"; readonly session: Session; readonly by: string }
   | { readonly _tag: "None" }
   | { readonly _tag: "Ambiguous"; readonly candidates: ReadonlyArray<Session> }
+  | { readonly _tag: "TooShort" }
+
+/** Every session id starts with it, so it tells no session from another. */
+const ID_START = "ses_"
+
+/** The characters a prefix or substring search needs, blanks and a leading `ses_` not counted. */
+export const MIN_SEARCH_LENGTH = 3
+
+const idBody = (id: string) => (id.startsWith(ID_START) ? id.slice(ID_START.length) : id)
+
+/** Whether REFERENCE may be searched for (as an id prefix or a substring), not only matched exactly. */
+export const isSearchTerm = (reference: string) =>
+  reference.replace(/^ses_/i, "").replace(/\s/g, "").length >= MIN_SEARCH_LENGTH
+
+/** Blank (or empty) is bad input wherever a reference is given: omitting it is how to ask for the latest. */
+export const checkReference = (reference: string) =>
+  reference.trim() === ""
+    ? Effect.fail(
+        new InvalidInput({ message: "the session reference is empty or blank: name a session (its id, or its title or part of it)" })
+      )
+    : Effect.succeed(reference)
+
+const tooShort = (reference: string) =>
+  new InvalidInput({
+    message: `session reference "${reference}" is too short to search for: give its exact id or exact title, or at least ${MIN_SEARCH_LENGTH} characters of it (blanks and the ses_ every id starts with not counted)`
+  })
 
 const narrow = (candidates: ReadonlyArray<Session>, by: string, cwd: string): Match | undefined => {
   if (candidates.length === 1) return { _tag: "Found", session: candidates[0]!, by }
@@ -23,27 +50,33 @@ const narrow = (candidates: ReadonlyArray<Session>, by: string, cwd: string): Ma
 
 /** Pure matching of a reference against a list of sessions. */
 export const matchSession = (reference: string, sessions: ReadonlyArray<Session>, cwd: string): Match => {
+  if (reference.trim() === "") return { _tag: "TooShort" }
   const exact = sessions.find((session) => session.id === reference)
   if (exact) return { _tag: "Found", session: exact, by: "id" }
   const needle = reference.toLowerCase()
+  const search = isSearchTerm(reference)
   return (
-    narrow(
-      sessions.filter((session) => session.id.startsWith(reference)),
-      "id prefix",
-      cwd
-    ) ??
+    (search && reference.startsWith(ID_START)
+      ? narrow(
+          sessions.filter((session) => session.id.startsWith(reference)),
+          "id prefix",
+          cwd
+        )
+      : undefined) ??
     narrow(
       sessions.filter((session) => session.title.toLowerCase() === needle),
       "exact title",
       cwd
     ) ??
-    narrow(
-      sessions.filter(
-        (session) => session.id.toLowerCase().includes(needle) || session.title.toLowerCase().includes(needle)
-      ),
-      "id or title substring",
-      cwd
-    ) ?? { _tag: "None" }
+    (search
+      ? narrow(
+          sessions.filter(
+            (session) => idBody(session.id).toLowerCase().includes(needle) || session.title.toLowerCase().includes(needle)
+          ),
+          "id or title substring",
+          cwd
+        ) ?? { _tag: "None" }
+      : { _tag: "TooShort" })
   )
 }
 
@@ -53,7 +86,7 @@ const LIST_LIMIT = 10_000
 export const resolveSession = (reference: string | undefined, cwd: string) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
-    if (reference === undefined || reference === "") {
+    if (reference === undefined) {
       const [latest] = yield* client.listSessions({ directory: cwd, roots: true, limit: 1 })
       if (latest === undefined) {
         return yield* new SessionNotFound({
@@ -63,6 +96,7 @@ export const resolveSession = (reference: string | undefined, cwd: string) =>
       }
       return latest
     }
+    yield* checkReference(reference)
     if (reference.startsWith("ses_")) {
       const direct = yield* client.getSession(reference).pipe(Effect.option)
       if (direct._tag === "Some") return direct.value
@@ -74,6 +108,8 @@ export const resolveSession = (reference: string | undefined, cwd: string) =>
         return match.session
       case "None":
         return yield* new SessionNotFound({ reference })
+      case "TooShort":
+        return yield* tooShort(reference)
       case "Ambiguous":
         return yield* new AmbiguousSession({
           reference,

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Session } from "../src/Domain.js"
-import { type Match, matchSession } from "../src/SessionResolver.js"
+import { isSearchTerm, type Match, matchSession, MIN_SEARCH_LENGTH } from "../src/SessionResolver.js"
 
 const CWD = "/home/me/project"
 const OTHER = "/home/me/elsewhere"
@@ -39,7 +39,7 @@ describe("matchSession", () => {
 
   it("finds a unique id prefix", () => {
     const sessions = [session("ses_abc123", "alpha"), session("ses_xyz789", "beta")]
-    const match = matchSession("ses_ab", sessions, CWD)
+    const match = matchSession("ses_abc", sessions, CWD)
     assert.strictEqual(foundId(match), "ses_abc123")
     assert.strictEqual(match._tag === "Found" ? match.by : "", "id prefix")
   })
@@ -80,8 +80,8 @@ describe("matchSession", () => {
   })
 
   it("among several id-prefix matches, the unique one in the current directory wins", () => {
-    const sessions = [session("ses_aa1", "one", OTHER), session("ses_aa2", "two", CWD)]
-    assert.strictEqual(foundId(matchSession("ses_aa", sessions, CWD)), "ses_aa2")
+    const sessions = [session("ses_aaa1", "one", OTHER), session("ses_aaa2", "two", CWD)]
+    assert.strictEqual(foundId(matchSession("ses_aaa", sessions, CWD)), "ses_aaa2")
   })
 
   it("several matches in the current directory are ambiguous, listing all candidates", () => {
@@ -107,5 +107,52 @@ describe("matchSession", () => {
   it("a reference that matches nothing is None", () => {
     const sessions = [session("ses_1", "alpha", CWD), session("ses_2", "beta")]
     assert.deepStrictEqual(matchSession("gamma", sessions, CWD), { _tag: "None" })
+  })
+
+  it("an empty or blank reference matches nothing, even with a single session or a blank title", () => {
+    const sessions = [session("ses_only1", "the only one", CWD), session("ses_blank1", " ", CWD)]
+    for (const reference of ["", " ", "   ", "\t", " \n "]) {
+      assert.deepStrictEqual(matchSession(reference, sessions, CWD), { _tag: "TooShort" }, JSON.stringify(reference))
+    }
+  })
+
+  it(`a search needs ${MIN_SEARCH_LENGTH} characters besides blanks and ses_; shorter is refused, not matched`, () => {
+    // each of these was a unique match before: the title with a space, the one session whose id starts "ses_"
+    const sessions = [session("ses_abc123", "deploy staging", CWD), session("xyz_789", "notes")]
+    for (const reference of [" ", "a", "ab", "de", "a b", "s", "se", "ses_", "ses_a", "ses_ab", "ses_ a", "SES_ab"]) {
+      assert.deepStrictEqual(matchSession(reference, sessions, CWD), { _tag: "TooShort" }, JSON.stringify(reference))
+    }
+    assert.strictEqual(foundId(matchSession("ses_abc", sessions, CWD)), "ses_abc123")
+    assert.strictEqual(foundId(matchSession("dep", sessions, CWD)), "ses_abc123")
+    assert.strictEqual(foundId(matchSession("bc1", sessions, CWD)), "ses_abc123")
+  })
+
+  it("ses and its parts are not searched for in ids: every id starts with ses_", () => {
+    const sessions = [session("ses_abc123", "alpha"), session("ses_def456", "beta")]
+    for (const reference of ["ses", "es_", "s_a"]) {
+      assert.deepStrictEqual(matchSession(reference, sessions, CWD), { _tag: "None" }, reference)
+    }
+    // a title still matches them
+    assert.strictEqual(foundId(matchSession("ses", [...sessions, session("ses_ghi789", "New session")], CWD)), "ses_ghi789")
+  })
+
+  it("an exact id or an exact title always works, however short", () => {
+    const sessions = [session("ses_x", "first"), session("ses_y", "ab"), session("ses_z", "abc def")]
+    assert.strictEqual(foundId(matchSession("ses_x", sessions, CWD)), "ses_x")
+    const byTitle = matchSession("AB", sessions, CWD)
+    assert.strictEqual(foundId(byTitle), "ses_y")
+    assert.strictEqual(byTitle._tag === "Found" ? byTitle.by : "", "exact title")
+  })
+
+  it("isSearchTerm counts characters besides blanks and a leading ses_", () => {
+    assert.isFalse(isSearchTerm(""))
+    assert.isFalse(isSearchTerm("   "))
+    assert.isFalse(isSearchTerm("a  b"))
+    assert.isFalse(isSearchTerm("ses_"))
+    assert.isFalse(isSearchTerm("ses_ab"))
+    assert.isTrue(isSearchTerm("abc"))
+    assert.isTrue(isSearchTerm(" a b c "))
+    assert.isTrue(isSearchTerm("ses_abc"))
+    assert.isTrue(isSearchTerm("ses"))
   })
 })

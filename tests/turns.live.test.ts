@@ -194,14 +194,18 @@ describe("the proof contract against a real sandbox", () => {
     it.effect("AssistantTurnFailed (exit 12) at once for a turn the server abandons (its directory does not exist)", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox
-        // measured: session.error, then idle, and the reply is left neither completed nor failed for ever
+        const client = yield* OpenCodeClient
+        // measured: session.error, then idle, and the reply is left neither completed nor failed for ever.
+        // ocm refuses --dir that does not exist (exit 2), so the session is made through the API.
         const missing = `${info.root}/no-such-directory`
-        const run = yield* ocmInSandbox(["one-shot", "Reply with ONLY NEVER.", "--dir", missing, "--timeout", "30"])
+        const session = yield* client.createSession({ directory: missing, title: "abandoned" })
+        const run = yield* ocmInSandbox(["final", session.id, "Reply with ONLY NEVER.", "--timeout", "90"])
         failsWith(run, 12, "AssistantTurnFailed")
         assert.include(run.stderr, "AbandonedByServer")
         assert.include(run.stderr, "NotFound")
         assert.include(run.stderr, `was kept (${missing})`)
-      }))
+        assert.strictEqual((yield* client.getSession(session.id)).id, session.id, "final keeps a session whose turn failed")
+      }), 180_000)
 
     it.effect("WaitTimeout (exit 124): the session is left running, or aborted with --abort-on-timeout", () =>
       Effect.gen(function* () {
@@ -284,7 +288,7 @@ describe("the proof contract against a real sandbox", () => {
           const gone = yield* Effect.either(client.getSession(session.id))
           assert.isTrue(Either.isLeft(gone) && gone.left._tag === "SessionNotFound")
         }
-      }))
+      }), 180_000)
 
     it.effect("transcripts: ocm transcript of a live session, and --transcript on one-shot and final (read before deletion)", () =>
       Effect.gen(function* () {

@@ -3,11 +3,16 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
 import { resolveServerTarget } from "../ServerTarget.js"
+import { MIN_SEARCH_LENGTH } from "../SessionResolver.js"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
 
@@ -46,29 +51,97 @@ export const clientLayer = (options: Connection) =>
     )
   )
 
-/** A session reference: full id, unique id prefix/substring, or title substring; omitted → latest here. */
+/** Why VALUE cannot be a reference: blank (an unset shell variable must never mean "the latest" or "all"). */
+const blankValue = (what: string, value: string) =>
+  value.trim() === "" ? `${what} is empty or blank (${JSON.stringify(value)}): it must name something` : undefined
+
 /**
- * A positional argument that names something (a session, a directory, a worktree, a model): it never starts with
- * "-", so a mistyped option (`ocm transcript --bogus`) is bad input instead of a reference that matches nothing.
+ * A positional argument that names something (a session, a directory, a worktree, a model): never blank, and never
+ * starting with "-", so a mistyped option (`ocm transcript --bogus`) is bad input instead of a reference that
+ * matches nothing.
  */
 export const referenceArg = (name: string) =>
   Args.text({ name }).pipe(
-    Args.mapEffect((value) =>
-      value.startsWith("-")
+    Args.mapEffect((value) => {
+      const blank = blankValue(`the ${name}`, value)
+      if (blank !== undefined) return Effect.fail(HelpDoc.p(blank))
+      return value.startsWith("-")
         ? Effect.fail(HelpDoc.p(`Received unknown option '${value}' (a ${name} never starts with '-')`))
         : Effect.succeed(value)
-    )
+    })
   )
 
-export const requiredSessionArg = referenceArg("session").pipe(
-  Args.withDescription("session id, unique id prefix or substring, or title substring")
+const sessionDescription = `session id, unique id prefix, exact title, or a substring of id or title (at least ${MIN_SEARCH_LENGTH} characters)`
+
+/** A session that must be named: commands that destroy or publish never default to the latest one. */
+export const requiredSessionArg = referenceArg("session").pipe(Args.withDescription(sessionDescription))
+
+/** A session, omitted → the most recently updated root session of the current directory. */
+export const sessionArg = Args.optional(
+  referenceArg("session").pipe(Args.withDescription(`${sessionDescription}; omitted: the latest root session here`))
 )
 
-export const sessionArg = Args.optional(requiredSessionArg)
+/** A text option that, when given, must not be blank (`--title "$UNSET"` is a mistake, not a title). */
+export const nonBlankText = (name: string) =>
+  Options.text(name).pipe(
+    Options.mapEffect((value) => {
+      const blank = blankValue(`--${name}`, value)
+      return blank === undefined ? Effect.succeed(value) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(blank)))
+    })
+  )
 
-/** The project directory of a session a command creates (`-d` as in occtl). */
+/** `--title T` of a session a command creates. */
+export const titleOption = (description: string) =>
+  nonBlankText("title").pipe(Options.withDescription(description), Options.optional)
+
+/**
+ * The project directory of a session a command creates (`-d` as in occtl). It must be a directory on this machine
+ * (relative: against ocm's working directory): a server given one that does not exist makes the session, then
+ * abandons its first turn. (That an existing path is a directory, @effect/cli's `directory` checks itself.)
+ */
 export const projectDir = (description: string) =>
-  Options.directory("dir").pipe(Options.withAlias("d"), Options.withDescription(description), Options.optional)
+  Options.directory("dir").pipe(
+    Options.withAlias("d"),
+    Options.withDescription(description),
+    Options.mapEffect((dir) =>
+      Effect.gen(function* () {
+        const blank = blankValue("--dir", dir)
+        if (blank !== undefined) return yield* Effect.fail(ValidationError.invalidValue(HelpDoc.p(blank)))
+        const fs = yield* FileSystem.FileSystem
+        const exists = yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))
+        if (!exists) return yield* Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--dir ${dir}: no such directory`)))
+        return dir
+      })
+    ),
+    Options.optional
+  )
+
+/**
+ * A file a command writes its result to: checked before anything is sent, so a turn never runs only to find that
+ * its result cannot be kept. The directory it goes in must exist and be writable, and the path must not be one.
+ */
+export const resultFile = (name: string) =>
+  Options.text(name).pipe(
+    Options.mapEffect((file) =>
+      Effect.gen(function* () {
+        const refuse = (why: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} ${file}: ${why}`)))
+        const blank = blankValue(`--${name}`, file)
+        if (blank !== undefined) return yield* Effect.fail(ValidationError.invalidValue(HelpDoc.p(blank)))
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const target = path.resolve(file)
+        const existing = yield* Effect.either(fs.stat(target))
+        if (Either.isRight(existing) && existing.right.type === "Directory") return yield* refuse("is a directory")
+        const parent = path.dirname(target)
+        const folder = yield* Effect.either(fs.stat(parent))
+        if (Either.isLeft(folder)) return yield* refuse(`no such directory ${parent}`)
+        if (folder.right.type !== "Directory") return yield* refuse(`${parent} is not a directory`)
+        const writable = yield* Effect.either(fs.access(parent, { writable: true }))
+        if (Either.isLeft(writable)) return yield* refuse(`cannot write in ${parent}`)
+        return file
+      })
+    )
+  )
 
 /** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */
 export const timeoutSeconds = (defaultSeconds: number) =>
@@ -78,7 +151,7 @@ export const timeoutSeconds = (defaultSeconds: number) =>
   )
 
 export const output = {
-  output: Options.text("output").pipe(
+  output: resultFile("output").pipe(
     Options.withDescription("write the result to this file (atomically) and print its absolute path"),
     Options.optional
   ),

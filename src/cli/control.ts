@@ -11,7 +11,7 @@ import {
   showSummary,
   unshareSession
 } from "../programs/control.js"
-import { clientLayer, connection, json, sessionArg, sessionCommand, timeoutSeconds } from "./common.js"
+import { clientLayer, connection, json, requiredSessionArg, sessionArg, sessionCommand, timeoutSeconds } from "./common.js"
 
 const responses: ReadonlyArray<PermissionReply> = ["once", "always", "reject"]
 
@@ -64,7 +64,10 @@ export const summaryCommand = sessionCommand(
   showSummary
 )
 
-export const shareCommand = sessionCommand("share", "share the session and print its public URL", shareSession)
+/** Publishing is never done to a session nobody named: SESSION is required. */
+export const shareCommand = Command.make("share", { ...connection, json, session: requiredSessionArg }, (options) =>
+  shareSession(options.session, options).pipe(Effect.provide(clientLayer(options)))
+).pipe(Command.withDescription("share the named session and print its public URL"))
 
 export const unshareCommand = sessionCommand(
   "unshare",

@@ -4,7 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Option from "effect/Option"
 import { run } from "../programs/run.js"
-import { connection, identity, json, projectDir, timeoutSeconds } from "./common.js"
+import { connection, identity, json, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
 
 export const runCommand = Command.make(
   "run",
@@ -18,13 +18,13 @@ export const runCommand = Command.make(
       Options.repeated
     ),
     message: Options.text("message").pipe(Options.withDescription("text appended after the files and words"), Options.optional),
-    out: Options.text("out").pipe(
+    out: resultFile("out").pipe(
       Options.withAlias("o"),
       Options.withDescription("write the reply here (and the session id to OUT.session), atomically; prints the path"),
       Options.optional
     ),
-    raw: Options.text("raw").pipe(Options.withDescription("write the final assistant message as JSON here"), Options.optional),
-    stderr: Options.text("stderr").pipe(Options.withDescription("write diagnostics here instead of to stderr"), Options.optional),
+    raw: resultFile("raw").pipe(Options.withDescription("write the final assistant message as JSON here"), Options.optional),
+    stderr: resultFile("stderr").pipe(Options.withDescription("write diagnostics here instead of to stderr"), Options.optional),
     timeout: timeoutSeconds(600),
     spawn: Options.boolean("spawn").pipe(
       Options.withDescription("start an opencode serve (your own config and credentials) for this run; stop it afterwards")
@@ -33,7 +33,7 @@ export const runCommand = Command.make(
     opencodeBin: Options.text("opencode-bin").pipe(Options.withDescription("opencode binary for --spawn"), Options.optional),
     ephemeral: Options.boolean("ephemeral").pipe(Options.withDescription("delete the session after a successful run")),
     dir: projectDir("project directory of the session (default: here)"),
-    title: Options.text("title").pipe(Options.withDescription("title of the session (default: ocm run)"), Options.optional),
+    title: titleOption("title of the session (default: ocm run)"),
     thinking: Options.boolean("thinking").pipe(
       Options.withDescription("show the model's reasoning as <thinking> blocks before the reply (stdout and --out; --json: reasoning)")
     ),

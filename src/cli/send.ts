@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { parseEventFilter } from "../EventTypes.js"
 import { send, stream, watch } from "../programs/send.js"
-import { abortOnTimeout, clientLayer, connection, identity, json, sessionArg, timeoutSeconds } from "./common.js"
+import { abortOnTimeout, clientLayer, connection, identity, json, nonBlankText, sessionArg, timeoutSeconds } from "./common.js"
 
 const message = Args.text({ name: "message" }).pipe(Args.withDescription("the prompt (words are joined by spaces)"), Args.repeated)
 
@@ -16,7 +16,7 @@ const promptOptions = {
   ...connection,
   ...identity,
   json,
-  session: Options.text("session").pipe(
+  session: nonBlankText("session").pipe(
     Options.withAlias("s"),
     Options.withDescription("the session (default: the latest root session here)"),
     Options.optional

@@ -3,14 +3,14 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { createSession, lastMessage, listMessages } from "../programs/session.js"
-import { clientLayer, connection, identity, json, projectDir, sessionArg } from "./common.js"
+import { clientLayer, connection, identity, json, nonBlankText, projectDir, sessionArg, titleOption } from "./common.js"
 
 const createOptions = {
   ...connection,
   ...identity,
   json,
-  title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional),
-  parent: Options.text("parent").pipe(Options.withDescription("parent session (reference), making this a child"), Options.optional),
+  title: titleOption("title of the new session"),
+  parent: nonBlankText("parent").pipe(Options.withDescription("parent session (reference), making this a child"), Options.optional),
   dir: projectDir("project directory (default: here, or the parent's)"),
   quiet: Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("print only the new session's id"))
 }

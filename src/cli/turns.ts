@@ -6,7 +6,18 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
-import { abortOnTimeout, clientLayer, connection, identity, json, projectDir, requiredSessionArg, sessionArg, timeoutSeconds } from "./common.js"
+import {
+  abortOnTimeout,
+  clientLayer,
+  connection,
+  identity,
+  json,
+  projectDir,
+  requiredSessionArg,
+  sessionArg,
+  timeoutSeconds,
+  titleOption
+} from "./common.js"
 
 const prompt = Args.text({ name: "prompt" }).pipe(Args.withDescription("the prompt text"))
 
@@ -31,7 +42,7 @@ const clientAndTranscripts = (options: Parameters<typeof clientLayer>[0]) =>
 
 const placement = {
   dir: projectDir("project directory of the new session (default: here)"),
-  title: Options.text("title").pipe(Options.withDescription("title of the new session"), Options.optional)
+  title: titleOption("title of the new session")
 }
 
 export const oneShotCommand = Command.make("one-shot", { ...turnOptions, ...placement, ...withTranscript, prompt }, (options) =>

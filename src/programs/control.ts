@@ -626,7 +626,7 @@ const explainShareFailure = (session: Session) => (error: ServerRejected) =>
   })
 
 /** Shares the session and prints its public URL; witnessed: the server's answer carries the URL. */
-export const shareSession = (reference: string | undefined, options: JsonOption) =>
+export const shareSession = (reference: string, options: JsonOption) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost

@@ -7,7 +7,7 @@ import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { eventSessionID, type OpenCodeEvent, type Part } from "../Domain.js"
-import { InvalidInput } from "../Errors.js"
+import { flagsContradict, InvalidInput } from "../Errors.js"
 import { emit, note } from "../Output.js"
 import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
 import { readDefaults } from "../SessionDefaults.js"
@@ -77,7 +77,21 @@ export const send = (
   options: PromptOptions & { readonly async: boolean; readonly wait: boolean; readonly noReply: boolean }
 ) =>
   Effect.gen(function* () {
-    if (options.async && options.wait) return yield* new InvalidInput({ message: "--async and --wait contradict each other" })
+    if (options.async && options.wait) {
+      return yield* flagsContradict("--async", "--wait", "--async returns once the prompt is recorded, --wait waits for the turn and its sub-agents")
+    }
+    if (options.async && options.noReply) {
+      return yield* flagsContradict("--async", "--no-reply", "--no-reply runs no turn for --async to leave running")
+    }
+    if (options.noReply && options.wait) {
+      return yield* flagsContradict("--no-reply", "--wait", "--no-reply runs no turn, so there is nothing to wait for")
+    }
+    if (options.async && options.abortOnTimeout) {
+      return yield* flagsContradict("--async", "--abort-on-timeout", "--async returns once the prompt is recorded and leaves the turn running")
+    }
+    if (options.noReply && options.abortOnTimeout) {
+      return yield* flagsContradict("--no-reply", "--abort-on-timeout", "--no-reply runs no turn to abort")
+    }
     const { session, input, timeout } = yield* prepare(words, options, { detach: options.async, noReply: options.noReply })
     const turn = yield* runTurn(input)
     let reply = turn.reply
@@ -221,6 +235,9 @@ export const watch = (
 ) =>
   Effect.gen(function* () {
     if (options.all && Option.isSome(reference)) return yield* new InvalidInput({ message: "give a session or --all, not both" })
+    if (options.json && options.textOnly) {
+      return yield* flagsContradict("--json", "--text-only", "--json prints every event as NDJSON, --text-only only the assistant's text")
+    }
     const wanted = options.events
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost

@@ -7,7 +7,7 @@ import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session } from "../Domain.js"
-import { InvalidInput, ServerRejected } from "../Errors.js"
+import { flagsContradict, InvalidInput, ServerRejected } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { type IdentityFields, parseModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
@@ -200,6 +200,9 @@ export const chat = (
   options: TurnOptions & { readonly noReply: boolean; readonly system: boolean }
 ) =>
   Effect.gen(function* () {
+    if (options.noReply && options.abortOnTimeout) {
+      return yield* flagsContradict("--no-reply", "--abort-on-timeout", "--no-reply runs no turn to abort")
+    }
     const session = yield* checkThenResolve(reference, prompt, options, options.system ? "the system prompt" : "the prompt")
     const turn = yield* turnIn(session, options.system ? "" : prompt, options, {
       system: options.system ? prompt : undefined,

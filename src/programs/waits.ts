@@ -100,7 +100,7 @@ export const waitForText = (
   flags: { readonly noCheckExisting: boolean; readonly timeout: number; readonly json: boolean }
 ) =>
   Effect.gen(function* () {
-    if (text === "") return yield* new InvalidInput({ message: "wait-for-text needs a non-empty TEXT" })
+    if (text.trim() === "") return yield* new InvalidInput({ message: "wait-for-text needs a TEXT that is neither empty nor blank" })
     const timeout = yield* timeoutFromSeconds(flags.timeout)
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost

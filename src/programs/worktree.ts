@@ -267,6 +267,11 @@ export const worktreeRun = (name: string, message: ReadonlyArray<string>, option
     if (text.trim() === "") {
       return yield* new InvalidInput({ message: "MESSAGE is missing: ocm wt run NAME MESSAGE… [--wait]" })
     }
+    if (options.abortOnTimeout && !options.wait) {
+      return yield* new InvalidInput({
+        message: "--abort-on-timeout needs --wait: without --wait the turn runs on once its prompt is recorded, and nothing waits to abort it"
+      })
+    }
     const flags = yield* identityFlags(options)
     const timeout = yield* timeoutFromSeconds(options.timeout)
 
