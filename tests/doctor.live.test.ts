@@ -85,6 +85,41 @@ describe("ocm doctor against a real sandbox", () => {
           effective,
           "the server resolved the same sources to the same settings"
         )
+        assert.deepStrictEqual(report.server.effective, { directory: sub, settings: effective }, "and doctor reports the server's own")
+        assert.deepStrictEqual(report.summary, { total: 6, passed: 6, failed: 0, skipped: 0 })
+      }))
+
+    it.scoped("reports the server's effective settings (GET /config), labelled apart from the local config files", () =>
+      Effect.gen(function* () {
+        const { info } = yield* Sandbox
+        const fs = yield* FileSystem.FileSystem
+        // this shell's own global config names another model than the server runs with
+        const localConfig = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-doctor-config-" })
+        yield* fs.makeDirectory(`${localConfig}/opencode`, { recursive: true })
+        yield* fs.writeFileString(`${localConfig}/opencode/opencode.json`, `{"model": "scripted/local-only", "default_agent": "proof"}`)
+        const env = { ...(yield* sandboxEnvironment), XDG_CONFIG_HOME: localConfig }
+        // a directory of its own, away from the project files other tests write
+        const here = `${info.root}/doctor-elsewhere-${Date.now()}`
+        yield* fs.makeDirectory(here, { recursive: true })
+
+        const json = yield* runDoctor(env, here, options({ json: true }))
+        assert.isTrue(Exit.isSuccess(json.exit), json.captured.stdout.join("\n"))
+        const report = JSON.parse(json.captured.stdout.join("\n")) as DoctorReport
+        const local = Object.fromEntries(report.config.effective.map((setting) => [setting.key, setting.value ?? null]))
+        assert.deepStrictEqual(local, { model: "scripted/local-only", small_model: null, default_agent: "proof" })
+        assert.deepStrictEqual(report.server.effective, {
+          directory: here,
+          settings: { model: "scripted/scripted", small_model: "scripted/scripted", default_agent: null }
+        })
+
+        const text = yield* runDoctor(env, here, options())
+        const printed = text.captured.stdout.join("\n")
+        assert.include(printed, "effective settings from the local config files")
+        assert.include(printed, "model          scripted/local-only  from ")
+        assert.include(printed, `server's effective settings (GET /config for ${here}: what sessions here get)`)
+        assert.include(printed, "model          scripted/scripted  (differs from the local config files: scripted/local-only)")
+        assert.include(printed, "default_agent  not set (the server's default applies)  (differs from the local config files: proof)")
+        assert.include(printed, "\nall 6 checks passed")
       }))
 
     it.scoped("never prints the password, from the environment or from --password-file", () =>
@@ -138,6 +173,8 @@ describe("ocm doctor against a real sandbox", () => {
           [["config", "pass"], ["base-url", "pass"], ["auth", "pass"], ["reachability", "fail"], ["endpoints", "skip"], ["sandbox", "pass"]]
         )
         assert.isUndefined(report.server.version)
+        assert.isUndefined(report.server.effective)
+        assert.deepStrictEqual(report.summary, { total: 6, passed: 4, failed: 1, skipped: 1 })
 
         const skipped = yield* runDoctor(env, info.projectDir, { ...unreachable, skipServerCheck: true })
         assert.isTrue(Exit.isSuccess(skipped.exit), "--skip-server-check: the unreachable server is not a failure")

@@ -272,8 +272,14 @@ describe("doctor without a server", () => {
         status: "fail",
         detail: `OPENCODE_CONFIG names ${root}/nowhere.json, which does not exist (OpenCode ignores it)`
       })
+      // skipped checks are counted as skipped, never as passed
+      assert.deepStrictEqual(report.summary, { total: 6, passed: 4, failed: 0, skipped: 2 })
+      assert.isUndefined(report.server.effective, "the server's settings are not read when its checks are skipped")
       const text = renderDoctorReport(report)
-      assert.include(text, "all 6 checks passed")
+      assert.include(text, "\n4 of 6 checks passed, 2 skipped (reachability, endpoints)")
+      assert.notInclude(text, "all 6 checks passed")
+      assert.include(text, "effective settings from the local config files")
+      assert.include(text, "server's effective settings: not read")
       assert.notInclude(text + JSON.stringify(report), "s3cret-unit")
 
       yield* withEnv(
@@ -294,7 +300,11 @@ describe("doctor without a server", () => {
         })
       )
       const { exit, captured } = yield* capturingConsole(run(doctor(options)))
-      assert.include(captured.stdout.join("\n"), "1 of 6 checks failed: sandbox", "the report is printed before failing")
+      assert.include(
+        captured.stdout.join("\n"),
+        "1 of 6 checks failed: sandbox; 3 passed, 2 skipped (reachability, endpoints)",
+        "the report is printed before failing"
+      )
       const failed = yield* Effect.flip(exit)
       assert.instanceOf(failed, DoctorFailed)
       assert.lengthOf(failed.failed, 1)

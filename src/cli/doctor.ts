@@ -13,7 +13,8 @@ export const doctorCommand = Command.make("doctor", { ...connection, json, skipS
   Effect.asVoid(doctor(options))
 ).pipe(
   Command.withDescription(
-    "check OpenCode's config (every source, precedence, effective model), which server ocm uses and why, auth, " +
-      "reachability, server version, the endpoints ocm needs, and the sandbox; exit 15 if a check fails"
+    "check OpenCode's config (every source, precedence, the effective model of the local files and of the server), " +
+      "which server ocm uses and why, auth, reachability, server version, the endpoints ocm needs, and the sandbox; " +
+      "skipped checks are counted as skipped; exit 15 if a check fails"
   )
 )

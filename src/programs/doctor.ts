@@ -38,8 +38,17 @@ export interface Endpoint {
   readonly path: string
 }
 
+/** The server's own view of its config for a directory (`GET /config`): what prompts sent from there get. */
+export interface ServerSettings {
+  readonly directory: string
+  /** Each reported setting, null when the server's config does not set it (the server's default applies). */
+  readonly settings: Readonly<Record<(typeof OpenCodeConfig.reportedSettings)[number], string | null>>
+}
+
 export interface DoctorReport {
+  /** No check failed (skipped checks are not failures, nor passes: see `summary`). */
   readonly ok: boolean
+  readonly summary: { readonly total: number; readonly passed: number; readonly failed: number; readonly skipped: number }
   readonly checks: ReadonlyArray<Check>
   readonly config: {
     readonly cwd: string
@@ -55,6 +64,7 @@ export interface DoctorReport {
       readonly error?: string
       readonly keys: ReadonlyArray<string>
     }>
+    /** What the local config files resolve to (what a server started here would use). */
     readonly effective: ReadonlyArray<OpenCodeConfig.EffectiveSetting>
   }
   readonly server: {
@@ -65,6 +75,10 @@ export interface DoctorReport {
     /** "set (from …)" or "not set": never the secret. */
     readonly password: string
     readonly version?: string
+    /** The server's effective settings (`GET /config` for the current directory); absent when it was not asked. */
+    readonly effective?: ServerSettings
+    /** Why the server's settings are missing although it answered. */
+    readonly effectiveError?: string
   }
   readonly sandbox: {
     readonly state: "running" | "stale" | "none" | "unreadable"
@@ -167,9 +181,12 @@ const sandboxCheck = Effect.gen(function* () {
 interface ServerChecks {
   readonly checks: ReadonlyArray<Check>
   readonly version?: string
+  readonly effective?: Either.Either<ServerSettings, string>
 }
 
-const serverChecks = (target: ServerTarget, auth: { readonly password: string }, skip: boolean) =>
+const settingOf = (value: unknown) => (typeof value === "string" && value !== "" ? value : value === undefined || value === null ? null : JSON.stringify(value))
+
+const serverChecks = (target: ServerTarget, auth: { readonly password: string }, skip: boolean, cwd: string) =>
   Effect.gen(function* () {
     const authPass = check("auth", "pass", `password ${auth.password}`)
     if (skip) {
@@ -219,7 +236,18 @@ const serverChecks = (target: ServerTarget, auth: { readonly password: string },
             )
       }
     })
-    return { checks: [authPass, reachability, endpoints], version } satisfies ServerChecks
+    const config = yield* Effect.either(client.config({ directory: cwd }))
+    const effective = Either.match(config, {
+      onLeft: (error) => Either.left(`GET /config failed: ${error.message}`),
+      onRight: (served) =>
+        Either.right<ServerSettings>({
+          directory: cwd,
+          settings: Object.fromEntries(
+            OpenCodeConfig.reportedSettings.map((key) => [key, settingOf(served[key])])
+          ) as ServerSettings["settings"]
+        })
+    })
+    return { checks: [authPass, reachability, endpoints], version, effective } satisfies ServerChecks
   })
 
 /** Runs every check and gathers the report; it never fails, a problem is a failed check. */
@@ -259,13 +287,15 @@ export const doctorReport = (options: DoctorOptions) =>
                 check("endpoints", "skip", "no valid base URL")
               ]
             }
-          : yield* serverChecks(target.right, auth, options.skipServerCheck)
+          : yield* serverChecks(target.right, auth, options.skipServerCheck, discovery.cwd)
     const sandbox = yield* sandboxCheck
     const checks = [configCheck(discovery), urlCheck, ...server.checks, sandbox.check]
 
     const resolved = Either.getRight(target)
+    const count = (status: CheckStatus) => checks.filter((entry) => entry.status === status).length
     const report: DoctorReport = {
-      ok: checks.every((entry) => entry.status !== "fail"),
+      ok: count("fail") === 0,
+      summary: { total: checks.length, passed: count("pass"), failed: count("fail"), skipped: count("skip") },
       checks,
       config: {
         cwd: discovery.cwd,
@@ -289,7 +319,13 @@ export const doctorReport = (options: DoctorOptions) =>
         }),
         username: auth.username,
         password: auth.password,
-        ...(server.version === undefined ? {} : { version: server.version })
+        ...(server.version === undefined ? {} : { version: server.version }),
+        ...(server.effective === undefined
+          ? {}
+          : Either.match(server.effective, {
+              onLeft: (effectiveError) => ({ effectiveError }),
+              onRight: (effective) => ({ effective })
+            }))
       },
       sandbox: sandbox.report
     }
@@ -298,10 +334,39 @@ export const doctorReport = (options: DoctorOptions) =>
 
 const shown = (value: unknown) => (typeof value === "string" && value !== "" ? value : JSON.stringify(value))
 
+/** "all 6 checks passed", "4 of 6 checks passed, 2 skipped: …", "1 of 6 checks failed: …; 3 passed, 2 skipped: …". */
+export const checksSummary = (report: Pick<DoctorReport, "checks" | "summary">) => {
+  const { total, passed, failed, skipped } = report.summary
+  const names = (status: CheckStatus) =>
+    report.checks
+      .filter((entry) => entry.status === status)
+      .map((entry) => entry.name)
+      .join(", ")
+  const skippedPart = skipped === 0 ? "" : `${skipped} skipped (${names("skip")})`
+  if (failed > 0) return `${failed} of ${total} checks failed: ${names("fail")}; ${passed} passed${skipped === 0 ? "" : `, ${skippedPart}`}`
+  return skipped === 0 ? `all ${total} checks passed` : `${passed} of ${total} checks passed, ${skippedPart}`
+}
+
+const serverSettingsLines = (report: DoctorReport): ReadonlyArray<string> => {
+  const { server, config } = report
+  if (server.effective === undefined) {
+    return [`server's effective settings: ${server.effectiveError ?? "not read (the server was not checked, or did not answer)"}`]
+  }
+  const local = new Map(config.effective.map((setting) => [setting.key, setting.value === undefined ? null : settingOf(setting.value)]))
+  return [
+    `server's effective settings (GET /config for ${server.effective.directory}: what sessions here get)`,
+    table(
+      Object.entries(server.effective.settings).map(([key, value]) => [
+        key,
+        `${value ?? "not set (the server's default applies)"}${local.get(key) === value ? "" : `  (differs from the local config files: ${local.get(key) ?? "not set"})`}`
+      ])
+    )
+  ]
+}
+
 /** The human form of the report. */
 export const renderDoctorReport = (report: DoctorReport): string => {
   const { config, server } = report
-  const failed = report.checks.filter((entry) => entry.status === "fail")
   const sourceStatus = (source: DoctorReport["config"]["sources"][number]) =>
     !source.exists
       ? `missing  ${source.path}`
@@ -316,8 +381,8 @@ export const renderDoctorReport = (report: DoctorReport): string => {
     "  sources, lowest precedence first (a later source overrides an earlier one):",
     table(config.sources.map((source) => [`${source.precedence}. ${source.kind}`, sourceStatus(source)]), "    "),
     config.sources.some((source) => !source.parses)
-      ? "effective settings (OpenCode refuses an invalid source; these leave it out)"
-      : "effective settings",
+      ? "effective settings from the local config files (OpenCode refuses an invalid source; these leave it out)"
+      : "effective settings from the local config files (what a server started here would use)",
     table(
       config.effective.map((setting) => [
         setting.key,
@@ -334,11 +399,10 @@ export const renderDoctorReport = (report: DoctorReport): string => {
       ["password", server.password],
       ["version", server.version]
     ]),
+    ...serverSettingsLines(report),
     "checks",
     table(report.checks.map((entry) => [entry.status, `${entry.name}: ${entry.detail}`])),
-    failed.length === 0
-      ? `all ${report.checks.length} checks passed`
-      : `${failed.length} of ${report.checks.length} checks failed: ${failed.map((entry) => entry.name).join(", ")}`
+    checksSummary(report)
   ].join("\n")
 }
 
