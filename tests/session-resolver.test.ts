@@ -116,7 +116,8 @@ describe("matchSession", () => {
     }
   })
 
-  it(`a search needs ${MIN_SEARCH_LENGTH} characters besides blanks and ses_; shorter is refused, not matched`, () => {
+  it("a search needs 3 characters besides blanks and ses_; shorter is refused, not matched", () => {
+    assert.strictEqual(MIN_SEARCH_LENGTH, 3, "the README states 3")
     // each of these was a unique match before: the title with a space, the one session whose id starts "ses_"
     const sessions = [session("ses_abc123", "deploy staging", CWD), session("xyz_789", "notes")]
     for (const reference of [" ", "a", "ab", "de", "a b", "s", "se", "ses_", "ses_a", "ses_ab", "ses_ a", "SES_ab"]) {
