@@ -101,7 +101,8 @@ export class AssistantTurnFailed extends Data.TaggedError("AssistantTurnFailed")
   readonly detail: string
 }> {
   override get message() {
-    return `the assistant turn ${this.assistantMessageID} in session ${this.sessionID} failed: ${this.errorName}: ${this.detail}`
+    const what = this.errorName === "MessageAbortedError" ? "was aborted" : "failed"
+    return `the assistant turn ${this.assistantMessageID} in session ${this.sessionID} ${what}: ${this.errorName}: ${this.detail}`
   }
 }
 

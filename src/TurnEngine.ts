@@ -141,7 +141,8 @@ const isFinished = (message: MessageWithParts) => {
   return info !== undefined && (info.time.completed !== undefined || info.error !== undefined)
 }
 
-const errorDetail = (info: AssistantMessage): string => {
+/** What a failed assistant message says about its failure: the error's message, else its name. */
+export const errorDetail = (info: AssistantMessage): string => {
   const data = info.error?.data as { message?: unknown } | undefined
   return typeof data?.message === "string" ? data.message : (info.error?.name ?? "unknown error")
 }

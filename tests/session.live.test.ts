@@ -95,6 +95,38 @@ describe("session commands against a real sandbox", () => {
         const limitZero = yield* ocmInSandbox(["messages", session.sessionID, "--limit", "0"])
         assert.strictEqual(limitZero.code, 2)
       }))
+
+    it.effect("last after an aborted or failed turn says what happened and exits 12 (AssistantTurnFailed)", () =>
+      Effect.gen(function* () {
+        const session = JSON.parse(succeeded(yield* ocmInSandbox(["begin-session", "Reply with ONLY FIRST.", "--agent", "proof", "--json"])))
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["last", session.sessionID])), "FIRST\n")
+
+        // a slow turn stopped by --abort-on-timeout: its reply carries MessageAbortedError
+        const cut = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 20]] Reply with ONLY NEVER-WHOLE.", "--timeout", "1", "--abort-on-timeout"])
+        assert.strictEqual(cut.code, 124, cut.stderr)
+        succeeded(yield* ocmInSandbox(["wait", session.sessionID, "--timeout", "30"]))
+        const aborted = yield* ocmInSandbox(["last", session.sessionID])
+        assert.strictEqual(aborted.code, 12, `${aborted.stdout} ${aborted.stderr}`)
+        assert.strictEqual(aborted.stdout, "", "no empty line passed off as the reply")
+        assert.match(aborted.stderr, /^ocm: the assistant turn msg_\w+ in session ses_\w+ was aborted: MessageAbortedError/m)
+        const asJson = yield* ocmInSandbox(["last", session.sessionID, "--json"])
+        assert.strictEqual(asJson.code, 12)
+        assert.strictEqual((JSON.parse(asJson.stdout) as { error: { tag: string } }).error.tag, "AssistantTurnFailed")
+        // the user side is still there to read
+        assert.include(succeeded(yield* ocmInSandbox(["last", session.sessionID, "--role", "user"])), "NEVER-WHOLE")
+
+        // a provider failure the server does not retry
+        const failedTurn = yield* ocmInSandbox(["chat", session.sessionID, "[[fail 400]] Reply with ONLY NEVER.", "--timeout", "60"])
+        assert.strictEqual(failedTurn.code, 12, failedTurn.stderr)
+        const failed = yield* ocmInSandbox(["last", session.sessionID])
+        assert.strictEqual(failed.code, 12, `${failed.stdout} ${failed.stderr}`)
+        assert.match(failed.stderr, /^ocm: the assistant turn msg_\w+ in session ses_\w+ failed: \w+/m)
+        assert.strictEqual(failed.stdout, "")
+
+        // a later good turn makes last succeed again
+        succeeded(yield* ocmInSandbox(["chat", session.sessionID, "Reply with ONLY AGAIN."]))
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["last", session.sessionID])), "AGAIN\n")
+      }), 300_000)
     it.effect("models: ready-to-use ids, three-segment ids whole, --enabled, --grep, exact provider/model", () =>
       Effect.gen(function* () {
         type Row = { id: string; provider: string; model: string; connected: boolean; isDefault: boolean; variants: Array<string> }

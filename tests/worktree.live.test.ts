@@ -55,6 +55,12 @@ interface WorktreeJson {
   directory: string
 }
 
+interface RemovedJson extends WorktreeJson {
+  removed: boolean
+  discarded: { modified: Array<string>; untracked: Array<string>; commits: Array<{ sha: string; subject: string }> }
+  sessions: Array<{ id: string; title: string; directory: string }>
+}
+
 const refused = (run: CliResult, what: string) => {
   assert.strictEqual(run.code, 2, `${what}: expected exit 2, got ${run.code}: ${run.stdout} ${run.stderr}`)
   assert.match(run.stderr, /^ocm: /m, what)
@@ -71,6 +77,9 @@ const branches = (pattern: string) =>
   Effect.flatMap(Sandbox, ({ info }) =>
     Command.make("git", "-C", info.projectDir, "branch", "--list", pattern).pipe(Command.string, Effect.map((out) => out.trim()))
   )
+
+/** Each test runs several bins against a real server: sized for a loaded 2-core machine. */
+const LIVE_TIMEOUT = 300_000
 
 describe("ocm worktree against a real sandbox", () => {
   layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
@@ -99,8 +108,15 @@ describe("ocm worktree against a real sandbox", () => {
         refused(yield* ocmInSandbox(["wt", "create", "alpha"]), "create an existing name")
         assert.deepStrictEqual(yield* listedNow, before)
 
-        const removed = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "remove", "alpha", "--json"]))) as WorktreeJson & { removed: boolean }
-        assert.deepStrictEqual(removed, { name: "alpha", branch: "opencode/alpha", directory: created.directory, removed: true })
+        const removed = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "remove", "alpha", "--json"]))) as RemovedJson
+        assert.deepStrictEqual(removed, {
+          name: "alpha",
+          branch: "opencode/alpha",
+          directory: created.directory,
+          removed: true,
+          discarded: { modified: [], untracked: [], commits: [] },
+          sessions: []
+        })
         assert.notInclude(yield* listedNow, created.directory)
         assert.isFalse(yield* fs.exists(created.directory))
         assert.strictEqual(yield* branches("opencode/alpha"), "", "the server deleted the branch")
@@ -110,7 +126,7 @@ describe("ocm worktree against a real sandbox", () => {
         succeeded(yield* ocmInSandbox(["wt", "remove", `${betaDirectory}/`]))
         assert.notInclude(yield* listedNow, betaDirectory)
         assert.isFalse(yield* fs.exists(betaDirectory))
-      }))
+      }), LIVE_TIMEOUT)
 
     it.effect("the DELETE hazard: anything the server did not list is refused with exit 2 and nothing is deleted", () =>
       Effect.gen(function* () {
@@ -134,7 +150,57 @@ describe("ocm worktree against a real sandbox", () => {
         assert.isTrue(yield* fs.exists(`${info.projectDir}/README.md`))
         assert.isTrue(yield* fs.exists(`${keep.directory}/README.md`))
         assert.deepStrictEqual(yield* listedNow, before)
-      }).pipe(Effect.scoped))
+      }).pipe(Effect.scoped), LIVE_TIMEOUT)
+
+    it.effect("remove refuses to lose uncommitted files or a commit found on no other branch; --force removes it and names its sessions", () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const client = yield* OpenCodeClient
+        const created = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "create", "dirty", "--json"]))) as WorktreeJson
+        const dir = created.directory
+        const session = yield* client.createSession({ directory: dir, title: "work in dirty" })
+        yield* fs.writeFileString(`${dir}/README.md`, "changed by hand\n")
+        yield* fs.writeFileString(`${dir}/notes.txt`, "not yet added\n")
+
+        const dirty = yield* ocmInSandbox(["wt", "remove", "dirty"])
+        refused(dirty, "remove a worktree with uncommitted files")
+        assert.match(dirty.stderr, /^\s+modified\s+README\.md$/m)
+        assert.match(dirty.stderr, /^\s+untracked\s+notes\.txt$/m)
+        assert.include(dirty.stderr, session.id, "the session whose directory is the worktree is named")
+        assert.match(dirty.stderr, /^ocm: refusing to remove worktree dirty: 1 modified file, 1 untracked file would be lost.*--force/m)
+        assert.include(yield* listedNow, dir)
+        assert.strictEqual(yield* fs.readFileString(`${dir}/notes.txt`), "not yet added\n")
+        const asJson = yield* ocmInSandbox(["wt", "remove", "dirty", "--json"])
+        assert.strictEqual(asJson.code, 2)
+        assert.strictEqual((JSON.parse(asJson.stdout) as { error: { tag: string } }).error.tag, "InvalidInput")
+
+        // committed on the worktree's branch only: the files are safe, the commit is not
+        const git = (...args: Array<string>) =>
+          Command.make("git", "-C", dir, "-c", "user.name=ocm test", "-c", "user.email=test@localhost", ...args).pipe(
+            Command.string,
+            Effect.map((out) => out.trim())
+          )
+        yield* git("add", "-A")
+        yield* git("commit", "-q", "-m", "work only on this branch")
+        const sha = yield* git("rev-parse", "HEAD")
+        const unmerged = yield* ocmInSandbox(["wt", "remove", dir])
+        refused(unmerged, "remove a worktree whose branch has an unmerged commit")
+        assert.match(unmerged.stderr, new RegExp(`^\\s+commit\\s+${sha.slice(0, 12)} work only on this branch \\(only on opencode/dirty\\)$`, "m"))
+        assert.match(unmerged.stderr, /1 commit found on no other branch would be lost/)
+        assert.notMatch(unmerged.stderr, /modified|untracked/)
+        assert.include(yield* listedNow, dir)
+        const all = yield* Effect.flatMap(Sandbox, ({ info }) =>
+          Command.make("git", "-C", info.projectDir, "log", "--all", "--format=%H").pipe(Command.string)
+        )
+        assert.include(all, sha, "the commit is still in git log --all")
+
+        const forced = JSON.parse(succeeded(yield* ocmInSandbox(["wt", "remove", "dirty", "--force", "--json"]))) as RemovedJson
+        assert.isTrue(forced.removed)
+        assert.deepStrictEqual(forced.discarded, { modified: [], untracked: [], commits: [{ sha, subject: "work only on this branch" }] })
+        assert.deepStrictEqual(forced.sessions, [{ id: session.id, title: "work in dirty", directory: dir }])
+        assert.notInclude(yield* listedNow, dir)
+        assert.isFalse(yield* fs.exists(dir))
+      }), LIVE_TIMEOUT)
 
     it.effect("bad NAME or missing MESSAGE: exit 2 before any request changes anything", () =>
       Effect.gen(function* () {
@@ -154,7 +220,7 @@ describe("ocm worktree against a real sandbox", () => {
           refused(yield* ocmInSandbox(args), args.join(" "))
         }
         assert.deepStrictEqual(yield* listedNow, before)
-      }))
+      }), LIVE_TIMEOUT)
 
     it.effect("wt run --wait: a witnessed turn in a session whose directory is the worktree; without --wait: the id once recorded", () =>
       Effect.gen(function* () {
@@ -202,13 +268,13 @@ describe("ocm worktree against a real sandbox", () => {
         const waited = yield* ocmInSandbox(["wait", id, "--timeout", "30"])
         succeeded(waited)
         assert.strictEqual(waited.stdout, "ASYNC-OK\n")
-      }))
+      }), LIVE_TIMEOUT)
 
     it.effect("wt run without --wait: a prompt the server drops (unknown agent) is PromptNotRecorded, exit 10", () =>
       Effect.gen(function* () {
         const run = yield* ocmInSandbox(["wt", "run", "epsilon", "hello", "--agent", "no-such-agent", "--json"])
         assert.strictEqual(run.code, 10, run.stderr)
         assert.strictEqual((JSON.parse(run.stdout) as { error: { tag: string } }).error.tag, "PromptNotRecorded")
-      }))
+      }), LIVE_TIMEOUT)
   })
 })

@@ -27,6 +27,9 @@ const removeCommand = Command.make(
   {
     ...connection,
     json,
+    force: Options.boolean("force").pipe(
+      Options.withDescription("remove it even when uncommitted files or commits found on no other branch would be lost")
+    ),
     target: referenceArg("name|dir").pipe(
       Args.withDescription("a worktree NAME or DIR; only directories the server's worktree listing returned are ever removed")
     )
@@ -34,7 +37,7 @@ const removeCommand = Command.make(
   (options) => worktreeRemove(options.target, options).pipe(Effect.provide(clientLayer(options)))
 ).pipe(
   Command.withDescription(
-    "remove a worktree the server listed, and its branch; anything else is refused (exit 2) before any request deletes"
+    "remove a worktree the server listed, and its branch; refused (exit 2) when uncommitted files or unmerged commits would be lost (unless --force), or when the server did not list it"
   )
 )
 

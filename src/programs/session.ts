@@ -3,15 +3,16 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { MessageWithParts, Part } from "../Domain.js"
-import { InvalidInput } from "../Errors.js"
+import type { MessageWithParts, Part, Session } from "../Domain.js"
+import { AssistantTurnFailed, InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { formatModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
 import { writeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { replyText } from "../TurnEngine.js"
+import { errorDetail, replyText } from "../TurnEngine.js"
+import { confirmedTreeState } from "../WaitEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
 
 export const createSession = (
@@ -149,5 +150,26 @@ export const lastMessage = (
       yield* note(`ocm: ${session.id} has no ${role} message yet`)
       return yield* emit(options.json, null, () => "")
     }
+    if (last.info.role === "assistant") yield* checkReply(session, last)
     yield* emit(options.json, last, () => (role === "assistant" ? replyText(last) : textOf(last.parts)))
+  })
+
+/**
+ * The last reply is judged as the waits judge it: one that carries an error (aborted, provider failure) or that
+ * the server left unfinished in an idle session (abandoned) is AssistantTurnFailed, never an empty success;
+ * one still being written is printed as far as it goes, with a note.
+ */
+const checkReply = (session: Session, reply: MessageWithParts) =>
+  Effect.gen(function* () {
+    const info = reply.info
+    if (info.role !== "assistant") return
+    const failed = (errorName: string, detail: string) =>
+      new AssistantTurnFailed({ sessionID: session.id, messageID: info.parentID, assistantMessageID: info.id, errorName, detail })
+    if (info.error !== undefined) return yield* failed(info.error.name, errorDetail(info))
+    if (info.time.completed !== undefined) return
+    const state = yield* confirmedTreeState(session, { mainAgent: true })
+    if (state.replyAbandoned && state.latestAssistant?.info.id === info.id) {
+      return yield* failed("AbandonedByServer", "the server went idle leaving the reply unfinished (the turn failed on its side)")
+    }
+    yield* note(`ocm: the reply ${info.id} is still being written; \`ocm wait ${session.id}\` prints it whole`)
   })

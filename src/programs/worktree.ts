@@ -77,18 +77,31 @@ export const resolveListedWorktree = (
 const drain = (stream: Stream.Stream<Uint8Array, unknown>) =>
   stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
 
-/** `git -C DIR rev-parse --abbrev-ref HEAD`; none when the directory is gone or git cannot tell. */
-export const gitBranch = (directory: string) =>
+interface GitRun {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** `git -C DIR ARGS…` (an argument array, never a shell line), with `stdin` fed to it when given. */
+const git = (directory: string, args: ReadonlyArray<string>, stdin?: string) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const child = yield* Command.start(Command.make("git", "-C", directory, "rev-parse", "--abbrev-ref", "HEAD"))
-      const [stdout, , code] = yield* Effect.all([drain(child.stdout), drain(child.stderr), child.exitCode], {
+      const command = Command.make("git", "-C", directory, ...args)
+      const child = yield* Command.start(stdin === undefined ? command : Command.feed(command, stdin))
+      const [stdout, stderr, code] = yield* Effect.all([drain(child.stdout), drain(child.stderr), child.exitCode], {
         concurrency: "unbounded"
       })
-      const branch = stdout.trim()
-      return Number(code) === 0 && branch !== "" ? Option.some(branch) : Option.none<string>()
+      return { code: Number(code), stdout, stderr } satisfies GitRun
     })
-  ).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+  )
+
+/** `git -C DIR rev-parse --abbrev-ref HEAD`; none when the directory is gone or git cannot tell. */
+export const gitBranch = (directory: string) =>
+  git(directory, ["rev-parse", "--abbrev-ref", "HEAD"]).pipe(
+    Effect.map((run) => (run.code === 0 && run.stdout.trim() !== "" ? Option.some(run.stdout.trim()) : Option.none<string>())),
+    Effect.orElseSucceed(() => Option.none<string>())
+  )
 
 export interface WorktreeEntry {
   readonly name: string
@@ -208,7 +221,121 @@ export const worktreeList = (options: { readonly json: boolean }) =>
 // ---------------------------------------------------------------------------------------------------------
 // remove
 
-export const worktreeRemove = (target: string, options: { readonly json: boolean }) =>
+/** What removing a worktree would destroy: its uncommitted files and the commits no other ref reaches. */
+export interface WorktreeLosses {
+  readonly modified: ReadonlyArray<string>
+  readonly untracked: ReadonlyArray<string>
+  readonly commits: ReadonlyArray<{ readonly sha: string; readonly subject: string }>
+}
+
+/** `git status --porcelain=v1 -z`: `XY path`, a rename or copy followed by its old path as a second entry. */
+export const parseStatus = (output: string): Pick<WorktreeLosses, "modified" | "untracked"> => {
+  const entries = output.split("\0")
+  const modified: Array<string> = []
+  const untracked: Array<string> = []
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!
+    if (entry.length < 4) continue
+    const code = entry.slice(0, 2)
+    const file = entry.slice(3)
+    if (code === "??") untracked.push(file)
+    else if (code !== "!!") modified.push(file)
+    if (code.includes("R") || code.includes("C")) index++
+  }
+  return { modified, untracked }
+}
+
+/** `git worktree list --porcelain`: the HEAD commit of every worktree of the repository but `except`. */
+const otherWorktreeHeads = (output: string, except: string, path: Path.Path) =>
+  output
+    .split("\n\n")
+    .map((block) => block.split("\n"))
+    .filter((lines) => {
+      const dir = lines.find((line) => line.startsWith("worktree "))?.slice("worktree ".length)
+      return dir !== undefined && path.resolve(dir) !== path.resolve(except)
+    })
+    .flatMap((lines) => lines.filter((line) => line.startsWith("HEAD ")).map((line) => line.slice("HEAD ".length)))
+
+const cannotCheck = (directory: string, what: string, run: GitRun | string) =>
+  new InvalidInput({
+    message: `refusing to remove ${directory}: cannot check for ${what} (${
+      typeof run === "string" ? run : (run.stderr.trim().split("\n")[0] ?? `git exited with ${run.code}`)
+    }); --force removes it anyway`
+  })
+
+/**
+ * Reads, with git, what removing the worktree would lose: modified and untracked files (ignored files are not
+ * counted), and the commits of its HEAD that no other branch, tag or ref, nor another worktree's HEAD, reaches —
+ * the server deletes the worktree's branch with it.
+ */
+export const worktreeLosses = (directory: string, branch: string | null) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const checked = (what: string, args: ReadonlyArray<string>, stdin?: string) =>
+      git(directory, args, stdin).pipe(
+        Effect.mapError((error) => cannotCheck(directory, what, String(error))),
+        Effect.filterOrElse(
+          (run) => run.code === 0,
+          (run) => Effect.fail(cannotCheck(directory, what, run))
+        )
+      )
+    const status = yield* checked("uncommitted changes", ["status", "--porcelain=v1", "-z", "--untracked-files=all"])
+    const refs = (yield* checked("commits found on no other branch", ["for-each-ref", "--format=%(refname)"])).stdout
+      .split("\n")
+      .filter((ref) => ref !== "" && (branch === null || ref !== `refs/heads/${branch}`))
+    const worktrees = yield* checked("commits found on no other branch", ["worktree", "list", "--porcelain"])
+    const others = [...refs, ...otherWorktreeHeads(worktrees.stdout, directory, path)]
+    const log = yield* checked(
+      "commits found on no other branch",
+      ["log", "--format=%H%x09%s", "--stdin"],
+      ["HEAD", ...others.map((ref) => `^${ref}`)].join("\n") + "\n"
+    )
+    const commits = log.stdout
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => {
+        const tab = line.indexOf("\t")
+        return { sha: line.slice(0, tab), subject: line.slice(tab + 1) }
+      })
+    return { ...parseStatus(status.stdout), commits } satisfies WorktreeLosses
+  })
+
+const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`
+
+/** The sessions of every project whose directory is the worktree or inside it. */
+const sessionsIn = (directory: string) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const path = yield* Path.Path
+    const root = path.resolve(directory)
+    const sessions = yield* client.listAllSessions({ limit: 10_000 })
+    return sessions
+      .filter((session) => {
+        const dir = path.resolve(session.directory)
+        return dir === root || dir.startsWith(`${root}${path.sep}`)
+      })
+      .map((session) => ({ id: session.id, title: session.title, directory: session.directory }))
+  })
+
+const MAX_LISTED = 20
+
+const lossLines = (losses: WorktreeLosses, branch: string | null) => {
+  const lines = [
+    ...losses.modified.map((file) => `  modified   ${file}`),
+    ...losses.untracked.map((file) => `  untracked  ${file}`),
+    ...losses.commits.map(
+      (commit) => `  commit     ${commit.sha.slice(0, 12)} ${commit.subject} (only on ${branch ?? "its HEAD"})`
+    )
+  ]
+  return lines.length > MAX_LISTED
+    ? [...lines.slice(0, MAX_LISTED), `  … ${lines.length - MAX_LISTED} more`]
+    : lines
+}
+
+const sessionLines = (sessions: ReadonlyArray<{ readonly id: string; readonly title: string }>) =>
+  sessions.map((session) => `  session    ${session.id} "${session.title}"`)
+
+export const worktreeRemove = (target: string, options: { readonly json: boolean; readonly force: boolean }) =>
   Effect.gen(function* () {
     if (target.trim() === "") return yield* new InvalidInput({ message: "give the NAME or DIR of a worktree to remove" })
     const client = yield* OpenCodeClient
@@ -219,6 +346,27 @@ export const worktreeRemove = (target: string, options: { readonly json: boolean
     const resolved = resolveListedWorktree(target, yield* client.worktrees(scope), host.cwd, path)
     if (resolved._tag === "Refused") return yield* new InvalidInput({ message: `refusing to remove: ${resolved.reason}` })
     const entry = yield* describeWorktree(resolved.directory)
+    const nothing: WorktreeLosses = { modified: [], untracked: [], commits: [] }
+    // a directory missing on disk leaves its branch unchecked: only --force removes it
+    const check = entry.exists
+      ? worktreeLosses(entry.directory, entry.branch === "HEAD" ? null : entry.branch)
+      : Effect.fail(cannotCheck(entry.directory, "commits found on no other branch", "the directory is missing on disk"))
+    // with --force a check that cannot run does not stop the removal; what it found is still reported
+    const losses = options.force ? yield* Effect.orElseSucceed(check, () => nothing) : yield* check
+    const sessions = yield* sessionsIn(entry.directory)
+    const lost = [
+      losses.modified.length > 0 ? plural(losses.modified.length, "modified file") : undefined,
+      losses.untracked.length > 0 ? plural(losses.untracked.length, "untracked file") : undefined,
+      losses.commits.length > 0 ? `${plural(losses.commits.length, "commit")} found on no other branch` : undefined
+    ].filter((item) => item !== undefined)
+    if (lost.length > 0 && !options.force) {
+      yield* note(`ocm: removing worktree ${entry.name} (${entry.directory}) would lose:`)
+      yield* note([...lossLines(losses, entry.branch), ...sessionLines(sessions)].join("\n"))
+      const inIt = sessions.length === 0 ? "" : `; ${plural(sessions.length, "session")} ${sessions.length === 1 ? "has" : "have"} it as directory (${sessions.map((session) => session.id).join(", ")})`
+      return yield* new InvalidInput({
+        message: `refusing to remove worktree ${entry.name}: ${lost.join(", ")} would be lost${inIt}; commit or push them, or pass --force`
+      })
+    }
     yield* client.removeWorktree(resolved.directory, scope)
     // witnessed: gone from the server's listing and from disk
     const stillListed = (yield* client.worktrees(scope)).includes(resolved.directory)
@@ -229,7 +377,18 @@ export const worktreeRemove = (target: string, options: { readonly json: boolean
         `the server answered but ${resolved.directory} is still ${stillListed ? "listed" : "on disk"}`
       )
     }
-    const result = { name: entry.name, branch: entry.branch, directory: entry.directory, removed: true }
+    const result = {
+      name: entry.name,
+      branch: entry.branch,
+      directory: entry.directory,
+      removed: true,
+      discarded: losses,
+      sessions
+    }
+    if (lost.length > 0) yield* note(`ocm: --force: discarded ${lost.join(", ")}`)
+    if (sessions.length > 0) {
+      yield* note(`ocm: ${plural(sessions.length, "session")} had this worktree as directory (it is gone now):\n${sessionLines(sessions).join("\n")}`)
+    }
     yield* emit(options.json, result, () => `removed ${entry.name}${entry.branch ? ` (branch ${entry.branch} deleted)` : ""}: ${entry.directory}`)
     return result
   })
