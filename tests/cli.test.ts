@@ -133,7 +133,7 @@ describe("the ocm binary", () => {
         ["wait", "-x"],
         ["list", "--bogus"],
         ["wait-any", "ses_a", "--bogus"],
-        ["wt", "remove", "--force"],
+        ["wt", "remove", "--bogus"],
         // help for a command that does not exist is not the root help with exit 0
         ["help", "nosuch"],
         ["nosuch", "--help"],
