@@ -96,6 +96,58 @@ describe("session commands against a real sandbox", () => {
         assert.strictEqual(limitZero.code, 2)
       }))
 
+    it.effect("rm --orphans removes the stored defaults of sessions that are gone, only those, and nothing when the server cannot be asked", () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const { info } = yield* Sandbox
+        type Created = { id: string; defaults: { file: string } }
+        const create = (...args: Array<string>) =>
+          Effect.map(ocmInSandbox(["create", "--agent", "proof", "--json", ...args]), (run) => JSON.parse(succeeded(run)) as Created)
+        const live = yield* create("--title", "orphan probe live")
+        // a session of another directory (another project) is not gone
+        const elsewhere = yield* create("--title", "orphan probe elsewhere", "-d", info.root)
+        const deleted = yield* create("--title", "orphan probe deleted")
+        succeeded(yield* ocmInSandbox(["delete", deleted.id, "--keep-defaults"]))
+        const defaultsDir = live.defaults.file.slice(0, live.defaults.file.lastIndexOf("/"))
+        const neverID = "ses_0000000000000orphanprobe"
+        const never = `${defaultsDir}/${neverID}.json`
+        yield* fs.writeFileString(never, '{"agent":"proof"}\n')
+        const present = (file: string) => fs.exists(file)
+
+        // a transport failure is that failure, and removes nothing
+        const unreachable = yield* ocmInSandbox(["rm", "--orphans", "--url", "http://127.0.0.1:9"])
+        assert.strictEqual(unreachable.code, 3, unreachable.stderr)
+        assert.isTrue((yield* present(deleted.defaults.file)) && (yield* present(never)))
+
+        // bad input, before any request
+        for (const args of [["rm", "--orphans", live.id], ["delete", "--orphans", "--keep-defaults"], ["rm"]]) {
+          const run = yield* ocmInSandbox(args)
+          assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stderr}`)
+          assert.match(run.stderr, /^ocm: /m)
+        }
+        assert.isTrue((yield* present(deleted.defaults.file)) && (yield* present(never)))
+
+        const removed = JSON.parse(succeeded(yield* ocmInSandbox(["rm", "--orphans", "--json"]))) as {
+          removed: Array<{ sessionID: string; file: string; defaults: unknown }>
+        }
+        const ids = removed.removed.map((entry) => entry.sessionID)
+        assert.includeMembers(ids, [deleted.id, neverID])
+        assert.notInclude(ids, live.id)
+        assert.notInclude(ids, elsewhere.id)
+        assert.deepInclude(removed.removed, { sessionID: neverID, file: never, defaults: { agent: "proof", model: null, variant: null } })
+        assert.isFalse(yield* present(deleted.defaults.file))
+        assert.isFalse(yield* present(never))
+        assert.isTrue(yield* present(live.defaults.file))
+        assert.isTrue(yield* present(elsewhere.defaults.file))
+
+        // nothing left: said on stderr, exit 0; list --orphans agrees
+        const again = yield* ocmInSandbox(["rm", "--orphans"])
+        assert.strictEqual(again.code, 0, again.stderr)
+        assert.strictEqual(again.stdout, "")
+        assert.include(again.stderr, "nothing removed")
+        assert.deepStrictEqual(JSON.parse(succeeded(yield* ocmInSandbox(["list", "--orphans", "--json"]))), [])
+      }), 300_000)
+
     it.effect("last after an aborted or failed turn says what happened and exits 12 (AssistantTurnFailed)", () =>
       Effect.gen(function* () {
         const session = JSON.parse(succeeded(yield* ocmInSandbox(["begin-session", "Reply with ONLY FIRST.", "--agent", "proof", "--json"])))

@@ -4,7 +4,10 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
+import { flagsContradict, InvalidInput } from "../Errors.js"
+import { removeOrphanDefaults } from "../programs/inspect.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
 import {
   abortOnTimeout,
@@ -89,14 +92,32 @@ const deleteOptions = {
   keepDefaults: Options.boolean("keep-defaults").pipe(
     Options.withDescription("keep the session's stored defaults file (removed by default)")
   ),
-  session: requiredSessionArg
+  orphans: Options.boolean("orphans").pipe(
+    Options.withDescription("instead of a session: remove the stored defaults files whose session is gone (the server reads it 404)")
+  ),
+  // required, except with --orphans (checked below): delete never defaults to the latest session
+  session: Args.optional(requiredSessionArg)
 }
 
 const deleteHandler = (options: Command.Command.ParseConfig<typeof deleteOptions>) =>
-  deleteSession(options.session, options).pipe(Effect.provide(clientLayer(options)))
+  Effect.gen(function* () {
+    if (options.orphans) {
+      if (Option.isSome(options.session)) {
+        return yield* new InvalidInput({ message: "rm --orphans takes no SESSION: give either a SESSION or --orphans" })
+      }
+      if (options.keepDefaults) return yield* flagsContradict("--orphans", "--keep-defaults", "--orphans removes defaults files")
+      return yield* removeOrphanDefaults(options).pipe(Effect.provide(clientLayer(options)))
+    }
+    if (Option.isNone(options.session)) {
+      return yield* new InvalidInput({ message: "Missing argument <session>: name the session to delete (or pass --orphans)" })
+    }
+    return yield* deleteSession(options.session.value, options).pipe(Effect.provide(clientLayer(options)))
+  })
 
 export const deleteCommand = Command.make("delete", deleteOptions, deleteHandler).pipe(
-  Command.withDescription("delete a session and its stored defaults; witnessed: it then reads 404")
+  Command.withDescription(
+    "delete a session and its stored defaults; witnessed: it then reads 404 (--orphans: remove the defaults files of sessions that are gone)"
+  )
 )
 export const rmCommand = Command.make("rm", deleteOptions, deleteHandler).pipe(
   Command.withDescription("alias of delete")

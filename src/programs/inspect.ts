@@ -154,7 +154,11 @@ const defaultsLabel = (defaults: IdentityFields | undefined) => {
   return fields.length === 0 ? "(empty)" : fields.join(", ")
 }
 
-/** Defaults files whose session the server no longer knows (it reads 404). */
+/**
+ * Defaults files whose session is gone: absent from every project's listing and reading 404 by id. Only that 404
+ * counts; any other failure (the server unreachable, 401, 5xx) fails the whole look, so nothing is ever taken for
+ * an orphan because the server could not be asked.
+ */
 const orphanDefaults = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
@@ -165,8 +169,10 @@ const orphanDefaults = Effect.gen(function* () {
     .filter((name) => name.startsWith("ses") && name.endsWith(".json"))
     .map((name) => name.slice(0, -".json".length))
     .sort()
+  if (sessionIDs.length === 0) return []
+  const listed = new Set((yield* client.listAllSessions({ limit: LIST_LIMIT })).map((session) => session.id))
   const orphans = yield* Effect.forEach(
-    sessionIDs,
+    sessionIDs.filter((sessionID) => !listed.has(sessionID)),
     (sessionID) =>
       client.getSession(sessionID).pipe(
         Effect.as(Option.none<string>()),
@@ -191,6 +197,23 @@ const listOrphans = (limit: number, json: boolean) =>
       json,
       orphans.map(({ sessionID, file, defaults }) => ({ sessionID, file, defaults: defaultsJson(defaults) })),
       () => orphans.map(({ sessionID, file }) => `${sessionID}  ${file}`).join("\n")
+    )
+  })
+
+/**
+ * `rm --orphans`: removes the defaults files whose session is gone (see orphanDefaults); every session is checked
+ * before the first file is removed.
+ */
+export const removeOrphanDefaults = (options: JsonOption) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const orphans = yield* orphanDefaults
+    yield* Effect.forEach(orphans, ({ file }) => fs.remove(file, { force: true }), { discard: true })
+    if (orphans.length === 0 && !options.json) return yield* note("ocm: no stored defaults without a live session; nothing removed")
+    yield* emit(
+      options.json,
+      { removed: orphans.map(({ sessionID, file, defaults }) => ({ sessionID, file, defaults: defaultsJson(defaults) })) },
+      () => orphans.map(({ sessionID, file }) => `removed ${sessionID}  ${file}`).join("\n")
     )
   })
 
