@@ -1,4 +1,5 @@
 import * as Sse from "@effect/experimental/Sse"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -10,8 +11,10 @@ import * as Effect from "effect/Effect"
 import { pipe } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Mailbox from "effect/Mailbox"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -32,7 +35,9 @@ import {
   Todo,
   Worktree
 } from "../src/Domain.js"
-import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized } from "../src/Errors.js"
+import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized, WaitTimeout } from "../src/Errors.js"
+import { redactUrl } from "../src/Text.js"
+import { withinBudget } from "../src/Timeout.js"
 import type { ServerTarget } from "../src/ServerTarget.js"
 import {
   type ClientError,
@@ -75,11 +80,26 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
 ]
 
 export interface ClientOptions {
-  /** Time allowed for one request to answer (headers and body). */
+  /**
+   * A hard limit for one call to answer (headers and body, retries included), instead of the silence rule below.
+   * The blocking prompt has none; the event stream's limit covers its headers only.
+   */
   readonly requestTimeout?: Duration.DurationInput
   /** How long to wait for the event stream to confirm the subscription. */
   readonly subscribeTimeout?: Duration.DurationInput
 }
+
+/**
+ * Telling a silent server from a slow one. A port that accepts connections but never answers is reported
+ * unreachable (exit 3) after `silenceLimit` without a byte from it. A server that has shown it is alive (it
+ * answered any call of this client, or the health probe sent after `probeAfter` of waiting) is only slow: a call
+ * to it may take up to `slowLimit`. Measured: OpenCode answers most calls in milliseconds, but the first calls
+ * after it starts (`GET /doc`, the first `POST /session`) took over 9 s on a 2-core machine at load 17, and a
+ * big `GET /experimental/session` is slow on a busy server while its health answers at once.
+ */
+export const silenceLimit = Duration.seconds(9)
+export const probeAfter = Duration.seconds(3)
+export const slowLimit = Duration.seconds(60)
 
 type Query = Record<string, string | number | boolean | undefined>
 
@@ -123,15 +143,31 @@ export const decodeEventStream = <E>(body: Stream.Stream<Uint8Array, E>): Stream
     Stream.map((envelope): OpenCodeEvent => ({ directory: envelope.directory ?? "global", payload: envelope.payload }))
   )
 
+/**
+ * A base URL's own query (`?token=…` for a proxy in front of the server) is sent with every call, after the
+ * call's path; the fragment is dropped.
+ */
+export const splitBaseUrl = (url: string): { readonly base: string; readonly baseParams: ReadonlyArray<readonly [string, string]> } => {
+  const beforeHash = url.split("#")[0]!
+  const queryAt = beforeHash.indexOf("?")
+  if (queryAt === -1) return { base: beforeHash.replace(/\/+$/, ""), baseParams: [] }
+  return {
+    base: beforeHash.slice(0, queryAt).replace(/\/+$/, ""),
+    baseParams: [...new URLSearchParams(beforeHash.slice(queryAt + 1))]
+  }
+}
+
 export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions = {}) =>
   Effect.gen(function* () {
-    const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
+    const requestLimit = options.requestTimeout === undefined ? undefined : Duration.decode(options.requestTimeout)
     const subscribeTimeout = Duration.decode(options.subscribeTimeout ?? "10 seconds")
+    const { base, baseParams } = splitBaseUrl(target.url)
     const http = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         pipe(
           request,
-          HttpClientRequest.prependUrl(target.url),
+          HttpClientRequest.prependUrl(base),
+          HttpClientRequest.appendUrlParams(baseParams),
           target.password === undefined
             ? (r) => r
             : HttpClientRequest.basicAuth(target.username, Redacted.value(target.password))
@@ -168,54 +204,99 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       return call.body === undefined ? base : HttpClientRequest.setBody(base, HttpBody.unsafeJson(call.body))
     }
 
-    /** Sends one call and checks status and content type; reads (GET) are retried on transport failures. */
-    const send = (call: Call): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError> => {
-      const timeout = call.timeout === "none" ? undefined : Duration.decode(call.timeout ?? requestTimeout)
-      const attempt = pipe(
-        http.execute(requestOf(call)),
-        timeout === undefined ? (effect) => effect : Effect.timeout(timeout)
-      )
-      const attempts =
-        call.method === "GET"
-          ? Effect.retry(attempt, {
-              times: 2,
-              schedule: Schedule.exponential("100 millis"),
-              while: (error) =>
-                error._tag === "TimeoutException" || (error._tag === "RequestError" && error.reason === "Transport")
-            })
-          : attempt
-      return attempts.pipe(
-        Effect.catchTags({
-          TimeoutException: () =>
-            Effect.fail(unreachable(`no answer to ${call.method} ${call.path} within ${Duration.format(timeout!)}`)),
-          RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
-          ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
-        }),
-        Effect.flatMap((response) => checkResponse(call, response))
-      )
-    }
-
+    /** The answer's body as text; the call's timeout covers reading it (a server may stall mid-body). */
     const bodyText = (response: HttpClientResponse.HttpClientResponse) =>
       response.text.pipe(Effect.orElseSucceed(() => ""))
+
+    const isTransportFailure = (error: HttpClientError.HttpClientError) =>
+      error._tag === "RequestError" && error.reason === "Transport"
+
+    /** Whether the server answered anything yet: then a call that takes long is slow, not unanswered. */
+    const alive = yield* Ref.make(false)
+    const healthProbe = http.execute(requestOf({ method: "GET", path: "/global/health" })).pipe(
+      Effect.flatMap((response) => (/json/i.test(response.headers["content-type"] ?? "") ? Ref.set(alive, true) : Effect.void)),
+      Effect.ignore
+    )
+    const noAnswer = (call: Call, within: Duration.Duration) =>
+      unreachable(`no answer to ${call.method} ${call.path} within ${Duration.format(within)}`)
+    /** Fails when the server stays silent: `silenceLimit` unless it proves alive (probed), then `slowLimit`. */
+    const silence = (call: Call) =>
+      Effect.gen(function* () {
+        if (!(yield* Ref.get(alive))) {
+          yield* Effect.forkScoped(Effect.zipRight(Effect.sleep(probeAfter), healthProbe))
+          yield* Effect.sleep(silenceLimit)
+          if (!(yield* Ref.get(alive))) return yield* Effect.fail(noAnswer(call, silenceLimit))
+          yield* Effect.sleep(Duration.subtract(slowLimit, silenceLimit))
+        } else {
+          yield* Effect.sleep(slowLimit)
+        }
+        return yield* Effect.fail(noAnswer(call, slowLimit))
+      }).pipe(Effect.scoped)
+
+    /**
+     * One call: sent (a read is retried on a failed connection), its status and content type judged, then
+     * `read` of its body; all of it before the server is found silent (`silence`), or within the call's hard
+     * limit, and within the command's `--timeout` budget when that ends sooner (then it is WaitTimeout, exit
+     * 124, naming the unanswered call).
+     */
+    const exchange = <A>(
+      call: Call,
+      read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, ClientError>
+    ): Effect.Effect<A, ClientError> =>
+      Effect.gen(function* () {
+        const hardLimit = call.timeout === undefined ? requestLimit : call.timeout === "none" ? undefined : Duration.decode(call.timeout)
+        const attempt = http.execute(requestOf(call))
+        const sent = call.method === "GET"
+          ? Effect.retry(attempt, { times: 2, schedule: Schedule.exponential("100 millis"), while: isTransportFailure })
+          : attempt
+        const answered = sent.pipe(
+          Effect.catchTags({
+            RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
+            ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
+          }),
+          Effect.tap(() => Ref.set(alive, true)),
+          Effect.flatMap((response) => checkResponse(call, response)),
+          Effect.flatMap(read)
+        )
+        const limited =
+          hardLimit !== undefined
+            ? Effect.timeoutFail(answered, { duration: hardLimit, onTimeout: () => noAnswer(call, hardLimit) })
+            : call.timeout === "none"
+              ? answered
+              : Effect.raceFirst(answered, silence(call))
+        const { duration, budget } = yield* withinBudget(Duration.infinity)
+        if (Option.isNone(budget)) return yield* limited
+        return yield* Effect.timeoutFail(limited, {
+          duration,
+          onTimeout: (): ClientError =>
+            new WaitTimeout({
+              waitingFor: `an answer from ${redactUrl(target.url)} to ${call.method} ${call.path}`,
+              seconds: budget.value.seconds,
+              hint: "the command's --timeout ran out"
+            })
+        })
+      })
+
+    /** Non-JSON from a server that answers at all is not OpenCode's: its own answers and errors are JSON. */
+    const notOpenCode = (call: Call, response: HttpClientResponse.HttpClientResponse, contentType: string) =>
+      unreachable(
+        `not an OpenCode API at this URL: ${call.method} ${call.path} answered ${response.status} ${contentType || "without a content type"}`
+      )
 
     const checkResponse = (
       call: Call,
       response: HttpClientResponse.HttpClientResponse
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError> => {
+      // OpenCode's 401 (basic auth) is not JSON; any server's 401 asks for credentials all the same
       if (response.status === 401) return Effect.fail(new Unauthorized({ url: target.url }))
+      if (response.status === 204) return Effect.succeed(response)
+      const contentType = response.headers["content-type"] ?? ""
+      // the content type first: an HTML 404 or 501 is some other web server, not OpenCode rejecting the call
+      if (!/json|event-stream/i.test(contentType)) return Effect.fail(notOpenCode(call, response, contentType))
       if (response.status >= 400) {
         return Effect.flatMap(bodyText(response), (text) =>
           Effect.fail(
             new ServerRejected({ method: call.method, path: call.path, status: response.status, detail: errorDetail(text) })
-          )
-        )
-      }
-      if (response.status === 204) return Effect.succeed(response)
-      const contentType = response.headers["content-type"] ?? ""
-      if (!/json|event-stream/i.test(contentType)) {
-        return Effect.fail(
-          unreachable(
-            `not an OpenCode API at this URL: ${call.method} ${call.path} answered ${response.status} ${contentType || "without a content type"}`
           )
         )
       }
@@ -229,18 +310,16 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       })
 
     const json = <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
-      send(call).pipe(
-        Effect.flatMap((response) =>
-          Effect.flatMap(
-            response.json.pipe(
-              Effect.mapError(() => unreachable(`${call.method} ${call.path} answered with a body that is not JSON`))
-            ),
-            (body) => Schema.decodeUnknown(schema)(body).pipe(Effect.mapError(decodeFailure(call)))
-          )
+      exchange(call, (response) =>
+        Effect.flatMap(
+          response.json.pipe(
+            Effect.mapError(() => unreachable(`${call.method} ${call.path} answered with a body that is not JSON`))
+          ),
+          (body) => Schema.decodeUnknown(schema)(body).pipe(Effect.mapError(decodeFailure(call)))
         )
       )
 
-    const ignoreBody = (call: Call) => Effect.asVoid(send(call))
+    const ignoreBody = (call: Call) => exchange(call, (response) => Effect.asVoid(bodyText(response)))
 
     /** A call about one session: the server's 404 means that session does not exist. */
     const aboutSession =
@@ -254,18 +333,9 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
 
     const sessionPath = (sessionID: string, suffix = "") => `/session/${encodeURIComponent(sessionID)}${suffix}`
 
-    const eventCall: Call = { method: "GET", path: "/global/event", timeout: "none" }
+    // headers must come as quickly as any answer; the body then stays open for as long as the stream is consumed
     const events: Stream.Stream<OpenCodeEvent, ClientError> = pipe(
-      // headers must come quickly; the body then stays open for as long as the stream is consumed
-      http.execute(requestOf(eventCall)).pipe(
-        Effect.timeout(requestTimeout),
-        Effect.catchTags({
-          TimeoutException: () => Effect.fail(unreachable(`no answer to GET /global/event within ${Duration.format(requestTimeout)}`)),
-          RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
-          ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
-        }),
-        Effect.flatMap((response) => checkResponse(eventCall, response))
-      ),
+      exchange({ method: "GET", path: "/global/event" }, Effect.succeed),
       Effect.map((response) =>
         decodeEventStream(
           response.stream.pipe(Stream.mapError((error) => unreachable(`the event stream broke: ${transportReason(error)}`)))
@@ -285,10 +355,21 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
         Mailbox.into(mailbox),
         Effect.forkScoped
       )
+      const bound = yield* withinBudget(subscribeTimeout)
       yield* Deferred.await(connected).pipe(
         Effect.timeoutFail({
-          duration: subscribeTimeout,
-          onTimeout: () => unreachable(`the event stream did not confirm the subscription within ${Duration.format(subscribeTimeout)}`)
+          duration: bound.duration,
+          onTimeout: (): ClientError =>
+            Option.match(bound.budget, {
+              onNone: () =>
+                unreachable(`the event stream did not confirm the subscription within ${Duration.format(subscribeTimeout)}`),
+              onSome: ({ seconds }) =>
+                new WaitTimeout({
+                  waitingFor: `the event stream of ${redactUrl(target.url)} to confirm the subscription`,
+                  seconds,
+                  hint: "the command's --timeout ran out"
+                })
+            })
         })
       )
       return { events: Mailbox.toStream(mailbox) }
@@ -439,6 +520,14 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
     }
     return client
   })
+
+/**
+ * Node's HttpClient over one keep-alive agent: a command's calls share a few connections instead of opening one
+ * per call (a long wait makes hundreds of calls). Idle pooled sockets do not keep the process alive.
+ */
+export const keepAliveHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerWithoutAgent.pipe(
+  Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true }))
+)
 
 /** The live client for a resolved target, over the platform's HttpClient. */
 export const layer = (target: ServerTarget, options?: ClientOptions) =>

@@ -4,7 +4,6 @@
  * sessions.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -15,7 +14,7 @@ import * as ProcessHostLive from "./ProcessHostLive.js"
 import * as SandboxLive from "./SandboxLive.js"
 
 /** The Node platform ocm needs: files, paths, processes, HTTP, and this process (pid, cwd, signals). */
-export const PlatformLayer = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layer, ProcessHostLive.layer)
+export const PlatformLayer = Layer.mergeAll(NodeContext.layer, OpenCodeClientLive.keepAliveHttpClient, ProcessHostLive.layer)
 
 /** The client of the sandbox in context (with the sandbox's password when it has one). */
 export const clientForSandbox = (options?: { readonly password?: string }) =>

@@ -21,11 +21,12 @@ import type {
   Todo,
   Worktree
 } from "../src/Domain.js"
-import type { SessionNotFound, TranscriptDecodeError, TransportError } from "../src/Errors.js"
+import type { SessionNotFound, TranscriptDecodeError, TransportError, WaitTimeout } from "../src/Errors.js"
 import type { ServerTarget } from "../src/ServerTarget.js"
 
 /** Failures of a call that does not name a session. */
-export type ClientError = TransportError | TranscriptDecodeError
+/** WaitTimeout: the command's `--timeout` ran out while a call was unanswered. */
+export type ClientError = TransportError | TranscriptDecodeError | WaitTimeout
 /** Failures of a call about one session: its 404 is a SessionNotFound. */
 export type SessionCallError = ClientError | SessionNotFound
 

@@ -1,4 +1,5 @@
 import * as Data from "effect/Data"
+import { redactUrl, redactUrlsIn } from "./Text.js"
 
 export class InvalidInput extends Data.TaggedError("InvalidInput")<{
   readonly message: string
@@ -15,7 +16,8 @@ export class ServerUnreachable extends Data.TaggedError("ServerUnreachable")<{
   readonly hint?: string
 }> {
   override get message() {
-    return `OpenCode server at ${this.url} is unreachable: ${this.reason}${this.hint === undefined ? "" : `; ${this.hint}`}`
+    const hint = this.hint === undefined ? "" : `; ${redactUrlsIn(this.hint)}`
+    return `OpenCode server at ${redactUrl(this.url)} is unreachable: ${redactUrlsIn(this.reason)}${hint}`
   }
 }
 
@@ -23,7 +25,7 @@ export class Unauthorized extends Data.TaggedError("Unauthorized")<{
   readonly url: string
 }> {
   override get message() {
-    return `OpenCode server at ${this.url} answered 401 Unauthorized: set OPENCODE_SERVER_PASSWORD (or --password-file) to the server's password`
+    return `OpenCode server at ${redactUrl(this.url)} answered 401 Unauthorized: set OPENCODE_SERVER_PASSWORD (or --password-file) to the server's password`
   }
 }
 
@@ -69,7 +71,7 @@ export class ServerRejected extends Data.TaggedError("ServerRejected")<{
   readonly detail: string
 }> {
   override get message() {
-    return `${this.method} ${this.path} was rejected with HTTP ${this.status}: ${this.detail}`
+    return `${this.method} ${this.path} was rejected with HTTP ${this.status}: ${redactUrlsIn(this.detail)}`
   }
 }
 

@@ -6,7 +6,6 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
@@ -15,13 +14,15 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import { keepAliveHttpClient } from "../layers/OpenCodeClientLive.js"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 import { commandLineProblem, commandTree } from "./CommandLine.js"
 import { exitCodeForTag, InvalidInput } from "./Errors.js"
 import { readableHelp } from "./Help.js"
 import { plainText } from "./Text.js"
+import { commandLineTimeout, withCommandTimeout } from "./Timeout.js"
 
-export const MainLayer = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layer, ProcessHostLive.layer)
+export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer)
 
 export interface Outcome {
   readonly code: number
@@ -150,7 +151,12 @@ export const cliProgram = <Name extends string, R, E, A>(
 ) =>
 (argv: ReadonlyArray<string>) =>
   Effect.flatMap(Effect.console, (base) => {
-    const app = Command.run(Command.transformHandler(command, (handler) => Effect.withConsole(handler, base)), config)
+    // `--timeout` bounds the whole handler of the command that has one: resolution, requests, waits (one place)
+    const bounded = Command.transformHandler(command, (handler, parsed) => {
+      const seconds = commandLineTimeout(parsed)
+      return Effect.withConsole(seconds === undefined ? handler : withCommandTimeout(seconds)(handler), base)
+    })
+    const app = Command.run(bounded, config)
     // the words that can lead to a subcommand: not options, nor the value of a (hoisted) --log-level
     const words = argv.slice(2).filter((word, i, all) => !word.startsWith("-") && all[i - 1] !== "--log-level")
     const commandLine = { program: config.name, words }

@@ -5,6 +5,7 @@
  * Given but blank is bad input, never "the latest"; a prefix or substring search needs a real search term.
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Session } from "./Domain.js"
 import { AmbiguousSession, InvalidInput, SessionNotFound } from "./Errors.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
@@ -98,8 +99,12 @@ export const resolveSession = (reference: string | undefined, cwd: string) =>
     }
     yield* checkReference(reference)
     if (reference.startsWith("ses_")) {
-      const direct = yield* client.getSession(reference).pipe(Effect.option)
-      if (direct._tag === "Some") return direct.value
+      // only "no such session" falls through to the listing; an unreachable server is reported as it is
+      const direct = yield* client.getSession(reference).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("SessionNotFound", () => Effect.succeedNone)
+      )
+      if (Option.isSome(direct)) return direct.value
     }
     // every project's sessions: a reference may name a session made in another project's directory
     const match = matchSession(reference, yield* client.listAllSessions({ limit: LIST_LIMIT }), cwd)

@@ -1,9 +1,87 @@
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { InvalidInput } from "./Errors.js"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
+import { InvalidInput, WaitTimeout } from "./Errors.js"
 
 /** `--timeout SECONDS` (decimals allowed) as a Duration; anything not positive is bad input. */
 export const timeoutFromSeconds = (seconds: number, flag = "--timeout") =>
   Number.isFinite(seconds) && seconds > 0
     ? Effect.succeed(Duration.millis(Math.round(seconds * 1000)))
     : Effect.fail(new InvalidInput({ message: `${flag} must be a positive number of seconds, got ${seconds}` }))
+
+/** The whole command's time budget (`--timeout`): when it ends (epoch ms) and what the user gave. */
+export interface CommandBudget {
+  readonly deadline: number
+  readonly seconds: number
+}
+
+/** The budget of the command running in this fiber, if it has one; set by `withCommandTimeout`. */
+export const currentBudget: FiberRef.FiberRef<Option.Option<CommandBudget>> = FiberRef.unsafeMake(
+  Option.none<CommandBudget>()
+)
+
+/** What a command may still spend after its budget ran out: interrupting and reporting, not more waiting. */
+const GRACE = Duration.millis(800)
+
+/**
+ * The time a wait may take: `limit`, or less when the command's budget ends sooner. `bounded` says whether the
+ * budget is what decides, so a caller can report a timeout (124) instead of its own verdict.
+ */
+export const withinBudget = (limit: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const own = Duration.decode(limit)
+    const budget = yield* FiberRef.get(currentBudget)
+    if (Option.isNone(budget)) return { duration: own, budget }
+    const left = Duration.millis(Math.max(1, budget.value.deadline - (yield* Clock.currentTimeMillis)))
+    return Duration.lessThan(left, own) ? { duration: left, budget } : { duration: own, budget: Option.none<CommandBudget>() }
+  })
+
+/**
+ * Clean-up after a timeout (abort the turn, as `--abort-on-timeout` asked): it runs past the budget, cannot be cut
+ * short by the backstop, and is bounded by the call's own timeout (9 s) instead. Whether it succeeded is
+ * returned, its failure is not (the timeout is what gets reported).
+ */
+export const cleanupAfterTimeout = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<boolean, never, R> =>
+  effect.pipe(
+    Effect.locally(currentBudget, Option.none()),
+    Effect.match({ onFailure: () => false, onSuccess: () => true }),
+    Effect.uninterruptible
+  )
+
+/**
+ * Bounds a whole command by `--timeout SECONDS`: server-target and session resolution, every request and every
+ * wait. Waits and requests inside see the budget (`withinBudget`) and end at it with their own WaitTimeout; this
+ * is the backstop for anything else, a moment later.
+ */
+export const withCommandTimeout =
+  (seconds: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | WaitTimeout, R> =>
+    Effect.gen(function* () {
+      const duration = Duration.millis(Math.round(seconds * 1000))
+      const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(duration)
+      return yield* effect.pipe(
+        Effect.locally(currentBudget, Option.some({ deadline, seconds })),
+        Effect.timeoutFail({
+          duration: Duration.sum(duration, GRACE),
+          onTimeout: () => new WaitTimeout({ waitingFor: "the command to finish (--timeout)", seconds, hint: "" })
+        })
+      )
+    })
+
+/**
+ * The `--timeout` of a parsed command line: the innermost subcommand's own `timeout` option, if it has one.
+ * @effect/cli hands a parent the chosen subcommand as `subcommand: Some([tag, its parsed options])`.
+ */
+export const commandLineTimeout = (config: unknown): number | undefined => {
+  let node: unknown = config
+  while (typeof node === "object" && node !== null) {
+    const { timeout, subcommand } = node as { timeout?: unknown; subcommand?: unknown }
+    const value = Option.isOption(timeout) ? Option.getOrUndefined(timeout) : timeout
+    if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value : undefined
+    if (!Option.isOption(subcommand) || Option.isNone(subcommand)) return undefined
+    node = Array.isArray(subcommand.value) ? subcommand.value[1] : subcommand.value
+  }
+  return undefined
+}

@@ -20,6 +20,7 @@ import { AssistantTurnFailed, NoAssistantTurn, PromptNotRecorded, WaitTimeout } 
 import { chooseIdentity, type Identity, type IdentityFields, observedIdentity } from "./Identity.js"
 import { nextMessageId } from "./MessageId.js"
 import { note } from "./Output.js"
+import { cleanupAfterTimeout, withinBudget } from "./Timeout.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 
 export interface TurnInput {
@@ -258,8 +259,31 @@ export const runTurn = (input: TurnInput) =>
       assistantCount(before) + after.filter((message) => message.info.role === "assistant" && !known.has(message.info.id)).length
     const isRecorded = (messages: ReadonlyArray<MessageWithParts>) => messages.some((m) => m.info.id === messageID)
 
-    // --- recorded: our user message exists (event, or read-back when events are slow or gone)
-    const recordWindow = Duration.min(Duration.decode(input.recordWindow ?? "10 seconds"), Duration.decode(input.timeout))
+    // --- recorded: our user message exists (event, or read-back when events are slow or gone). Not recorded
+    // (exit 10) only when the record window itself ran out; the timeout running out first is a timeout (124).
+    const recordWindow = Duration.decode(input.recordWindow ?? "10 seconds")
+    const timeLeft = Effect.gen(function* () {
+      const elapsed = (yield* Clock.currentTimeMillis) - started
+      const own = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))
+      return (yield* withinBudget(Duration.greaterThan(own, Duration.zero) ? own : Duration.millis(1))).duration
+    })
+    const timedOut = (during: string) =>
+      Effect.gen(function* () {
+        const seconds = Duration.toSeconds(input.timeout)
+        if (input.abortOnTimeout) {
+          const aborted = yield* cleanupAfterTimeout(client.abort(input.sessionID, scoped))
+          const hint = aborted
+            ? "the turn was aborted (--abort-on-timeout)"
+            : `aborting the turn failed (--abort-on-timeout); stop it with: ocm abort ${input.sessionID}`
+          return new WaitTimeout({ waitingFor: during, seconds, hint })
+        }
+        return new WaitTimeout({
+          waitingFor: during,
+          seconds,
+          hint: `the prompt was sent and the session may still be running; read the result later with: ocm wait ${input.sessionID}`
+        })
+      })
+    const recordLimit = yield* timeLeft
     const recordedByReadBack = Effect.gen(function* () {
       while (true) {
         // an error for this session (unknown agent, …) can mean the prompt was dropped: look now
@@ -275,15 +299,18 @@ export const runTurn = (input: TurnInput) =>
       Deferred.await(watch.recorded).pipe(Effect.as("event" as const)),
       Effect.zipRight(Effect.sleep("150 millis"), recordedByReadBack)
     ).pipe(
-      Effect.timeoutFail({
-        duration: recordWindow,
-        onTimeout: () =>
-          new PromptNotRecorded({
-            sessionID: input.sessionID,
-            messageID,
-            detail: `no user message with that id within ${Duration.format(recordWindow)}`
-          })
-      })
+      Effect.timeout(Duration.min(recordWindow, recordLimit)),
+      Effect.catchTag("TimeoutException", (): Effect.Effect<never, WaitTimeout | PromptNotRecorded> =>
+        Duration.lessThan(recordLimit, recordWindow)
+          ? Effect.flatMap(timedOut(`prompt ${messageID} to be recorded in ${input.sessionID}`), Effect.fail)
+          : Effect.fail(
+              new PromptNotRecorded({
+                sessionID: input.sessionID,
+                messageID,
+                detail: `no user message with that id within ${Duration.format(recordWindow)}`
+              })
+            )
+      )
     )
 
     const proofOf = (
@@ -409,27 +436,9 @@ export const runTurn = (input: TurnInput) =>
       }
     })
 
-    const elapsed = (yield* Clock.currentTimeMillis) - started
-    const remaining = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))
-    const outcome = yield* Effect.raceFirst(byEvents, byPolling).pipe(
-      Effect.timeout(Duration.greaterThan(remaining, Duration.zero) ? remaining : Duration.millis(1)),
-      Effect.either
-    )
+    const outcome = yield* Effect.raceFirst(byEvents, byPolling).pipe(Effect.timeout(yield* timeLeft), Effect.either)
     if (Either.isLeft(outcome) && outcome.left._tag === "TimeoutException") {
-      const seconds = Duration.toSeconds(input.timeout)
-      if (input.abortOnTimeout) {
-        yield* client.abort(input.sessionID, scoped).pipe(Effect.ignore)
-        return yield* new WaitTimeout({
-          waitingFor: `the turn of ${messageID} in ${input.sessionID}`,
-          seconds,
-          hint: "the turn was aborted (--abort-on-timeout)"
-        })
-      }
-      return yield* new WaitTimeout({
-        waitingFor: `the turn of ${messageID} in ${input.sessionID}`,
-        seconds,
-        hint: `the session is still running; read the result later with: ocm wait ${input.sessionID}`
-      })
+      return yield* Effect.flatMap(timedOut(`the turn of ${messageID} in ${input.sessionID}`), Effect.fail)
     }
     const [verdict, completedBy] = yield* Either.match(outcome, {
       onLeft: (error) => Effect.fail(error as Exclude<typeof error, { _tag: "TimeoutException" }>),

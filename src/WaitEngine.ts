@@ -13,6 +13,7 @@ import type { ClientError } from "../services/OpenCodeClient.js"
 import type { MessageWithParts, OpenCodeEvent, Session, SessionStatus, SessionStatusMap } from "./Domain.js"
 import { eventSessionID } from "./Domain.js"
 import { WaitTimeout } from "./Errors.js"
+import { withinBudget } from "./Timeout.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Status is per directory instance: `/session/status?directory=D` only knows the sessions of D.
@@ -253,7 +254,7 @@ export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) 
     })
     yield* outcome.pipe(
       Effect.timeoutFail({
-        duration: options.timeout,
+        duration: (yield* withinBudget(options.timeout)).duration,
         onTimeout: () => {
           const pending = sessions.filter((session) => !settledNow.has(session.id)).map((session) => session.id)
           return new WaitTimeout({

@@ -211,7 +211,8 @@ describe("the proof contract against a real sandbox", () => {
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
         const session = yield* begin()
-        const run = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 6]] Reply with ONLY LATE.", "--timeout", "1"])
+        // --timeout bounds the whole command (resolution included): room to send, far less than the turn
+        const run = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 12]] Reply with ONLY LATE.", "--timeout", "5"])
         failsWith(run, 124, "WaitTimeout")
         assert.include(run.stderr, `ocm wait ${session.sessionID}`)
         const status = yield* client.sessionStatus({ directory: session.directory })
@@ -221,13 +222,13 @@ describe("the proof contract against a real sandbox", () => {
         assert.strictEqual(waited.code, 0, waited.stderr)
         assert.strictEqual((JSON.parse(waited.stdout) as { reply: string }).reply, "LATE")
 
-        const aborted = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 6]] Reply with ONLY LATE.", "--timeout", "1", "--abort-on-timeout"])
+        const aborted = yield* ocmInSandbox(["chat", session.sessionID, "[[slow 12]] Reply with ONLY LATE.", "--timeout", "5", "--abort-on-timeout"])
         failsWith(aborted, 124, "WaitTimeout")
         assert.include(aborted.stderr, "aborted")
         const idle = yield* ocmInSandbox(["wait", session.sessionID, "--json", "--timeout", "10"])
         assert.strictEqual(idle.code, 0, idle.stderr)
         assert.strictEqual((JSON.parse(idle.stdout) as { error: { name: string } | null }).error?.name, "MessageAbortedError")
-      }))
+      }), 120_000)
 
     it.effect("a provider the server keeps retrying is reported on stderr while waiting", () =>
       Effect.gen(function* () {

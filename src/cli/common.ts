@@ -16,6 +16,15 @@ import { MIN_SEARCH_LENGTH } from "../SessionResolver.js"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
 
+/** Seconds are positive and finite: anything else is bad input, refused before anything is sent. */
+function positiveSeconds<A extends number>(option: Options.Options<A>): Options.Options<A> {
+  return Options.mapEffect(option, (seconds) =>
+    Number.isFinite(seconds) && seconds > 0
+      ? Effect.succeed(seconds)
+      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--timeout must be a positive number of seconds, got ${seconds}`)))
+  )
+}
+
 /** How to reach the server (SPEC §3); every command that talks to a server takes these. */
 export const connection = {
   url: Options.text("url").pipe(
@@ -28,6 +37,12 @@ export const connection = {
   ),
   passwordFile: Options.file("password-file", { exists: "yes" }).pipe(
     Options.withDescription("file holding the server password (instead of OPENCODE_SERVER_PASSWORD)"),
+    Options.optional
+  ),
+  // a command that waits replaces this with its own `timeoutSeconds(default)`; either bounds the whole command
+  timeout: Options.float("timeout").pipe(
+    Options.withDescription("seconds the whole command may take before giving up with exit 124 (default: no limit)"),
+    positiveSeconds,
     Options.optional
   )
 }
@@ -146,8 +161,9 @@ export const resultFile = (name: string) =>
 /** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */
 export const timeoutSeconds = (defaultSeconds: number) =>
   Options.float("timeout").pipe(
-    Options.withDescription(`seconds to wait before giving up with exit 124 (default ${defaultSeconds})`),
-    Options.withDefault(defaultSeconds)
+    Options.withDescription(`seconds the whole command may take before giving up with exit 124 (default ${defaultSeconds})`),
+    Options.withDefault(defaultSeconds),
+    positiveSeconds
   )
 
 export const output = {

@@ -22,7 +22,7 @@ import type {
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
-import { timeoutFromSeconds } from "../Timeout.js"
+import { timeoutFromSeconds, withinBudget } from "../Timeout.js"
 import { descendantsOf, retryJson, statusesOf, statusIn, statusLabel } from "../WaitEngine.js"
 import { replyText } from "../TurnEngine.js"
 
@@ -323,7 +323,7 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
       return yield* finish(answered)
     }
 
-    const timeout = yield* timeoutFromSeconds(options.timeout)
+    const timeout = (yield* withinBudget(yield* timeoutFromSeconds(options.timeout))).duration
     const answeredSoFar = yield* Ref.make<ReadonlyArray<Answered>>([])
     const answerPending = Effect.gen(function* () {
       const pending = yield* pendingIn(tree)

@@ -16,6 +16,7 @@ import * as OpenCodeConfig from "../Config.js"
 import type { OpenApiDocument } from "../Domain.js"
 import { DoctorFailed } from "../Errors.js"
 import { emit, table } from "../Output.js"
+import { redactUrl } from "../Text.js"
 import { readSandboxState, statePath } from "../SandboxState.js"
 import { resolveServerTarget, type ServerTarget } from "../ServerTarget.js"
 
@@ -213,15 +214,15 @@ const serverChecks = (target: ServerTarget, auth: { readonly password: string },
                   : `the server answered 401: it refused the password ${auth.password.replace(/^set /, "")}`
               )
             : authPass,
-          check("reachability", "fail", unauthorized ? `${target.url} answered 401 Unauthorized` : health.left.message),
+          check("reachability", "fail", unauthorized ? `${redactUrl(target.url)} answered 401 Unauthorized` : health.left.message),
           check("endpoints", "skip", "the server did not answer")
         ]
       } satisfies ServerChecks
     }
     const { healthy, version } = health.right
     const reachability = healthy
-      ? check("reachability", "pass", `opencode ${version} at ${target.url} is healthy`)
-      : check("reachability", "fail", `opencode ${version} at ${target.url} says it is not healthy`)
+      ? check("reachability", "pass", `opencode ${version} at ${redactUrl(target.url)} is healthy`)
+      : check("reachability", "fail", `opencode ${version} at ${redactUrl(target.url)} says it is not healthy`)
     const doc = yield* Effect.either(client.openApi)
     const endpoints = Either.match(doc, {
       onLeft: (error) => check("endpoints", "fail", `cannot read the server's /doc: ${error.message}`),
@@ -268,7 +269,7 @@ export const doctorReport = (options: DoctorOptions) =>
 
     const urlCheck = Either.match(target, {
       onLeft: (error) => check("base-url", "fail", messageOf(error)),
-      onRight: ({ url, rule, detail }) => check("base-url", "pass", `${rule}: ${url}${detail === undefined ? "" : ` (${detail})`}`)
+      onRight: ({ url, rule, detail }) => check("base-url", "pass", `${rule}: ${redactUrl(url)}${detail === undefined ? "" : ` (${detail})`}`)
     })
     const server: ServerChecks =
       auth.problem !== undefined
@@ -315,7 +316,7 @@ export const doctorReport = (options: DoctorOptions) =>
       server: {
         ...Option.match(resolved, {
           onNone: () => ({}),
-          onSome: ({ url, rule, detail }) => ({ url, rule, ...(detail === undefined ? {} : { ruleDetail: detail }) })
+          onSome: ({ url, rule, detail }) => ({ url: redactUrl(url), rule, ...(detail === undefined ? {} : { ruleDetail: detail }) })
         }),
         username: auth.username,
         password: auth.password,

@@ -19,6 +19,7 @@ import { directoryFrom } from "../Directories.js"
 import { writeFileAtomic } from "../Files.js"
 import { emit } from "../Output.js"
 import { resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
+import { redactUrl } from "../Text.js"
 import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, runTurn, turnReasoning, withThinking } from "../TurnEngine.js"
 import { deleteWitnessed, identityFlags, type IdentityOptions } from "./turns.js"
@@ -104,7 +105,7 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
         directory: yield* directoryFrom(options.dir),
         title: Option.getOrElse(options.title, () => "ocm run")
       })
-      yield* Console.error(`ocm: session ${session.id} (${client.target.url})`)
+      yield* Console.error(`ocm: session ${session.id} (${redactUrl(client.target.url)})`)
       const turn = yield* runTurn({
         sessionID: session.id,
         directory: session.directory,

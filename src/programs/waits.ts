@@ -9,7 +9,7 @@ import type { MessageWithParts } from "../Domain.js"
 import { ExitWith, InvalidInput, WaitTimeout } from "../Errors.js"
 import { emit } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
-import { timeoutFromSeconds } from "../Timeout.js"
+import { timeoutFromSeconds, withinBudget } from "../Timeout.js"
 import { replyText } from "../TurnEngine.js"
 import { confirmedTreeState, isSettled, type TreeState, waitFor } from "../WaitEngine.js"
 
@@ -138,7 +138,7 @@ export const waitForText = (
       )
     }).pipe(
       Effect.timeoutFail({
-        duration: timeout,
+        duration: (yield* withinBudget(timeout)).duration,
         onTimeout: () =>
           new WaitTimeout({ waitingFor: `an assistant message in ${session.id} containing "${text}"`, seconds: flags.timeout, hint: "" })
       }),
