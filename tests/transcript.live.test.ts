@@ -13,7 +13,7 @@ import type { TranscriptDocument } from "../src/Transcript.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { TranscriptStore } from "../services/TranscriptStore.js"
-import { cleanEnvironment, repoRoot, runBin, transcriptBin } from "./support/cli.js"
+import { cleanEnvironment, ocmBin, repoRoot, runBin, runBinUnprivileged, transcriptBin } from "./support/cli.js"
 
 const text = (prompt: string) => [{ type: "text" as const, text: prompt }]
 const fixture = (name: string) => `${repoRoot}fixtures/transcripts/${name}`
@@ -107,6 +107,39 @@ describe("opencode-transcript against a real sandbox", () => {
         assert.strictEqual(yield* fs.readFileString(tee), plain.stdout)
         yield* fs.remove(tee.slice(0, tee.lastIndexOf("/")), { recursive: true })
       }).pipe(Effect.scoped))
+
+    it.effect("ocm transcript --output of a live session keeps the file's mode, and refuses a read-only file for a user without root's powers", () =>
+      Effect.gen(function* () {
+        const { info } = yield* Sandbox
+        const fs = yield* FileSystem.FileSystem
+        const session = yield* recordedSession("transcript mode probe")
+        const dir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-transcript-mode-" })
+        yield* fs.chmod(dir, 0o777)
+        const target = `${dir}/t.md`
+        const env = cleanEnvironment({ HOME: dir, XDG_CONFIG_HOME: `${dir}/config`, XDG_STATE_HOME: `${dir}/state` })
+        const mode = Effect.map(fs.stat(target), (stat) => stat.mode & 0o7777)
+        const args = ["transcript", session.id, "--url", info.url, "--output", target]
+
+        // this test's own user: root may write a 0444 file (replaced, and still 0444); anyone else may not
+        const root = globalThis.process.getuid?.() === 0
+        yield* fs.writeFileString(target, "old\n")
+        yield* fs.chmod(target, 0o444)
+        const asTester = yield* runBin(ocmBin, args, env, dir)
+        assert.strictEqual(asTester.code, root ? 0 : 2, asTester.stderr)
+        assert.strictEqual(yield* fs.readFileString(target).pipe(Effect.map((text) => text.includes("transcript mode probe"))), root)
+        assert.strictEqual(yield* mode, 0o444)
+
+        // a user who could not write it in place: refused, content and mode as they were
+        yield* fs.chmod(target, 0o644)
+        yield* fs.writeFileString(target, "keep me\n")
+        yield* fs.chmod(target, 0o444)
+        const refused = yield* runBinUnprivileged(ocmBin, args, env, dir)
+        assert.strictEqual(refused.code, 2, `${refused.stdout} ${refused.stderr}`)
+        assert.match(refused.stderr, /^ocm: .*t\.md is not writable/m)
+        assert.strictEqual(yield* fs.readFileString(target), "keep me\n")
+        assert.strictEqual(yield* mode, 0o444)
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["t.md"], "no temp file left behind")
+      }).pipe(Effect.scoped), 300_000)
 
     it.effect("exit codes: 0 for a file (no server needed), 13 bad shape, 2 missing file or SESSION with --input, 5 unknown session", () =>
       Effect.gen(function* () {
