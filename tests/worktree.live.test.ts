@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { checkWorktreeName, resolveListedWorktree, worktreeSlug } from "../src/programs/worktree.js"
+import { checkWorktreeName, parseStatus, resolveListedWorktree, worktreeSlug } from "../src/programs/worktree.js"
 import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 describe("worktree names and the remove guard (pure)", () => {
@@ -32,6 +32,16 @@ describe("worktree names and the remove guard (pure)", () => {
         assert.strictEqual(error._tag, "InvalidInput", bad)
       }
       assert.strictEqual(yield* checkWorktreeName("Auth Service"), "auth-service")
+    }))
+
+  it.effect("git status -z is read into modified and untracked files; a rename's old path is not a file of its own", () =>
+    Effect.sync(() => {
+      const output = [" M README.md", "?? notes/new file.txt", "R  moved.ts", "old name.ts", "D  gone.ts", "!! build/out.js", "A  added.ts", ""].join("\0")
+      assert.deepStrictEqual(parseStatus(output), {
+        modified: ["README.md", "moved.ts", "gone.ts", "added.ts"],
+        untracked: ["notes/new file.txt"]
+      })
+      assert.deepStrictEqual(parseStatus(""), { modified: [], untracked: [] })
     }))
 
   it.effect("remove resolves only to a listed directory, and returns the server's own string", () =>
