@@ -3,7 +3,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { clientLayer, connection, json } from "./cli/common.js"
-import { respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./cli/control.js"
+import { permissionsCommand, respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./cli/control.js"
 import { doctorCommand } from "./cli/doctor.js"
 import {
   abortCommand,
@@ -131,6 +131,7 @@ export const ocm = Command.make("ocm").pipe(
     todoCommand,
     abortCommand,
     respondCommand,
+    permissionsCommand,
     summaryCommand,
     diffCommand,
     shareCommand,

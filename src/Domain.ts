@@ -248,7 +248,8 @@ export const SessionDeletedEvent = eventOf("session.deleted", { info: Session })
 export const PermissionAskedEvent = eventOf("permission.asked", {
   id: Schema.String,
   sessionID: Schema.String,
-  permission: Schema.String
+  permission: Schema.String,
+  patterns: optional(Schema.Array(Schema.String))
 })
 export const PermissionRepliedEvent = eventOf("permission.replied", {
   sessionID: Schema.String,

@@ -14,13 +14,14 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import type { AssistantMessage, MessageWithParts, OpenCodeEvent, PromptBody } from "./Domain.js"
+import type { AssistantMessage, MessageWithParts, OpenCodeEvent, PermissionRequest, PromptBody } from "./Domain.js"
 import { eventSessionID } from "./Domain.js"
 import { AssistantTurnFailed, NoAssistantTurn, PromptNotRecorded, WaitTimeout } from "./Errors.js"
 import { chooseIdentity, type Identity, type IdentityFields, observedIdentity } from "./Identity.js"
 import { nextMessageId } from "./MessageId.js"
 import { note } from "./Output.js"
-import { cleanupAfterTimeout, withinBudget } from "./Timeout.js"
+import { cleanupAfterTimeout, currentBudget, withinBudget } from "./Timeout.js"
+import { permissionText } from "./WaitEngine.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 
 export interface TurnInput {
@@ -161,6 +162,8 @@ interface Watch {
   readonly errors: Ref.Ref<ReadonlyArray<string>>
   /** The event stream ended or broke: fall back to polling. */
   readonly streamDown: Deferred.Deferred<void>
+  /** Permission requests of the session asked and not yet answered, by id: what the turn is blocked on. */
+  readonly asked: Ref.Ref<ReadonlyMap<string, PermissionRequest>>
 }
 
 const watchSession = (
@@ -175,7 +178,8 @@ const watchSession = (
       idleCount: yield* Ref.make(0),
       idleSignal: yield* Ref.make(yield* Deferred.make<void>()),
       errors: yield* Ref.make<ReadonlyArray<string>>([]),
-      streamDown: yield* Deferred.make<void>()
+      streamDown: yield* Deferred.make<void>(),
+      asked: yield* Ref.make<ReadonlyMap<string, PermissionRequest>>(new Map())
     }
     const signalIdle = Effect.gen(function* () {
       yield* Ref.update(watch.idleCount, (n) => n + 1)
@@ -195,6 +199,20 @@ const watchSession = (
         }
         case "session.idle":
           return signalIdle
+        case "permission.asked": {
+          const { id, permission, patterns } = payload.properties
+          return Ref.update(watch.asked, (asked) => new Map(asked).set(id, { id, sessionID, permission, patterns: patterns ?? [] }))
+        }
+        case "permission.replied": {
+          const requestID = payload.properties.requestID
+          return requestID === undefined
+            ? Effect.void
+            : Ref.update(watch.asked, (asked) => {
+                const next = new Map(asked)
+                next.delete(requestID)
+                return next
+              })
+        }
         case "session.error": {
           const error = payload.properties.error
           const data = error?.data as { message?: unknown } | undefined
@@ -267,20 +285,36 @@ export const runTurn = (input: TurnInput) =>
       const own = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))
       return (yield* withinBudget(Duration.greaterThan(own, Duration.zero) ? own : Duration.millis(1))).duration
     })
+    /** What held the turn: its session's permission requests asked during it (events) or before it (one short look). */
+    const blockedOn = Effect.gen(function* () {
+      const listed = yield* client.permissions(scoped).pipe(
+        Effect.timeout("500 millis"),
+        Effect.locally(currentBudget, Option.none()),
+        Effect.orElseSucceed((): ReadonlyArray<PermissionRequest> => [])
+      )
+      const asked = [
+        ...new Map([
+          ...listed.filter((request) => request.sessionID === input.sessionID).map((request) => [request.id, request] as const),
+          ...(yield* Ref.get(watch.asked))
+        ]).values()
+      ]
+      return asked.length === 0 ? undefined : `it was blocked on permission (${asked.map(permissionText).join("; ")})`
+    })
     const timedOut = (during: string) =>
       Effect.gen(function* () {
         const seconds = Duration.toSeconds(input.timeout)
+        const blocked = yield* blockedOn
         if (input.abortOnTimeout) {
           const aborted = yield* cleanupAfterTimeout(client.abort(input.sessionID, scoped))
           const hint = aborted
             ? "the turn was aborted (--abort-on-timeout)"
             : `aborting the turn failed (--abort-on-timeout); stop it with: ocm abort ${input.sessionID}`
-          return new WaitTimeout({ waitingFor: during, seconds, hint })
+          return new WaitTimeout({ waitingFor: during, seconds, hint: blocked === undefined ? hint : `${blocked}; ${hint}` })
         }
         return new WaitTimeout({
           waitingFor: during,
           seconds,
-          hint: `the prompt was sent and the session may still be running; read the result later with: ocm wait ${input.sessionID}`
+          hint: `${blocked === undefined ? "" : `${blocked}: answer it with ocm respond ${input.sessionID}; `}the prompt was sent and the session may still be running; read the result later with: ocm wait ${input.sessionID}`
         })
       })
     const recordLimit = yield* timeLeft

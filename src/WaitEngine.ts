@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import type { ClientError } from "../services/OpenCodeClient.js"
-import type { MessageWithParts, OpenCodeEvent, Session, SessionStatus, SessionStatusMap } from "./Domain.js"
+import type { MessageWithParts, OpenCodeEvent, PermissionRequest, Session, SessionStatus, SessionStatusMap } from "./Domain.js"
 import { eventSessionID } from "./Domain.js"
 import { WaitTimeout } from "./Errors.js"
 import { withinBudget } from "./Timeout.js"
@@ -62,15 +62,175 @@ export const descendantsOf = (
     return [...fresh, ...deeper]
   })
 
+/** Looks sessions up by id, remembering each answer (a session that reads 404 is remembered as gone). */
+export const makeSessionLookup = (known: ReadonlyArray<Session>) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const cache = new Map<string, Session | null>(known.map((session) => [session.id, session]))
+    const lookup = (sessionID: string): Effect.Effect<Session | undefined, ClientError> => {
+      const cached = cache.get(sessionID)
+      if (cached !== undefined) return Effect.succeed(cached ?? undefined)
+      return client.getSession(sessionID).pipe(
+        Effect.map((session): Session | null => session),
+        Effect.catchTag("SessionNotFound", () => Effect.succeed(null)),
+        Effect.tap((session) => Effect.sync(() => cache.set(sessionID, session))),
+        Effect.map((session) => session ?? undefined)
+      )
+    }
+    /** The session and its ancestors, nearest first; it ends at a root, at a session that is gone, or 64 deep. */
+    const lineage = (sessionID: string): Effect.Effect<ReadonlyArray<Session>, ClientError> =>
+      Effect.gen(function* () {
+        const chain: Array<Session> = []
+        let next: string | undefined = sessionID
+        while (next !== undefined && chain.length < 64) {
+          const session: Session | undefined = yield* lookup(next)
+          if (session === undefined) break
+          chain.push(session)
+          next = session.parentID
+        }
+        return chain
+      })
+    return { lookup, lineage }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Pending permission requests: like status, `/permission?directory=D` only knows the requests of D.
+
+export interface PendingPermission {
+  readonly request: PermissionRequest
+  /** The directory instance it was listed in: the reply must go there. */
+  readonly directory: string
+}
+
+/** Pending requests of the given directory instances that `belongs` accepts, each once, in listed order. */
+export const pendingPermissions = <E, R>(
+  directories: Iterable<string>,
+  belongs: (sessionID: string) => Effect.Effect<boolean, E, R>
+) =>
+  Effect.gen(function* () {
+    const client = yield* OpenCodeClient
+    const lists = yield* Effect.forEach(
+      [...new Set(directories)],
+      (directory) =>
+        Effect.map(client.permissions({ directory }), (requests) =>
+          requests.map((request): PendingPermission => ({ request, directory }))
+        ),
+      { concurrency: 8 }
+    )
+    const seen = new Set<string>()
+    const unique = lists.flat().filter(({ request }) => !seen.has(request.id) && Boolean(seen.add(request.id)))
+    return yield* Effect.filter(unique, ({ request }) => belongs(request.sessionID))
+  })
+
+/** `--json` of what a tree is blocked on: the first pending request (`ocm permissions` lists them all), or null. */
+export const blockedJson = (blocked: ReadonlyArray<PendingPermission>) => {
+  const first = blocked[0]
+  return first === undefined
+    ? null
+    : {
+        permissionID: first.request.id,
+        permission: first.request.permission,
+        patterns: first.request.patterns,
+        sessionID: first.request.sessionID,
+        directory: first.directory
+      }
+}
+
+/** `bash: printf hi` — the permission and what it is asked for (for bash, the command). */
+export const permissionText = (request: PermissionRequest) =>
+  request.patterns.length === 0 ? request.permission : `${request.permission}: ${request.patterns.join(", ")}`
+
+/**
+ * "blocked on permission (bash: printf hi)", and for a request of a session below the root "… in sub-agent session
+ * ses_…"; undefined when nothing is pending.
+ */
+export const blockedLabel = (root: Session, blocked: ReadonlyArray<PendingPermission>) => {
+  if (blocked.length === 0) return undefined
+  const bySession = new Map<string, Array<PermissionRequest>>()
+  for (const { request } of blocked) bySession.set(request.sessionID, [...(bySession.get(request.sessionID) ?? []), request])
+  return [...bySession.entries()]
+    .map(
+      ([sessionID, requests]) =>
+        `blocked on permission (${requests.map(permissionText).join("; ")})${sessionID === root.id ? "" : ` in sub-agent session ${sessionID}`}`
+    )
+    .join("; ")
+}
+
+/**
+ * For each of `sessions` (a listing), the pending requests asked by it or by a session below it: every request of
+ * their directories, given to each listed session on the asker's parent chain.
+ */
+export const blockedAmong = (sessions: ReadonlyArray<Session>) =>
+  Effect.gen(function* () {
+    const lookup = yield* makeSessionLookup(sessions)
+    const listed = new Set(sessions.map((session) => session.id))
+    const pending = yield* pendingPermissions(
+      sessions.map((session) => session.directory),
+      () => Effect.succeed(true)
+    )
+    const blocked = new Map<string, Array<PendingPermission>>()
+    for (const request of pending) {
+      for (const session of yield* lookup.lineage(request.request.sessionID)) {
+        if (listed.has(session.id)) blocked.set(session.id, [...(blocked.get(session.id) ?? []), request])
+      }
+    }
+    return blocked as ReadonlyMap<string, ReadonlyArray<PendingPermission>>
+  })
+
 // ---------------------------------------------------------------------------------------------------------
 // The state of one session's tree
 
-export interface TreeState {
+/** The status of a session's tree: its own, the busy sessions below it, and the permission requests holding it. */
+export interface TreeStatus {
   readonly session: Session
   readonly status: SessionStatus
   readonly descendants: ReadonlyArray<Session>
   /** Sub-agent sessions below that are busy or retrying (empty with `mainAgent`). */
   readonly busyDescendants: ReadonlyArray<{ readonly session: Session; readonly status: SessionStatus }>
+  /** Pending permission requests of the session and (without `mainAgent`) of every session below it. */
+  readonly blocked: ReadonlyArray<PendingPermission>
+}
+
+/** The one judgement of a tree's status, used by status, summary, get, the waits and respond. */
+export const treeStatus = (session: Session, options: { readonly mainAgent: boolean }) =>
+  Effect.gen(function* () {
+    const descendants = options.mainAgent ? [] : yield* descendantsOf([session])
+    const tree = [session, ...descendants]
+    const statuses = yield* statusesOf(tree)
+    const busy = tree.filter((member) => statusIn(statuses, member).type !== "idle")
+    // a session waiting for a permission reads busy, so only the directories of busy sessions are asked
+    const members = new Set(tree.map((member) => member.id))
+    const blocked =
+      busy.length === 0
+        ? []
+        : yield* pendingPermissions(
+            busy.map((member) => member.directory),
+            (sessionID) => Effect.succeed(members.has(sessionID))
+          )
+    const state: TreeStatus = {
+      session,
+      status: statusIn(statuses, session),
+      descendants,
+      busyDescendants: descendants
+        .map((child) => ({ session: child, status: statusIn(statuses, child) }))
+        .filter(({ status }) => status.type !== "idle"),
+      blocked
+    }
+    return state
+  })
+
+/** `idle`, `busy`, `retry (…)`, or "blocked on permission (…)" when a request holds the session or one below it. */
+export const treeStatusLabel = (state: TreeStatus) => blockedLabel(state.session, state.blocked) ?? statusLabel(state.status)
+
+/** "waiting on 2 sub-agent sessions: ses_a (busy), ses_b (retry)", or undefined when none is busy. */
+export const waitingLabel = (state: TreeStatus) =>
+  state.busyDescendants.length === 0
+    ? undefined
+    : `waiting on ${state.busyDescendants.length} sub-agent session${state.busyDescendants.length === 1 ? "" : "s"}: ${state.busyDescendants
+        .map(({ session: child, status }) => `${child.id} (${status.type})`)
+        .join(", ")}`
+
+export interface TreeState extends TreeStatus {
   /** The newest assistant message has neither finished nor failed. */
   readonly replyUnfinished: boolean
   /** ...and the server has left it so: the tree is idle and the reply did not change on a second look. */
@@ -103,25 +263,15 @@ export const latestFacts = (messages: ReadonlyArray<MessageWithParts>) => {
 export const treeState = (session: Session, options: { readonly mainAgent: boolean }) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
-    const [descendants, messages] = yield* Effect.all(
-      [options.mainAgent ? Effect.succeed([] as ReadonlyArray<Session>) : descendantsOf([session]), client.messages(session.id, { directory: session.directory, limit: 16 })],
+    const [status, messages] = yield* Effect.all(
+      [treeStatus(session, options), client.messages(session.id, { directory: session.directory, limit: 16 })],
       { concurrency: 2 }
     )
-    const statuses = yield* statusesOf([session, ...descendants])
-    const busyDescendants = descendants
-      .map((child) => ({ session: child, status: statusIn(statuses, child) }))
-      .filter(({ status }) => status.type !== "idle")
-    const state: TreeState = {
-      session,
-      status: statusIn(statuses, session),
-      descendants,
-      busyDescendants,
-      ...latestFacts(messages)
-    }
+    const state: TreeState = { ...status, ...latestFacts(messages) }
     return state
   })
 
-export const isBusy = (state: TreeState) => state.status.type !== "idle" || state.busyDescendants.length > 0
+export const isBusy = (state: TreeStatus) => state.status.type !== "idle" || state.busyDescendants.length > 0
 
 /** How long an idle tree's unfinished reply must stay as it is to count as abandoned by the server. */
 const ABANDONED_AFTER_MS = 1500
@@ -190,6 +340,9 @@ const isTurning = (event: OpenCodeEvent) =>
   event.payload.type === "session.idle" ||
   event.payload.type === "session.error" ||
   event.payload.type === "message.updated" ||
+  // a request asked or answered changes what a wait that runs out of time has to say
+  event.payload.type === "permission.asked" ||
+  event.payload.type === "permission.replied" ||
   (event.payload.type === "other" && event.payload.name === "session.created")
 
 const createdParent = (event: OpenCodeEvent): string | undefined => {
@@ -197,6 +350,17 @@ const createdParent = (event: OpenCodeEvent): string | undefined => {
   const info = (event.payload.properties as { info?: { parentID?: unknown } } | undefined)?.info
   return typeof info?.parentID === "string" ? info.parentID : undefined
 }
+
+/** What a wait that ran out of time says about sessions that were blocked on a permission request. */
+export const blockedHint = (states: ReadonlyArray<TreeStatus>) =>
+  states
+    .flatMap((state) => {
+      const label = blockedLabel(state.session, state.blocked)
+      return label === undefined
+        ? []
+        : [`${state.session.id} was ${label} (see \`ocm permissions ${state.session.id}\`, answer with \`ocm respond ${state.session.id}\`)`]
+    })
+    .join("; ")
 
 export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) =>
   Effect.gen(function* () {
@@ -256,11 +420,11 @@ export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) 
       Effect.timeoutFail({
         duration: (yield* withinBudget(options.timeout)).duration,
         onTimeout: () => {
-          const pending = sessions.filter((session) => !settledNow.has(session.id)).map((session) => session.id)
+          const pending = sessions.filter((session) => !settledNow.has(session.id))
           return new WaitTimeout({
-            waitingFor: `${pending.join(", ")} to become idle${options.requireBusy ? " after a turn" : ""}`,
+            waitingFor: `${pending.map((session) => session.id).join(", ")} to become idle${options.requireBusy ? " after a turn" : ""}`,
             seconds: Duration.toSeconds(options.timeout),
-            hint: ""
+            hint: blockedHint(pending.flatMap((session) => Option.toArray(Option.fromNullable(latest.get(session.id)))))
           })
         }
       })

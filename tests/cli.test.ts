@@ -60,7 +60,7 @@ describe("the ocm binary", () => {
         ["list"], ["ls"], ["create"], ["new"], ["get"], ["show"], ["messages"], ["msgs"], ["last"], ["status"],
         ["children"], ["todo"], ["abort"], ["models"],
         ["wait-for-idle"], ["wait-any"], ["wait-all"], ["is-idle"], ["wait-for-text"],
-        ["send"], ["prompt"], ["stream"], ["watch"], ["run"], ["respond"], ["summary"], ["diff"], ["share"], ["unshare"],
+        ["send"], ["prompt"], ["stream"], ["watch"], ["run"], ["respond"], ["permissions"], ["summary"], ["diff"], ["share"], ["unshare"],
         ["worktree"], ["wt"], ["wt", "create"], ["wt", "list"], ["wt", "remove"], ["wt", "run"], ["install-skill"], ["view-skill"],
         ["doctor"], ["ping"], ["demo"],
         ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]

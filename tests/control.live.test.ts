@@ -78,7 +78,7 @@ const pendingOf = (session: Session, count = 1) =>
     const client = yield* OpenCodeClient
     const requests = (yield* client.permissions({ directory: session.directory })).filter((r) => r.sessionID === session.id)
     return requests.length >= count ? requests : yield* Effect.fail("not yet" as const)
-  }).pipe(Effect.retry({ schedule: Schedule.spaced("100 millis") }), Effect.timeout("20 seconds"))
+  }).pipe(Effect.retry({ schedule: Schedule.spaced("100 millis") }), Effect.timeout("90 seconds"))
 
 const isPending = (request: PermissionRequest) =>
   Effect.gen(function* () {
@@ -293,6 +293,93 @@ describe("control commands against a real sandbox", () => {
         assert.deepStrictEqual(all.answered.map((a) => a.id), [mineRequest!.id])
         assert.strictEqual(replyText(lastAssistant(yield* settled(mine)).message), "MINE")
       }))
+
+    it.effect("a session blocked on a permission: status, summary, get, list, waits and permissions say so; nothing is answered", () =>
+      Effect.gen(function* () {
+        const session = yield* newSession("blocked")
+        // not a printf: an earlier "always" answer approves `printf *` for the whole project
+        yield* startAsker(session, `${bash("echo blocked-here")} Reply with ONLY DONE.`)
+        const [request] = yield* pendingOf(session)
+        const label = "blocked on permission (bash: echo blocked-here)"
+        const blocked = {
+          permissionID: request!.id,
+          permission: "bash",
+          patterns: ["echo blocked-here"],
+          sessionID: session.id,
+          directory: session.directory
+        }
+
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["status", session.id])), `${label}\n`)
+        const status = jsonOf<{ status: string; idle: boolean; blocked: unknown }>(yield* ocmInSandbox(["status", session.id, "--json"]))
+        assert.deepStrictEqual([status.status, status.idle, status.blocked], ["busy", false, blocked])
+        assert.include(succeeded(yield* ocmInSandbox(["summary", session.id])), `\n  status     ${label}\n`)
+        assert.deepStrictEqual(jsonOf<{ blocked: unknown }>(yield* ocmInSandbox(["summary", session.id, "--json"])).blocked, blocked)
+        assert.include(succeeded(yield* ocmInSandbox(["get", session.id])), `\n  status     ${label}\n`)
+        assert.deepStrictEqual(jsonOf<{ blocked: unknown }>(yield* ocmInSandbox(["get", session.id, "--json"])).blocked, blocked)
+        const listed = succeeded(yield* ocmInSandbox(["list"])).split("\n").find((line) => line.startsWith(session.id))
+        assert.match(listed ?? "", new RegExp(`^${session.id}  blocked on permission \\(bash: echo blocked-here\\) +\\S+  ${session.title}$`))
+        const rows = jsonOf<Array<{ id: string; status: string; blocked: unknown }>>(yield* ocmInSandbox(["list", "--json"]))
+        assert.deepStrictEqual(rows.find((row) => row.id === session.id)?.blocked, blocked)
+
+        // a wait that runs out of time says what it was blocked on
+        const waited = yield* ocmInSandbox(["wait-for-idle", session.id, "--timeout", "2"])
+        failsWith(waited, 124, "WaitTimeout")
+        assert.include(waited.stderr, `${session.id} was ${label}`)
+        assert.include(waited.stderr, `ocm respond ${session.id}`)
+
+        // permissions lists it and answers nothing
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["permissions", session.id])), `${request!.id}  bash  echo blocked-here\n`)
+        const listedJson = jsonOf<Array<Record<string, unknown>>>(yield* ocmInSandbox(["permissions", session.id, "--json"]))
+        assert.deepStrictEqual(listedJson, [
+          {
+            id: request!.id,
+            sessionID: session.id,
+            directory: session.directory,
+            permission: "bash",
+            patterns: ["echo blocked-here"],
+            always: request!.always ?? [],
+            tool: request!.tool ?? null
+          }
+        ])
+        assert.include(
+          succeeded(yield* ocmInSandbox(["permissions", "--all"])),
+          `${request!.id}  bash  echo blocked-here  (session ${session.id}, ${session.directory})\n`
+        )
+        assert.isTrue(yield* isPending(request!), "listing answers nothing")
+
+        // tree-aware: a parent whose sub-agent session is blocked says so
+        const parent = yield* newSession("blocked-parent")
+        const child = yield* newSession("blocked-child", parent.id)
+        yield* startAsker(child, `${bash("echo below-here")} Reply with ONLY BELOW.`)
+        const [childRequest] = yield* pendingOf(child)
+        const below = `blocked on permission (bash: echo below-here) in sub-agent session ${child.id}`
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["status", parent.id])).split("\n")[0], below)
+        assert.include(succeeded(yield* ocmInSandbox(["summary", parent.id])), `  status     ${below}`)
+        const parentLine = succeeded(yield* ocmInSandbox(["list"])).split("\n").find((line) => line.startsWith(parent.id))
+        assert.include(parentLine ?? "", below)
+        assert.strictEqual(
+          succeeded(yield* ocmInSandbox(["permissions", parent.id])),
+          `${childRequest!.id}  bash  echo below-here  (sub-agent session ${child.id})\n`
+        )
+        assert.deepStrictEqual(
+          jsonOf<{ blocked: { sessionID: string } }>(yield* ocmInSandbox(["status", parent.id, "--json"])).blocked.sessionID,
+          child.id
+        )
+        assert.isTrue(yield* isPending(childRequest!))
+
+        // clean up: answered, the turns finish and nothing reads blocked any more
+        succeeded(yield* ocmInSandbox(["respond", session.id, "--response", "reject"]))
+        succeeded(yield* ocmInSandbox(["respond", parent.id, "--response", "reject"]))
+        yield* settled(session)
+        yield* settled(child)
+        assert.strictEqual(succeeded(yield* ocmInSandbox(["status", session.id])), "idle\n")
+        const none = yield* ocmInSandbox(["permissions", parent.id])
+        assert.strictEqual(succeeded(none), "")
+        assert.include(none.stderr, "no pending permission requests")
+        assert.deepStrictEqual(jsonOf<unknown>(yield* ocmInSandbox(["permissions", parent.id, "--json"])), [])
+        // SESSION and --all together: exit 2 before any request
+        failsWith(yield* ocmInSandbox(["permissions", session.id, "--all", "--url", "http://127.0.0.1:9"]), 2, "InvalidInput")
+      }), 240_000)
 
     it.effect("nothing pending: exit 0 with a note; --wait --timeout 1 exits 124", () =>
       Effect.gen(function* () {

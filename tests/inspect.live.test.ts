@@ -23,6 +23,7 @@ interface Row {
   created: string
   updated: string
   status: string
+  blocked: unknown
 }
 interface Details {
   id: string
@@ -106,7 +107,8 @@ describe("inspection commands against a real sandbox", () => {
           parentID: null,
           created: new Date(older.time.created).toISOString(),
           updated: row.updated,
-          status: "idle"
+          status: "idle",
+          blocked: null
         })
 
         const human = succeeded(yield* ocmInSandbox(["ls"])).split("\n")

@@ -1,6 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { MessageWithParts, Session, SessionStatus } from "../src/Domain.js"
-import { abandonedReplies, isSettled, latestFacts, type TreeState } from "../src/WaitEngine.js"
+import {
+  abandonedReplies,
+  blockedHint,
+  blockedJson,
+  blockedLabel,
+  isSettled,
+  latestFacts,
+  type PendingPermission,
+  type TreeState,
+  treeStatusLabel
+} from "../src/WaitEngine.js"
 import { messageBuilders } from "./support/messages.js"
 
 const { user, assistant } = messageBuilders("ses_wait")
@@ -17,6 +27,7 @@ const state = (status: SessionStatus, messages: ReadonlyArray<MessageWithParts>,
   session,
   status,
   descendants: [],
+  blocked: [],
   busyDescendants: Array.from({ length: busyChildren }, (_, i) => ({
     session: { ...session, id: `ses_child${i}` },
     status: { type: "busy" as const }
@@ -85,5 +96,45 @@ describe("abandonedReplies", () => {
     const done = state({ type: "idle" }, [user("msg_1"), assistant("msg_2", "msg_1")])
     assert.isFalse(judge(done, 9_000).replyAbandoned)
     assert.isFalse(judge(unfinished, 9_100).replyAbandoned)
+  })
+})
+
+describe("blocked on a permission request", () => {
+  const request = (id: string, sessionID: string, permission: string, patterns: Array<string>): PendingPermission => ({
+    request: { id, sessionID, permission, patterns },
+    directory: "/p"
+  })
+  const own = request("per_1", session.id, "bash", ["printf hi"])
+  const below = request("per_2", "ses_child0", "edit", ["src/a.ts"])
+  const busy = state({ type: "busy" }, [])
+
+  it("labels the session's own request, and a sub-agent's request with the session that asked", () => {
+    assert.isUndefined(blockedLabel(session, []))
+    assert.strictEqual(treeStatusLabel(busy), "busy")
+    assert.strictEqual(treeStatusLabel({ ...busy, blocked: [own] }), "blocked on permission (bash: printf hi)")
+    assert.strictEqual(
+      treeStatusLabel({ ...busy, blocked: [below] }),
+      "blocked on permission (edit: src/a.ts) in sub-agent session ses_child0"
+    )
+    assert.strictEqual(
+      blockedLabel(session, [own, below, request("per_3", session.id, "bash", ["ls"])]),
+      "blocked on permission (bash: printf hi; bash: ls); blocked on permission (edit: src/a.ts) in sub-agent session ses_child0"
+    )
+  })
+
+  it("--json carries the first request; a timed-out wait names what it was blocked on and how to answer", () => {
+    assert.isNull(blockedJson([]))
+    assert.deepStrictEqual(blockedJson([below, own]), {
+      permissionID: "per_2",
+      permission: "edit",
+      patterns: ["src/a.ts"],
+      sessionID: "ses_child0",
+      directory: "/p"
+    })
+    assert.strictEqual(blockedHint([busy]), "")
+    assert.strictEqual(
+      blockedHint([{ ...busy, blocked: [own] }]),
+      "ses_wait was blocked on permission (bash: printf hi) (see `ocm permissions ses_wait`, answer with `ocm respond ses_wait`)"
+    )
   })
 })

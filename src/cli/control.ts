@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { PermissionReply } from "../Domain.js"
 import {
+  listPermissions,
   respond,
   shareSession,
   showDiff,
@@ -50,7 +51,22 @@ export const respondCommand = Command.make("respond", respondConfig, (options) =
   )
 )
 
-
+export const permissionsCommand = Command.make(
+  "permissions",
+  {
+    ...connection,
+    json,
+    session: sessionArg,
+    all: Options.boolean("all").pipe(
+      Options.withDescription("every pending request the server holds, in every directory it has sessions in (takes no SESSION)")
+    )
+  },
+  (options) => listPermissions(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+).pipe(
+  Command.withDescription(
+    "list pending permission requests of the session and its sub-agent sessions without answering them: id, permission, patterns, whose (--json: id, sessionID, directory, permission, patterns, always, tool)"
+  )
+)
 
 export const diffCommand = sessionCommand(
   "diff",

@@ -15,15 +15,24 @@ import type {
   MessageWithParts,
   OpenCodeEvent,
   PermissionReply,
-  PermissionRequest,
-  Session,
-  SessionStatus
+  Session
 } from "../Domain.js"
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
 import { timeoutFromSeconds, withinBudget } from "../Timeout.js"
-import { descendantsOf, retryJson, statusesOf, statusIn, statusLabel } from "../WaitEngine.js"
+import {
+  blockedJson,
+  descendantsOf,
+  isBusy,
+  makeSessionLookup,
+  type PendingPermission,
+  pendingPermissions,
+  retryJson,
+  treeStatus,
+  treeStatusLabel,
+  waitingLabel
+} from "../WaitEngine.js"
 import { replyText } from "../TurnEngine.js"
 
 export interface JsonOption {
@@ -38,28 +47,6 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 
 const directoriesOf = (sessions: ReadonlyArray<Session>) => [...new Set(sessions.map((session) => session.directory))]
 
-export interface TreeStatus {
-  readonly status: SessionStatus
-  readonly descendants: ReadonlyArray<Session>
-  /** Sub-agent sessions below the root that are busy or retrying. */
-  readonly busy: ReadonlyArray<{ readonly session: Session; readonly status: SessionStatus }>
-  /** The root is idle and no session below it is busy. */
-  readonly idle: boolean
-}
-
-/** The root's own status and, tree-aware, the busy sessions below it. */
-export const treeStatus = (root: Session) =>
-  Effect.gen(function* () {
-    const descendants = yield* descendantsOf([root])
-    const statuses = yield* statusesOf([root, ...descendants])
-    const statusOf = (session: Session) => statusIn(statuses, session)
-    const status = statusOf(root)
-    const busy = descendants
-      .map((session) => ({ session, status: statusOf(session) }))
-      .filter((row) => row.status.type !== "idle")
-    return { status, descendants, busy, idle: status.type === "idle" && busy.length === 0 } satisfies TreeStatus
-  })
-
 
 /**
  * Membership of a growing tree: sessions found by walking down from the root, plus sessions met later (a `task`
@@ -67,31 +54,23 @@ export const treeStatus = (root: Session) =>
  */
 const makeTree = (root: Session) =>
   Effect.gen(function* () {
-    const client = yield* OpenCodeClient
     const descendants = yield* descendantsOf([root])
-    const members = yield* Ref.make(
-      new Map<string, Session | null>([root, ...descendants].map((session) => [session.id, session]))
-    )
+    const sessions = yield* makeSessionLookup([root, ...descendants])
+    const members = yield* Ref.make(new Set([root, ...descendants].map((session) => session.id)))
     const directories = yield* Ref.make(new Set(directoriesOf([root, ...descendants])))
 
-    const isMember = (sessionID: string, depth = 0): Effect.Effect<boolean, ClientError> =>
+    const isMember = (sessionID: string): Effect.Effect<boolean, ClientError> =>
       Effect.gen(function* () {
-        const known = (yield* Ref.get(members)).get(sessionID)
-        if (known !== undefined) return known !== null
-        const found = yield* client.getSession(sessionID).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("SessionNotFound", () => Effect.succeed(Option.none<Session>()))
-        )
-        const session = Option.getOrUndefined(found)
-        const inside =
-          session?.parentID !== undefined && depth < 64 ? yield* isMember(session.parentID, depth + 1) : false
-        yield* Ref.update(members, (map) => new Map(map).set(sessionID, inside ? session! : null))
-        if (inside) yield* Ref.update(directories, (set) => new Set(set).add(session!.directory))
-        return inside
+        if ((yield* Ref.get(members)).has(sessionID)) return true
+        const lineage = yield* sessions.lineage(sessionID)
+        if (!lineage.some((session) => session.id === root.id)) return false
+        yield* Ref.update(members, (set) => new Set(set).add(sessionID))
+        yield* Ref.update(directories, (set) => new Set(set).add(lineage[0]!.directory))
+        return true
       })
 
     const addDirectory = (directory: string) => Ref.update(directories, (set) => new Set(set).add(directory))
-    const size = Effect.map(Ref.get(members), (map) => [...map.values()].filter((session) => session !== null).length)
+    const size = Effect.map(Ref.get(members), (set) => set.size)
     return { root, isMember, addDirectory, directories: Ref.get(directories), size }
   })
 
@@ -109,11 +88,7 @@ export interface RespondOptions extends JsonOption {
   readonly timeout: number
 }
 
-interface Pending {
-  readonly request: PermissionRequest
-  /** The directory instance it was listed in: the reply must go there. */
-  readonly directory: string
-}
+type Pending = PendingPermission
 
 export interface Answered {
   readonly id: string
@@ -125,19 +100,7 @@ export interface Answered {
 
 /** Pending requests of every directory of the tree that belong to a session of the tree, in listed order. */
 const pendingIn = (tree: Tree) =>
-  Effect.gen(function* () {
-    const client = yield* OpenCodeClient
-    const directories = [...(yield* tree.directories)]
-    const lists = yield* Effect.forEach(
-      directories,
-      (directory) =>
-        Effect.map(client.permissions({ directory }), (requests) => requests.map((request): Pending => ({ request, directory }))),
-      { concurrency: 8 }
-    )
-    const seen = new Set<string>()
-    const unique = lists.flat().filter(({ request }) => !seen.has(request.id) && Boolean(seen.add(request.id)))
-    return yield* Effect.filter(unique, ({ request }) => tree.isMember(request.sessionID))
-  })
+  Effect.flatMap(tree.directories, (directories) => pendingPermissions(directories, tree.isMember))
 
 const WITNESS_TRIES = 10
 
@@ -189,16 +152,30 @@ const answer = (pending: Pending, reply: PermissionReply, message: string | unde
     })
   })
 
-const answeredLine = (root: Session, answered: Answered) =>
+/**
+ * One request on one line: id, (the answer,) permission, patterns, and whose it is — a sub-agent session below `root`,
+ * or with no root (`permissions --all`) the session and its directory.
+ */
+const requestLine = (
+  root: Session | undefined,
+  request: { readonly id: string; readonly sessionID: string; readonly permission: string; readonly patterns: ReadonlyArray<string> },
+  extra: { readonly response?: PermissionReply; readonly directory?: string } = {}
+) =>
   [
-    answered.id,
-    answered.response.padEnd(6),
-    answered.permission,
-    answered.patterns.join(", "),
-    answered.sessionID === root.id ? "" : `(sub-agent session ${answered.sessionID})`
+    request.id,
+    ...(extra.response === undefined ? [] : [extra.response.padEnd(6)]),
+    request.permission,
+    request.patterns.join(", "),
+    root === undefined
+      ? `(session ${request.sessionID}${extra.directory === undefined ? "" : `, ${extra.directory}`})`
+      : request.sessionID === root.id
+        ? ""
+        : `(sub-agent session ${request.sessionID})`
   ]
     .join("  ")
     .trimEnd()
+
+const answeredLine = (root: Session, answered: Answered) => requestLine(root, answered, { response: answered.response })
 
 /** Answers each request in turn; in human mode each answer is printed as soon as it is witnessed. */
 const answerAll = (
@@ -371,8 +348,8 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
     // (a request answered, or the tree seen busy), so a turn that has not started yet is not taken for done.
     const step = Effect.gen(function* () {
       yield* answerPending
-      const state = yield* treeStatus(session)
-      if (!state.idle) {
+      const state = yield* treeStatus(session, { mainAgent: false })
+      if (isBusy(state)) {
         yield* Ref.set(sawBusy, true)
         return false
       }
@@ -387,6 +364,62 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
     yield* note(`ocm: ${session.id} is idle; ${plural(answered.length, "request")} answered`)
     return yield* finish(answered)
   }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------------------
+// permissions: what respond would answer, listed without answering
+
+export interface PermissionsOptions extends JsonOption {
+  /** Every pending request of every directory the server has sessions in. */
+  readonly all: boolean
+}
+
+/** Enough to see every session of a busy machine; the server's own default is 100. */
+const EVERY_SESSION = 10_000
+
+const permissionJson = ({ request, directory }: Pending) => ({
+  id: request.id,
+  sessionID: request.sessionID,
+  directory,
+  permission: request.permission,
+  patterns: request.patterns,
+  always: request.always ?? [],
+  tool: request.tool ?? null
+})
+
+/**
+ * Pending permission requests of the session and every sub-agent session below it (every directory of the tree, as
+ * respond gathers them), or with `--all` of every directory the server has sessions in; none is answered.
+ */
+export const listPermissions = (reference: string | undefined, options: PermissionsOptions) =>
+  Effect.gen(function* () {
+    if (options.all && reference !== undefined) {
+      return yield* new InvalidInput({ message: "give SESSION or --all, not both" })
+    }
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const gathered = options.all
+      ? yield* Effect.gen(function* () {
+          const sessions = yield* client.listAllSessions({ limit: EVERY_SESSION })
+          const pending = yield* pendingPermissions(directoriesOf(sessions), () => Effect.succeed(true))
+          return { root: undefined, pending, where: "any session on the server" }
+        })
+      : yield* Effect.gen(function* () {
+          const session = yield* resolveSession(reference, host.cwd)
+          const tree = yield* makeTree(session)
+          const pending = yield* pendingIn(tree)
+          const size = yield* tree.size
+          const where = size > 1 ? `${session.id} or its ${plural(size - 1, "sub-agent session")}` : session.id
+          return { root: session, pending, where }
+        })
+    if (gathered.pending.length === 0 && !options.json) {
+      return yield* note(`ocm: no pending permission requests for ${gathered.where}`)
+    }
+    yield* emit(options.json, gathered.pending.map(permissionJson), () =>
+      gathered.pending
+        .map(({ request, directory }) => requestLine(gathered.root, request, { directory }))
+        .join("\n")
+    )
+  })
 
 // ---------------------------------------------------------------------------------------------------------
 // diff
@@ -541,7 +574,7 @@ export const showSummary = (reference: string | undefined, options: JsonOption) 
     const session = yield* resolveSession(reference, host.cwd)
     const scoped = { directory: session.directory }
     const [state, messages, todos] = yield* Effect.all(
-      [treeStatus(session), client.messages(session.id, scoped), client.todo(session.id, scoped)],
+      [treeStatus(session, { mainAgent: false }), client.messages(session.id, scoped), client.todo(session.id, scoped)],
       { concurrency: "unbounded" }
     )
     const changes = yield* sessionChanges(session, messages)
@@ -558,12 +591,6 @@ export const showSummary = (reference: string | undefined, options: JsonOption) 
     const totals = changeTotals(changes)
     const lastReply = latest === undefined ? null : snippet(replyText(latest.message))
     const error = newest?.error?.name ?? null
-    const waiting =
-      state.busy.length === 0
-        ? undefined
-        : `waiting on ${plural(state.busy.length, "sub-agent session")}: ${state.busy
-            .map(({ session: child, status }) => `${child.id} (${status.type})`)
-            .join(", ")}`
     yield* emit(
       options.json,
       {
@@ -571,11 +598,12 @@ export const showSummary = (reference: string | undefined, options: JsonOption) 
         title: session.title,
         directory: session.directory,
         status: state.status.type,
-        idle: state.idle,
+        idle: !isBusy(state),
         retry: retryJson(state.status),
+        blocked: blockedJson(state.blocked),
         subAgents: {
           total: state.descendants.length,
-          busy: state.busy.map(({ session: child, status }) => ({ id: child.id, title: child.title, status: status.type }))
+          busy: state.busyDescendants.map(({ session: child, status }) => ({ id: child.id, title: child.title, status: status.type }))
         },
         todo,
         messages: { user: messages.length - assistants.length, assistant: assistants.length },
@@ -590,7 +618,7 @@ export const showSummary = (reference: string | undefined, options: JsonOption) 
           `${session.id}  ${session.title}`,
           table([
             ["directory", session.directory],
-            ["status", [statusLabel(state.status), waiting].filter((part) => part !== undefined).join("; ")],
+            ["status", [treeStatusLabel(state), waitingLabel(state)].filter((part) => part !== undefined).join("; ")],
             ["todo", todo.total === 0 ? "none" : `${todo.done}/${todo.total} done${todo.inProgress > 0 ? `, ${todo.inProgress} in progress` : ""}`],
             ["messages", `${messages.length - assistants.length} user, ${assistants.length} assistant`],
             ["cost", `$${cost.toFixed(4)}`],

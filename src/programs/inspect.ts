@@ -14,7 +14,19 @@ import { formatModel, type IdentityFields } from "../Identity.js"
 import { emit, note, table } from "../Output.js"
 import { defaultsDirectory, readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { descendantsOf, retryJson, statusesOf, statusIn, statusLabel } from "../WaitEngine.js"
+import {
+  blockedAmong,
+  blockedJson,
+  blockedLabel,
+  isBusy,
+  type PendingPermission,
+  retryJson,
+  statusesOf,
+  statusIn,
+  treeStatus,
+  treeStatusLabel,
+  waitingLabel
+} from "../WaitEngine.js"
 
 export type SortKey = "updated" | "created" | "title"
 export const sortKeys: ReadonlyArray<SortKey> = ["updated", "created", "title"]
@@ -51,31 +63,40 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString()
 interface Row {
   readonly session: Session
   readonly status: SessionStatus
+  /** Pending permission requests of the session or of a session below it. */
+  readonly blocked: ReadonlyArray<PendingPermission>
 }
 
-const rowJson = ({ session, status }: Row) => ({
+const rowJson = ({ session, status, blocked }: Row) => ({
   id: session.id,
   title: session.title,
   directory: session.directory,
   parentID: session.parentID ?? null,
   created: iso(session.time.created),
   updated: iso(session.time.updated),
-  status: status.type
+  status: status.type,
+  blocked: blockedJson(blocked)
 })
+
+const rowLabel = ({ session, status, blocked }: Row) => blockedLabel(session, blocked) ?? status.type
 
 const renderRows = (rows: ReadonlyArray<Row>, withDirectory: boolean) => {
   const titleWidth = withDirectory ? Math.max(0, ...rows.map(({ session }) => session.title.length)) : 0
+  const statusWidth = Math.max(5, ...rows.map((row) => rowLabel(row).length))
   return rows
-    .map(({ session, status }) => {
-      const columns = [session.id, status.type.padEnd(5), iso(session.time.updated), session.title.padEnd(titleWidth)]
+    .map((row) => {
+      const { session } = row
+      const columns = [session.id, rowLabel(row).padEnd(statusWidth), iso(session.time.updated), session.title.padEnd(titleWidth)]
       return (withDirectory ? [...columns, session.directory] : columns).join("  ").trimEnd()
     })
     .join("\n")
 }
 
 const rowsOf = (sessions: ReadonlyArray<Session>) =>
-  Effect.map(statusesOf(sessions), (statuses): ReadonlyArray<Row> =>
-    sessions.map((session) => ({ session, status: statusIn(statuses, session) }))
+  Effect.map(
+    Effect.all([statusesOf(sessions), blockedAmong(sessions)], { concurrency: 2 }),
+    ([statuses, blocked]): ReadonlyArray<Row> =>
+      sessions.map((session) => ({ session, status: statusIn(statuses, session), blocked: blocked.get(session.id) ?? [] }))
   )
 
 const byKey = (key: SortKey) => (a: Row, b: Row): number => {
@@ -256,16 +277,12 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const scoped = { directory: session.directory }
-    const [statuses, messages, children, defaults] = yield* Effect.all(
-      [
-        client.sessionStatus(scoped),
-        client.messages(session.id, scoped),
-        client.children(session.id, scoped),
-        readDefaults(session.id)
-      ],
+    const [state, messages, defaults] = yield* Effect.all(
+      [treeStatus(session, { mainAgent: false }), client.messages(session.id, scoped), readDefaults(session.id)],
       { concurrency: "unbounded" }
     )
-    const status: SessionStatus = statuses[session.id] ?? { type: "idle" }
+    const { status } = state
+    const children = state.descendants.filter((child) => child.parentID === session.id)
     const counts = {
       user: messages.filter((message) => message.info.role === "user").length,
       assistant: messages.filter((message) => message.info.role === "assistant").length
@@ -274,7 +291,8 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
     yield* emit(
       options.json,
       {
-        ...rowJson({ session, status }),
+        ...rowJson({ session, status, blocked: state.blocked }),
+        idle: !isBusy(state),
         share: session.share?.url ?? null,
         summary: summary === undefined ? null : { additions: summary.additions, deletions: summary.deletions, files: summary.files },
         retry: retryJson(status),
@@ -290,7 +308,7 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
             ["parent", session.parentID],
             ["created", iso(session.time.created)],
             ["updated", iso(session.time.updated)],
-            ["status", statusLabel(status)],
+            ["status", [treeStatusLabel(state), waitingLabel(state)].filter((part) => part !== undefined).join("; ")],
             ["share", session.share?.url],
             [
               "changes",
@@ -310,30 +328,20 @@ export const showStatus = (reference: string | undefined, options: JsonOption & 
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const descendants = options.mainAgent ? [] : yield* descendantsOf([session])
-    const statuses = yield* statusesOf([session, ...descendants])
-    const status = statusIn(statuses, session)
-    const busy = descendants
-      .map((child) => ({ session: child, status: statusIn(statuses, child) }))
-      .filter(isActive)
-    const waiting =
-      busy.length === 0
-        ? undefined
-        : `waiting on ${busy.length} sub-agent session${busy.length === 1 ? "" : "s"}: ${busy
-            .map(({ session: child, status: childStatus }) => `${child.id} (${childStatus.type})`)
-            .join(", ")}`
+    const state = yield* treeStatus(session, { mainAgent: options.mainAgent ?? false })
     yield* emit(
       options.json,
       {
         sessionID: session.id,
         title: session.title,
         directory: session.directory,
-        status: status.type,
-        retry: retryJson(status),
-        idle: status.type === "idle" && busy.length === 0,
+        status: state.status.type,
+        retry: retryJson(state.status),
+        idle: !isBusy(state),
+        blocked: blockedJson(state.blocked),
         subAgents: {
-          total: descendants.length,
-          busy: busy.map(({ session: child, status: childStatus }) => ({
+          total: state.descendants.length,
+          busy: state.busyDescendants.map(({ session: child, status: childStatus }) => ({
             id: child.id,
             title: child.title,
             parentID: child.parentID ?? null,
@@ -341,7 +349,7 @@ export const showStatus = (reference: string | undefined, options: JsonOption & 
           }))
         }
       },
-      () => [statusLabel(status), waiting].filter((line) => line !== undefined).join("\n")
+      () => [treeStatusLabel(state), waitingLabel(state)].filter((line) => line !== undefined).join("\n")
     )
   })
 

@@ -11,7 +11,7 @@ import { emit } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
 import { timeoutFromSeconds, withinBudget } from "../Timeout.js"
 import { replyText } from "../TurnEngine.js"
-import { confirmedTreeState, isSettled, type TreeState, waitFor } from "../WaitEngine.js"
+import { blockedJson, confirmedTreeState, isSettled, type TreeState, waitFor } from "../WaitEngine.js"
 
 export interface WaitFlags {
   readonly requireBusy: boolean
@@ -33,6 +33,7 @@ const stateJson = (state: TreeState) => ({
   title: state.session.title,
   status: state.status.type,
   busySubAgents: state.busyDescendants.map(({ session }) => session.id),
+  blocked: blockedJson(state.blocked),
   latestReply: replyText(state.latestAssistant),
   latestError: state.latestAssistant?.info.role === "assistant" ? (state.latestAssistant.info.error ?? null) : null,
   /** The server went idle leaving the latest reply unfinished (see `confirmedTreeState`). */
