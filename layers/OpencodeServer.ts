@@ -34,7 +34,8 @@ export interface ServeOptions {
   readonly startTimeout: Duration.DurationInput
   /**
    * The server's own temp dir (made with one of `OWNED_PREFIXES`): it gets `owner.json` as soon as the process
-   * exists, and abandoned siblings are swept first. Removing the dir (or the file) is the caller's release.
+   * exists, and abandoned siblings are swept first; the server's TMPDIR is `tmp` inside it. Removing the dir (or
+   * the file) is the caller's release.
    */
   readonly ownedDir: string
 }
@@ -70,6 +71,8 @@ export interface ServedOpencode {
   readonly port: number
   readonly pid: number
   readonly version: string
+  /** Completes when the server process ends, saying how ("exited with code 1", "was killed by SIGKILL"). */
+  readonly exited: Effect.Effect<string>
 }
 
 const failure = (reason: string) => (cause: unknown) =>
@@ -95,16 +98,20 @@ export const serveOpencode = (options: ServeOptions) =>
     yield* sweepAbandoned(options.ownedDir)
     const serveArgs = (port: number) => ["serve", "--port", String(port), "--hostname", "127.0.0.1"]
 
+    // the server's temp files (each start unpacks a native library of several MB there) go with its dir
+    const tmpDir = `${options.ownedDir}/tmp`
+    yield* fs.makeDirectory(tmpDir, { recursive: true }).pipe(Effect.mapError(failure(`cannot create ${tmpDir}`)))
+
     const start = (port: number) =>
       Effect.gen(function* () {
         const command = (
           options.environment === undefined
-            ? Command.make(options.binary, ...serveArgs(port))
+            ? Command.make(options.binary, ...serveArgs(port)).pipe(Command.env({ TMPDIR: tmpDir }))
             : // `env -i`: exactly this environment, not it merged into ours
               Command.make(
                 "env",
                 "-i",
-                ...Object.entries(options.environment).map(([key, value]) => `${key}=${value}`),
+                ...Object.entries({ ...options.environment, TMPDIR: tmpDir }).map(([key, value]) => `${key}=${value}`),
                 options.binary,
                 ...serveArgs(port)
               )
@@ -153,7 +160,11 @@ export const serveOpencode = (options: ServeOptions) =>
         )
         yield* Effect.logDebug(`started opencode serve (pid ${server.pid}) on port ${port}`)
         const health = yield* Effect.raceFirst(healthy, exited)
-        return { url, port, pid: server.pid, version: health.version } satisfies ServedOpencode
+        const ended = server.exitCode.pipe(
+          Effect.map((code) => `exited with code ${code}`),
+          Effect.catchAll((error) => Effect.succeed(`was killed by ${/signal: (\w+)/.exec(error.message)?.[1] ?? "a signal"}`))
+        )
+        return { url, port, pid: server.pid, version: health.version, exited: ended } satisfies ServedOpencode
       })
 
     const attempt = Effect.flatMap(options.port === undefined ? freePort : Effect.succeed(options.port), start)

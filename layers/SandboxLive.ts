@@ -77,7 +77,6 @@ const isolatedEnvironment = (dirs: { home: string; root: string }, password: str
   XDG_DATA_HOME: `${dirs.home}/.local/share`,
   XDG_CACHE_HOME: `${dirs.home}/.cache`,
   XDG_STATE_HOME: `${dirs.home}/.local/state`,
-  TMPDIR: `${dirs.root}/tmp`,
   OPENCODE_DISABLE_MODELS_FETCH: "1",
   OPENCODE_DISABLE_AUTOUPDATE: "1",
   OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
@@ -117,7 +116,7 @@ export const make = (options: SandboxOptions = {}) =>
     const projectDir = path.join(root, "project")
     const logFile = path.join(root, "server.log")
     yield* Effect.forEach(
-      [projectDir, path.join(home, ".config", "opencode"), path.join(root, "tmp"), path.join(root, "managed-config")],
+      [projectDir, path.join(home, ".config", "opencode"), path.join(root, "managed-config")],
       (dir) => fs.makeDirectory(dir, { recursive: true })
     ).pipe(Effect.mapError(sandboxError("cannot create the sandbox directories")))
     yield* fs
@@ -165,7 +164,8 @@ export const make = (options: SandboxOptions = {}) =>
     const sandbox: SandboxShape = {
       info,
       modelRequests: model.requests,
-      clearModelRequests: model.clear
+      clearModelRequests: model.clear,
+      serverExited: started.exited
     }
     return sandbox
   })

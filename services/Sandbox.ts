@@ -29,6 +29,8 @@ export interface SandboxShape {
   /** What the scripted model received so far, oldest first. */
   readonly modelRequests: Effect.Effect<ReadonlyArray<ModelRequest>, SandboxError>
   readonly clearModelRequests: Effect.Effect<void, SandboxError>
+  /** Completes when the sandbox's server process ends on its own, saying how ("was killed by SIGKILL"). */
+  readonly serverExited: Effect.Effect<string>
 }
 
 /** A hermetic, real OpenCode server with the scripted model as its only provider. */

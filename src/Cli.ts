@@ -2,7 +2,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import { clientLayer, connection, json } from "./cli/common.js"
+import { changesState, clientLayer, connection, json, portOption } from "./cli/common.js"
 import { permissionsCommand, respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./cli/control.js"
 import { doctorCommand } from "./cli/doctor.js"
 import {
@@ -41,8 +41,12 @@ const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
 ).pipe(Command.withDescription("check that the OpenCode server answers; print its version and how ocm found it"))
 
 const sandboxOptions = {
-  port: Options.integer("port").pipe(Options.withDescription("port for the server (default: a free one)"), Options.optional),
+  port: portOption("port", "port for the server (default: a free one)"),
   keep: Options.boolean("keep").pipe(Options.withDescription("keep the sandbox's temp dirs after it stops")),
+  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(
+    Options.withDescription("require the password in this file (HTTP Basic, user opencode) on every request to the sandbox"),
+    Options.optional
+  ),
   opencodeBin: Options.text("opencode-bin").pipe(
     Options.withDescription("the opencode binary to run (default: OCM_OPENCODE_BIN, the pinned opencode-ai package, PATH)"),
     Options.optional
@@ -101,41 +105,42 @@ const sandboxCommand = Command.make("sandbox").pipe(
   Command.withSubcommands([sandboxUpCommand, sandboxDownCommand, sandboxStatusCommand, sandboxEnvCommand, sandboxRunCommand])
 )
 
+/** Commands wrapped in `changesState` act on the server: a discovered server is named before they do. */
 export const ocm = Command.make("ocm").pipe(
   Command.withDescription("inspect, automate and orchestrate OpenCode sessions, proving every step from live server state"),
   Command.withSubcommands([
-    oneShotCommand,
-    beginSessionCommand,
-    chatCommand,
-    finalCommand,
+    changesState(oneShotCommand),
+    changesState(beginSessionCommand),
+    changesState(chatCommand),
+    changesState(finalCommand),
     waitCommand,
     transcriptCommand,
-    deleteCommand,
-    rmCommand,
+    changesState(deleteCommand),
+    changesState(rmCommand),
     listCommand,
     lsCommand,
-    createCommand,
-    newCommand,
+    changesState(createCommand),
+    changesState(newCommand),
     getCommand,
     showCommand,
     messagesCommand,
     msgsCommand,
     lastCommand,
-    sendCommand,
-    promptCommand,
-    streamCommand,
+    changesState(sendCommand),
+    changesState(promptCommand),
+    changesState(streamCommand),
     watchCommand,
-    runCommand,
+    changesState(runCommand),
     statusCommand,
     childrenCommand,
     todoCommand,
-    abortCommand,
-    respondCommand,
+    changesState(abortCommand),
+    changesState(respondCommand),
     permissionsCommand,
     summaryCommand,
     diffCommand,
-    shareCommand,
-    unshareCommand,
+    changesState(shareCommand),
+    changesState(unshareCommand),
     waitForIdleCommand,
     waitAnyCommand,
     waitAllCommand,

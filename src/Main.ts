@@ -16,6 +16,7 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import { keepAliveHttpClient } from "../layers/OpenCodeClientLive.js"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
+import { markChildCommand } from "./ChildCommand.js"
 import { commandLineProblem, commandTree } from "./CommandLine.js"
 import { exitCodeForTag, InvalidInput } from "./Errors.js"
 import { readableHelp } from "./Help.js"
@@ -174,8 +175,9 @@ export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<
 ) => {
   const run = cliProgram(command, { name: program, version }, colorsWanted())
   const hoisted = hoistLogLevel(process.argv)
-  const argv = options.helpCommand === true ? helpAsFlag(hoisted) : hoisted
-  const json = argv.includes("--json")
+  const argv = markChildCommand(options.helpCommand === true ? helpAsFlag(hoisted) : hoisted)
+  // a child command's own --json (after `--`) is not ocm's
+  const json = argv.slice(0, argv.indexOf("--") === -1 ? undefined : argv.indexOf("--")).includes("--json")
   const debug = argv.some((arg, i) => arg === "--log-level=debug" || (arg === "--log-level" && argv[i + 1] === "debug"))
   let signal: "SIGINT" | "SIGTERM" | undefined
   process.once("SIGINT", () => (signal = "SIGINT"))

@@ -9,6 +9,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { SandboxError } from "./Errors.js"
 import { writeFileAtomic } from "./Files.js"
 
 export const SandboxStateSchema = Schema.Struct({
@@ -24,7 +25,14 @@ export const SandboxStateSchema = Schema.Struct({
   home: Schema.String,
   logFile: Schema.String,
   opencodeVersion: Schema.String,
-  startedAt: Schema.String
+  startedAt: Schema.String,
+  /** Where the password the server requires was read from (`--password-file`); never the password. */
+  passwordFile: Schema.optional(Schema.String),
+  /**
+   * Set by the supervisor when the server died under it: the sandbox is gone, and the state file stays until
+   * `ocm sandbox down` so that no command quietly falls through to another server.
+   */
+  ended: Schema.optional(Schema.Struct({ at: Schema.String, reason: Schema.String }))
 })
 export type SandboxState = typeof SandboxStateSchema.Type
 
@@ -67,9 +75,24 @@ export const readSandboxState = Effect.gen(function* () {
   const text = yield* fs.readFileString(path).pipe(Effect.option)
   if (Option.isNone(text)) return Option.none()
   const state = yield* decodeState(text.value)
-  const alive = (yield* processAlive(state.supervisorPid)) && (yield* processAlive(state.serverPid))
+  const alive = state.ended === undefined && (yield* processAlive(state.supervisorPid)) && (yield* processAlive(state.serverPid))
   return Option.some({ path, state, alive })
 })
+
+/** What became of a sandbox whose processes are gone, in a few words. */
+export const howItEnded = (state: SandboxState) =>
+  state.ended === undefined
+    ? `its supervisor (pid ${state.supervisorPid}) or its server (pid ${state.serverPid}) is no longer running`
+    : `${state.ended.reason}, at ${state.ended.at}`
+
+/** A sandbox state file naming processes that are gone: an error, never a reason to look for another server. */
+export const sandboxGone = (state: SandboxState, path: string) =>
+  new SandboxError({
+    reason: `the sandbox at ${state.url} is gone (${howItEnded(state)}); "ocm sandbox down" clears it (state file ${path})`
+  })
+
+export const unreadableState = (path: string) =>
+  new SandboxError({ reason: `the sandbox state file ${path} cannot be read; "ocm sandbox down" clears it` })
 
 /** Writes the state file atomically: a temp file in the same directory, then a rename. */
 export const writeSandboxState = (state: SandboxState) =>

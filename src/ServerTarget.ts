@@ -1,16 +1,19 @@
 /**
  * Which OpenCode server ocm talks to (SPEC §3), decided once per run by the first rule that applies:
  * --url/--attach → OPENCODE_BASE_URL → OPENCODE_SERVER_HOST/PORT → the running ocm sandbox →
- * a discovered local `opencode serve` → http://127.0.0.1:4096.
+ * a discovered local `opencode serve` → http://127.0.0.1:4096. A sandbox state file whose sandbox is gone is an
+ * error (SandboxError), never a reason to try the next rule.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { InvalidInput } from "./Errors.js"
 import { ProcessHost } from "../services/ProcessHost.js"
-import { readSandboxState } from "./SandboxState.js"
+import { readSandboxState, sandboxGone, statePath, unreadableState } from "./SandboxState.js"
 
 export type TargetRule =
   | "--url"
@@ -58,6 +61,16 @@ export const normaliseUrl = (raw: string, origin: string): Effect.Effect<string,
     ),
     Effect.map((url) => url.toString().replace(/\/+$/, ""))
   )
+
+/** The password held in a file (`--password-file`), surrounding whitespace trimmed; never echoed. */
+export const readPasswordFile = (file: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(file).pipe(
+      Effect.mapError(() => new InvalidInput({ message: `--password-file: cannot read ${file}` }))
+    )
+    return Redacted.make(text.trim())
+  })
 
 const optionalEnv = (name: string) =>
   Config.string(name).pipe(
@@ -161,19 +174,25 @@ const discoverServeProcess = (cwd: string | undefined) =>
     return preferredServer(servers, cwd)
   })
 
-export const resolveServerTarget = (flags: TargetFlags) =>
+/** The user name and password for a server: OPENCODE_SERVER_USERNAME, then --password-file or OPENCODE_SERVER_PASSWORD. */
+export const resolveCredentials = (flags: Pick<TargetFlags, "passwordFile">) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const username = Option.getOrElse(yield* optionalEnv("OPENCODE_SERVER_USERNAME"), () => "opencode")
     const password: Redacted.Redacted<string> | undefined = flags.passwordFile
-      ? Redacted.make(
-          (yield* fs.readFileString(flags.passwordFile).pipe(
-            Effect.mapError(
-              () => new InvalidInput({ message: `--password-file: cannot read ${flags.passwordFile}` })
-            )
-          )).trim()
-        )
+      ? yield* readPasswordFile(flags.passwordFile)
       : Option.getOrUndefined(Option.map(yield* optionalEnv("OPENCODE_SERVER_PASSWORD"), Redacted.make))
+    return { username, password }
+  })
+
+/**
+ * Whether the running command changes state on the server (set by `changesState` in the command wiring): then a
+ * server found by discovery, the one rule the user did not name, is named on stderr before anything is done there.
+ */
+export const announceDiscoveredServer = FiberRef.unsafeMake(false)
+
+export const resolveServerTarget = (flags: TargetFlags) =>
+  Effect.gen(function* () {
+    const { username, password } = yield* resolveCredentials(flags)
     const target = (url: string, rule: TargetRule, detail?: string): ServerTarget =>
       detail === undefined ? { url, rule, username, password } : { url, rule, username, password, detail }
 
@@ -199,14 +218,21 @@ export const resolveServerTarget = (flags: TargetFlags) =>
       const url = `${Option.getOrElse(host, () => "127.0.0.1")}:${portValue}`
       return target(yield* normaliseUrl(url, "OPENCODE_SERVER_HOST/PORT"), "OPENCODE_SERVER_HOST/PORT")
     }
-    const sandbox = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
-    if (Option.isSome(sandbox) && sandbox.value.alive) {
+    // a sandbox that is gone (or a state file that cannot be read) stops here: its sessions are not elsewhere
+    const statePathNow = yield* statePath
+    const sandbox = yield* readSandboxState.pipe(Effect.mapError(() => unreadableState(statePathNow)))
+    if (Option.isSome(sandbox)) {
+      if (!sandbox.value.alive) return yield* sandboxGone(sandbox.value.state, sandbox.value.path)
       return target(sandbox.value.state.url, "sandbox", sandbox.value.path)
     }
     const processHost = yield* Effect.serviceOption(ProcessHost)
     const discovered = yield* discoverServeProcess(Option.getOrUndefined(Option.map(processHost, (self) => self.cwd)))
     if (Option.isSome(discovered)) {
-      return target(discovered.value.url, "discovered process", `pid ${discovered.value.pid}`)
+      const { pid, url, cwd } = discovered.value
+      if (yield* FiberRef.get(announceDiscoveredServer)) {
+        yield* Console.error(`ocm: using the OpenCode server discovered at ${url} (pid ${pid}, started in ${cwd || "an unknown directory"})`)
+      }
+      return target(url, "discovered process", `pid ${pid}`)
     }
     return target(DEFAULT_URL, "default")
   })

@@ -118,10 +118,11 @@ describe("ocm run", () => {
         assert.isUndefined(status[sessionID], "aborted, not left running")
       }))
 
-    it.effect("--spawn starts a server with the caller's own config for the run and stops it afterwards", () =>
+    it.effect("--spawn starts a server with the caller's own config for the run and stops it afterwards, leaving nothing in TMPDIR", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox
-        const { env } = yield* spawnEnvironment
+        const fs = yield* FileSystem.FileSystem
+        const { env, home } = yield* spawnEnvironment
         const port = yield* freePort()
         const run = yield* runOcm(
           ["run", "--spawn", "--spawn-port", String(port), "--model", "scripted/scripted", "--agent", "proof", "Reply with ONLY SPAWNED.", "--json", "--dir", info.projectDir],
@@ -133,6 +134,8 @@ describe("ocm run", () => {
         assert.include(run.stderr, `http://127.0.0.1:${port}`)
         const after = yield* runOcm(["ping", "--url", `http://127.0.0.1:${port}`], env)
         assert.strictEqual(after.code, 3, "the spawned server is gone")
+        // the server's temp files (a native library of several MB per start) went with its own temp dir
+        assert.deepStrictEqual(yield* fs.readDirectory(`${home}/tmp`), [])
       }).pipe(Effect.scoped))
 
     it.effect("a --spawn server whose ocm was killed outright is stopped by the next --spawn", () =>

@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { InvalidInput } from "../src/Errors.js"
+import { InvalidInput, SandboxError } from "../src/Errors.js"
 import { type SandboxState, writeSandboxState } from "../src/SandboxState.js"
 import { listeningSockets, preferredServer, resolveServerTarget, serverCommandLine, type ServerTarget, type TargetFlags } from "../src/ServerTarget.js"
 import { resolveOpencodeBinary } from "../layers/OpenCodeBinary.js"
@@ -208,33 +208,53 @@ describe("resolveServerTarget: sandbox state file", () => {
       assert.strictEqual(target.url, "http://127.0.0.1:45679")
     }))
 
-  live("skips a state file whose processes are dead", () =>
+  // a sandbox that died must never be replaced quietly by whatever server discovery finds (its sessions are not there)
+  const gone = (env: Env) =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(resolve(env))
+      assert.instanceOf(error, SandboxError)
+      return error.message
+    })
+
+  live("refuses a state file whose processes are dead: the sandbox is gone, sandbox down clears it", () =>
     Effect.gen(function* () {
       const { env } = yield* isolatedEnv
       yield* withEnv(env, writeSandboxState(sandboxState(DEAD_PID, 45680)))
-      const target = yield* resolve(env)
-      assert.notStrictEqual(target.rule, "sandbox")
-      assert.notStrictEqual(target.url, "http://127.0.0.1:45680")
-      assert.include(["default", "discovered process"], target.rule)
+      const message = yield* gone(env)
+      assert.include(message, "the sandbox at http://127.0.0.1:45680 is gone")
+      assert.include(message, '"ocm sandbox down" clears it')
     }))
 
-  live("skips a state file whose server is dead even if the supervisor lives", () =>
+  live("refuses a state file whose server is dead even if the supervisor lives", () =>
     Effect.gen(function* () {
       const { env } = yield* isolatedEnv
       yield* withEnv(env, writeSandboxState({ ...sandboxState(process.pid, 45681), serverPid: DEAD_PID }))
-      const target = yield* resolve(env)
-      assert.notStrictEqual(target.rule, "sandbox")
-      assert.notStrictEqual(target.url, "http://127.0.0.1:45681")
+      assert.include(yield* gone(env), "is gone")
     }))
 
-  live("skips a corrupt state file instead of failing", () =>
+  live("refuses a state file that records how its sandbox ended, and says how", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      const ended = { at: "2026-01-01T00:01:00.000Z", reason: "its server (pid 7) was killed by SIGKILL" }
+      yield* withEnv(env, writeSandboxState({ ...sandboxState(process.pid, 45682), ended }))
+      assert.include(yield* gone(env), "its server (pid 7) was killed by SIGKILL")
+    }))
+
+  live("refuses a corrupt state file instead of looking elsewhere", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const { dir, env } = yield* isolatedEnv
       yield* fs.makeDirectory(`${dir}/ocm`, { recursive: true })
       yield* fs.writeFileString(`${dir}/ocm/sandbox.json`, "{not json")
-      const target = yield* resolve(env)
-      assert.include(["default", "discovered process"], target.rule)
+      assert.include(yield* gone(env), `the sandbox state file ${dir}/ocm/sandbox.json cannot be read`)
+    }))
+
+  live("the named rules still win over a gone sandbox", () =>
+    Effect.gen(function* () {
+      const { env } = yield* isolatedEnv
+      yield* withEnv(env, writeSandboxState(sandboxState(DEAD_PID, 45683)))
+      assert.strictEqual((yield* resolve({ ...env, OPENCODE_BASE_URL: "http://base.test:1" })).rule, "OPENCODE_BASE_URL")
+      assert.strictEqual((yield* resolve(env, { url: "http://a.test:1" })).rule, "--url")
     }))
 })
 

@@ -11,7 +11,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
-import { resolveServerTarget } from "../ServerTarget.js"
+import { announceDiscoveredServer, resolveServerTarget } from "../ServerTarget.js"
 import { MIN_SEARCH_LENGTH } from "../SessionResolver.js"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
@@ -65,6 +65,13 @@ export const clientLayer = (options: Connection) =>
       (target) => OpenCodeClientLive.layer(target)
     )
   )
+
+/**
+ * Declares a command (or a group of them) as one that changes state on the server: when the server was found by
+ * discovery, it is named on stderr before the command acts there. Reading commands stay quiet.
+ */
+export const changesState = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>) =>
+  Command.transformHandler(command, (handler) => Effect.locally(handler, announceDiscoveredServer, true))
 
 /** Why VALUE cannot be a reference: blank (an unset shell variable must never mean "the latest" or "all"). */
 const blankValue = (what: string, value: string) =>
@@ -156,6 +163,18 @@ export const resultFile = (name: string) =>
         return file
       })
     )
+  )
+
+/** A TCP port to listen on (`sandbox up --port`, `run --spawn-port`): 1-65535, checked before anything starts. */
+export const portOption = (name: string, description: string) =>
+  Options.integer(name).pipe(
+    Options.mapEffect((port) =>
+      port >= 1 && port <= 65535
+        ? Effect.succeed(port)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be a port number 1-65535, got ${port}`)))
+    ),
+    Options.withDescription(description),
+    Options.optional
   )
 
 /** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */

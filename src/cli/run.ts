@@ -4,7 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Option from "effect/Option"
 import { run } from "../programs/run.js"
-import { connection, identity, json, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
+import { connection, identity, json, portOption, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
 
 export const runCommand = Command.make(
   "run",
@@ -29,7 +29,7 @@ export const runCommand = Command.make(
     spawn: Options.boolean("spawn").pipe(
       Options.withDescription("start an opencode serve (your own config and credentials) for this run; stop it afterwards")
     ),
-    spawnPort: Options.integer("spawn-port").pipe(Options.withDescription("port for --spawn (default: a free one)"), Options.optional),
+    spawnPort: portOption("spawn-port", "port for --spawn (default: a free one)"),
     opencodeBin: Options.text("opencode-bin").pipe(Options.withDescription("opencode binary for --spawn"), Options.optional),
     ephemeral: Options.boolean("ephemeral").pipe(Options.withDescription("delete the session after a successful run")),
     dir: projectDir("project directory of the session (default: here)"),

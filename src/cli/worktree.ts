@@ -4,7 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "../programs/worktree.js"
-import { abortOnTimeout, clientLayer, connection, identity, json, referenceArg, timeoutSeconds } from "./common.js"
+import { abortOnTimeout, changesState, clientLayer, connection, identity, json, referenceArg, timeoutSeconds } from "./common.js"
 
 const name = referenceArg("name").pipe(
   Args.withDescription("worktree name (a plain name; the server slugs it into the directory and the branch opencode/NAME)")
@@ -60,7 +60,7 @@ const runCommand = Command.make(
   )
 )
 
-const subcommands = [createCommand, listCommand, removeCommand, runCommand] as const
+const subcommands = [changesState(createCommand), listCommand, changesState(removeCommand), changesState(runCommand)] as const
 
 export const worktreeCommand = Command.make("worktree").pipe(
   Command.withDescription("git worktrees made by the OpenCode server, for parallel sessions on their own branches"),

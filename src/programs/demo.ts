@@ -104,9 +104,10 @@ const steps = (json: boolean) =>
 
     const store = yield* TranscriptStore
     const markdown = yield* store.renderMarkdown(yield* store.load({ _tag: "Session", reference: id }))
-    const written = yield* store.write(markdown, { teeTemp: true, suffix: ".md" })
+    // inside the sandbox's dir: it goes with the sandbox, or stays with it under --keep
+    const written = yield* store.write(markdown, { output: `${info.root}/transcript.md`, teeTemp: false })
     if (!markdown.includes(marker) || !markdown.includes("CARRIED")) return yield* fail("the transcript misses the system prompt or a reply")
-    yield* witness("transcript", `${markdown.split("\n").length} lines with the queued system prompt, at ${written.teeTemp}`)
+    yield* witness("transcript", `${markdown.split("\n").length} lines with the queued system prompt, at ${written.output}`)
 
     const finished = yield* quiet(final(id, "Reply with ONLY DONE.", { ...turnOptions, transcript: false }))
     yield* witness("final", `"${finished.turn.reply}", then deleted: ${id} reads 404`)

@@ -18,7 +18,7 @@ import { InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { writeFileAtomic } from "../Files.js"
 import { emit } from "../Output.js"
-import { resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
+import { resolveCredentials, resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
 import { redactUrl } from "../Text.js"
 import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, runTurn, turnReasoning, withThinking } from "../TurnEngine.js"
@@ -51,6 +51,10 @@ const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
     const flags = yield* identityFlags(options)
     const timeout = yield* timeoutFromSeconds(options.timeout)
     if (!options.spawn && Option.isSome(options.spawnPort)) return yield* new InvalidInput({ message: "--spawn-port needs --spawn" })
+    const named = options.target.url !== undefined ? "--url" : options.target.attach !== undefined ? "--attach" : undefined
+    if (options.spawn && named !== undefined) {
+      return yield* new InvalidInput({ message: `--spawn starts a server of its own; it cannot be combined with ${named}` })
+    }
     const fs = yield* FileSystem.FileSystem
     const files = yield* Effect.forEach(options.files, (file) =>
       fs.readFileString(file).pipe(Effect.mapError((error) => new InvalidInput({ message: `--file ${file}: ${reason(error)}` })))
@@ -66,22 +70,23 @@ const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
 const clientFor = (options: RunOptions) =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
-      const target = yield* resolveServerTarget(options.target)
-      if (!options.spawn) return OpenCodeClientLive.layer(target)
+      if (!options.spawn) return OpenCodeClientLive.layer(yield* resolveServerTarget(options.target))
       const fs = yield* FileSystem.FileSystem
       const binary = yield* resolveOpencodeBinary(Option.getOrUndefined(options.opencodeBin))
       const logDir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-run-" })
-      // the spawned server inherits this environment, password included, so the client uses the same one
+      // the spawned server inherits this environment, password included, so the client uses the same one; no
+      // other server is looked for
+      const credentials = yield* resolveCredentials(options.target)
       const served = yield* serveOpencode({
         binary: binary.path,
         cwd: yield* directoryFrom(options.dir),
         port: Option.getOrUndefined(options.spawnPort),
-        password: target.password,
+        password: credentials.password,
         logFile: `${logDir}/server.log`,
         startTimeout: "60 seconds",
         ownedDir: logDir
       })
-      return OpenCodeClientLive.layer({ ...target, url: served.url, rule: "--url", detail: `spawned pid ${served.pid}` })
+      return OpenCodeClientLive.layer({ ...credentials, url: served.url, rule: "--url", detail: `spawned pid ${served.pid}` })
     })
   )
 

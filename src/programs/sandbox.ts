@@ -5,21 +5,33 @@ import * as Console from "effect/Console"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Path from "@effect/platform/Path"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { Sandbox } from "../../services/Sandbox.js"
+import { childCommand } from "../ChildCommand.js"
 import { ExitWith, InvalidInput, SandboxError } from "../Errors.js"
 import { parseModel } from "../Identity.js"
+import { readPasswordFile } from "../ServerTarget.js"
 import { emit, note, table } from "../Output.js"
 import {
+  howItEnded,
   isOpencodeProcess,
   processAlive,
   readSandboxState,
   removeSandboxState,
+  sandboxGone,
   type SandboxState,
   stateDirectory,
+  statePath,
+  unreadableState,
   writeSandboxState
 } from "../SandboxState.js"
 
@@ -29,6 +41,8 @@ export interface UpOptions {
   readonly model: Option.Option<string>
   readonly keep: boolean
   readonly opencodeBin: Option.Option<string>
+  /** A file holding the password the server requires of every client. */
+  readonly passwordFile: Option.Option<string>
   readonly json: boolean
 }
 
@@ -40,6 +54,7 @@ const describe = (state: SandboxState, statePath: string) =>
       ["home", state.home],
       ["model", state.modelUrl],
       ["pids", `supervisor ${state.supervisorPid}, server ${state.serverPid}`],
+      ["password", state.passwordFile === undefined ? "none" : `required (the one in ${state.passwordFile})`],
       ["server log", state.logFile],
       ["state", statePath]
     ]),
@@ -47,21 +62,24 @@ const describe = (state: SandboxState, statePath: string) =>
   ].join("\n")
 
 /** Stops whatever a sandbox state file names and removes its dirs and the state file. */
+/** Polls until `gone` holds, at most `within`; interruptible even inside a finalizer, so the bound holds there too. */
+const waitUntil = (gone: Effect.Effect<boolean, never, FileSystem.FileSystem>, within: Duration.DurationInput) =>
+  gone.pipe(
+    Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (done) => done }),
+    Effect.interruptible,
+    Effect.timeout(within),
+    Effect.option,
+    Effect.map(Option.isSome)
+  )
+
 const stopSandbox = (state: SandboxState) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const fs = yield* FileSystem.FileSystem
-    const waitUntil = (gone: Effect.Effect<boolean, never, FileSystem.FileSystem>, within: Duration.DurationInput) =>
-      gone.pipe(
-        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (done) => done }),
-        Effect.timeout(within),
-        Effect.option,
-        Effect.map(Option.isSome)
-      )
     const serverGone = Effect.map(isOpencodeProcess(state.serverPid), (alive) => !alive)
     const supervisorGone = Effect.map(processAlive(state.supervisorPid), (alive) => !alive)
-    // a live supervisor stops its server itself and cleans up
-    if (yield* processAlive(state.supervisorPid)) {
+    // a live supervisor stops its server itself and cleans up (one that recorded its end is gone: its pid may be reused)
+    if (state.ended === undefined && (yield* processAlive(state.supervisorPid))) {
       yield* host.signal(state.supervisorPid, "SIGTERM")
       yield* waitUntil(Effect.zipWith(supervisorGone, serverGone, (a, b) => a && b), "15 seconds")
     }
@@ -94,29 +112,45 @@ const clearWayForNewSandbox = Effect.gen(function* () {
   yield* stopSandbox(existing.value.state)
 })
 
-const sandboxLayer = (options: {
-  port: Option.Option<number>
-  keep: boolean
-  opencodeBin: Option.Option<string>
-  model: Option.Option<string>
-}) =>
-  SandboxLive.layer({
-    port: Option.getOrUndefined(options.port),
-    keep: options.keep,
-    opencodeBin: Option.getOrUndefined(options.opencodeBin),
-    realModel: Option.getOrUndefined(options.model)
+type LayerOptions = Pick<UpOptions, "port" | "keep" | "opencodeBin" | "model" | "passwordFile">
+
+const sandboxLayer = (options: LayerOptions) =>
+  Layer.unwrapEffect(
+    Effect.map(sandboxPassword(options), (password) =>
+      SandboxLive.layer({
+        port: Option.getOrUndefined(options.port),
+        keep: options.keep,
+        opencodeBin: Option.getOrUndefined(options.opencodeBin),
+        realModel: Option.getOrUndefined(options.model),
+        password: Option.getOrUndefined(password)
+      })
+    )
+  )
+
+/** The password of `--password-file`: an empty one would leave the server open, so it is bad input. */
+const sandboxPassword = (options: Pick<UpOptions, "passwordFile">) =>
+  Effect.gen(function* () {
+    if (Option.isNone(options.passwordFile)) return Option.none<Redacted.Redacted<string>>()
+    const password = yield* readPasswordFile(options.passwordFile.value)
+    if (Redacted.value(password) === "") {
+      return yield* new InvalidInput({ message: `--password-file: ${options.passwordFile.value} is empty` })
+    }
+    return Option.some(password)
   })
 
-/** Flags are checked before anything starts. */
-const checkUpOptions = (options: { readonly model: Option.Option<string>; readonly port: Option.Option<number> }) =>
+/** Flags are checked before anything starts (the port by its option). */
+const checkUpOptions = (options: Pick<UpOptions, "model" | "passwordFile">) =>
   Effect.gen(function* () {
     if (Option.isSome(options.model)) yield* parseModel(options.model.value)
-    if (Option.isSome(options.port) && (options.port.value < 1 || options.port.value > 65535)) {
-      return yield* new InvalidInput({ message: `--port must be 1-65535, got ${options.port.value}` })
-    }
+    yield* sandboxPassword(options)
   })
 
-const stateOf = (info: Sandbox["Type"]["info"], supervisorPid: number, startedAt: Date): SandboxState => ({
+const stateOf = (
+  info: Sandbox["Type"]["info"],
+  supervisorPid: number,
+  startedAt: Date,
+  passwordFile: Option.Option<string>
+): SandboxState => ({
   version: 1,
   url: info.url,
   port: info.port,
@@ -128,7 +162,8 @@ const stateOf = (info: Sandbox["Type"]["info"], supervisorPid: number, startedAt
   home: info.home,
   logFile: info.logFile,
   opencodeVersion: info.opencodeVersion,
-  startedAt: startedAt.toISOString()
+  startedAt: startedAt.toISOString(),
+  ...Option.match(passwordFile, { onNone: () => ({}), onSome: (file) => ({ passwordFile: file }) })
 })
 
 /** Runs the sandbox in this process until interrupted (SIGINT/SIGTERM), published through the state file. */
@@ -138,12 +173,23 @@ export const sandboxForeground = (options: UpOptions) =>
 const runForeground = (options: UpOptions) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
-    const { info } = yield* Sandbox
-    const state = stateOf(info, host.pid, new Date(yield* Clock.currentTimeMillis))
+    const sandbox = yield* Sandbox
+    const { info } = sandbox
+    const paths = yield* Path.Path
+    const passwordFile = Option.map(options.passwordFile, (file) => paths.resolve(host.cwd, file))
+    const state = stateOf(info, host.pid, new Date(yield* Clock.currentTimeMillis), passwordFile)
     const path = yield* writeSandboxState(state).pipe(Effect.mapError(failedTo("write the sandbox state file")))
-    yield* Effect.addFinalizer(() => removeSandboxState.pipe(Effect.ignore))
+    const gone = yield* Ref.make(false)
+    yield* Effect.addFinalizer(() => Effect.unlessEffect(removeSandboxState.pipe(Effect.ignore), Ref.get(gone)))
     yield* emit(options.json, { ...state, statePath: path }, () => describe(state, path))
-    return yield* Effect.never
+    // the supervisor lives as long as its server. When the server dies on its own, the sandbox is gone: the model and
+    // the dirs are released as on any stop, but the state file stays, saying so, until `ocm sandbox down`
+    const how = yield* sandbox.serverExited
+    const reason = `its server (pid ${info.serverPid}) ${how}`
+    yield* Ref.set(gone, true)
+    const ended = { at: new Date(yield* Clock.currentTimeMillis).toISOString(), reason }
+    yield* writeSandboxState({ ...state, ended }).pipe(Effect.ignore)
+    return yield* new SandboxError({ reason: `${reason}; the sandbox is stopped ("ocm sandbox down" clears its state)` })
   }).pipe(Effect.scoped, Effect.provide(sandboxLayer(options)))
 
 const failedTo = (what: string) => (cause: unknown) =>
@@ -156,6 +202,7 @@ export const sandboxUp = (options: UpOptions) =>
     yield* clearWayForNewSandbox
     const host = yield* ProcessHost
     const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
     const dir = yield* stateDirectory
     yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failedTo(`create ${dir}`)))
     const logFile = `${dir}/supervisor.log`
@@ -167,7 +214,9 @@ export const sandboxUp = (options: UpOptions) =>
       ...Option.match(options.port, { onNone: () => [], onSome: (port) => ["--port", String(port)] }),
       ...(options.keep ? ["--keep"] : []),
       ...Option.match(options.model, { onNone: () => [], onSome: (model) => ["--model", model] }),
-      ...Option.match(options.opencodeBin, { onNone: () => [], onSome: (bin) => ["--opencode-bin", bin] })
+      ...Option.match(options.opencodeBin, { onNone: () => [], onSome: (bin) => ["--opencode-bin", bin] }),
+      // the path, never the password, goes on the supervisor's command line
+      ...Option.match(options.passwordFile, { onNone: () => [], onSome: (file) => ["--password-file", path.resolve(host.cwd, file)] })
     ]
     const pid = yield* host.spawnSelfDetached(args, logFile).pipe(Effect.mapError(failedTo("start the sandbox supervisor")))
     const logTail = fs.readFileString(logFile).pipe(
@@ -186,46 +235,72 @@ export const sandboxUp = (options: UpOptions) =>
         yield* Effect.sleep("100 millis")
       }
     })
+    // until it is ready the supervisor is ours: a failure, the time running out or Ctrl-C stops it and all it started
     const started = yield* waitReady.pipe(
       Effect.timeoutFail({
         duration: "90 seconds",
         onTimeout: () => new SandboxError({ reason: "the sandbox did not become ready within 90s" })
       }),
-      Effect.tapError(() => host.signal(pid, "SIGTERM"))
+      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : abandonStart(pid)))
     )
     yield* emit(options.json, { ...started.state, statePath: started.path }, () => describe(started.state, started.path))
   })
 
+/** Stops a supervisor that is still starting (it stops its own server), then clears whatever state it wrote. */
+const abandonStart = (pid: number) =>
+  Effect.gen(function* () {
+    const host = yield* ProcessHost
+    yield* host.signal(pid, "SIGTERM")
+    if (!(yield* waitUntil(Effect.map(processAlive(pid), (alive) => !alive), "20 seconds"))) {
+      yield* note(`sandbox: supervisor ${pid} did not stop in time; killing it`)
+      yield* host.signal(pid, "SIGKILL")
+    }
+    const left = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
+    if (Option.isSome(left) && left.value.state.supervisorPid === pid) yield* stopSandbox(left.value.state)
+  }).pipe(Effect.ignore)
+
 const noSandbox = new SandboxError({ reason: "no sandbox is running (start one with: ocm sandbox up)" })
+
+/** The state file as read, or the unreadable-state error naming it. */
+const currentState = Effect.flatMap(statePath, (path) => readSandboxState.pipe(Effect.mapError(() => unreadableState(path))))
 
 export const sandboxDown = (options: { readonly json: boolean }) =>
   Effect.gen(function* () {
-    const current = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
+    const read = yield* Effect.either(currentState)
+    if (Either.isLeft(read)) {
+      // nothing can be known about what it named; it only blocks every other command
+      const path = yield* statePath
+      yield* removeSandboxState
+      return yield* emit(options.json, { stopped: false, cleared: path }, () => `removed the unreadable sandbox state file ${path}`)
+    }
+    const current = read.right
     if (Option.isNone(current)) {
       yield* note("sandbox: none is running")
       return yield* emit(options.json, { stopped: false }, () => "no sandbox was running")
     }
-    yield* stopSandbox(current.value.state)
-    yield* emit(options.json, { stopped: true, url: current.value.state.url, root: current.value.state.root }, () =>
-      `sandbox at ${current.value.state.url} stopped and removed`
+    const { state, alive } = current.value
+    yield* stopSandbox(state)
+    yield* emit(options.json, { stopped: true, gone: !alive, url: state.url, root: state.root }, () =>
+      alive ? `sandbox at ${state.url} stopped and removed` : `sandbox at ${state.url} was gone (${howItEnded(state)}); cleared`
     )
   })
 
 export const sandboxStatus = (options: { readonly json: boolean }) =>
   Effect.gen(function* () {
-    const current = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
+    const current = yield* currentState
     if (Option.isNone(current)) {
       return yield* emit(options.json, { running: false }, () => "no sandbox is running")
     }
     const { state, alive, path } = current.value
-    yield* emit(options.json, { running: alive, ...state, statePath: path }, () =>
-      alive ? describe(state, path) : `a sandbox state file exists (${path}) but its processes are gone; the next "ocm sandbox up" cleans it up`
+    yield* emit(options.json, { running: alive, gone: !alive, ...state, statePath: path }, () =>
+      alive ? describe(state, path) : sandboxGone(state, path).reason
     )
   })
 
 export const sandboxEnv = Effect.gen(function* () {
-  const current = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
-  if (Option.isNone(current) || !current.value.alive) return yield* noSandbox
+  const current = yield* currentState
+  if (Option.isNone(current)) return yield* noSandbox
+  if (!current.value.alive) return yield* sandboxGone(current.value.state, current.value.path)
   const state = current.value.state
   const env = {
     OPENCODE_BASE_URL: state.url,
@@ -241,26 +316,30 @@ export const sandboxEnv = Effect.gen(function* () {
 
 const shellQuote = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`)
 
-/** Up, run CMD with the sandbox's environment, down; exits with CMD's code. */
+/** Up, run CMD with the sandbox's environment, down; exits with CMD's code. `command`: the words as parsed. */
 export const sandboxRun = (options: Omit<UpOptions, "json"> & { readonly command: ReadonlyArray<string> }) =>
   Effect.gen(function* () {
-    const [name, ...args] = options.command
-    if (name === undefined) {
-      return yield* new InvalidInput({ message: "sandbox run needs a command: ocm sandbox run -- CMD [ARGS…]" })
-    }
+    const command = childCommand(options.command)
+    if (command instanceof InvalidInput) return yield* command
+    const [name, ...args] = command as [string, ...Array<string>]
     yield* checkUpOptions(options)
-    const code = yield* runWithSandboxEnvironment(name, args).pipe(Effect.provide(sandboxLayer(options)))
+    const password = yield* sandboxPassword(options)
+    const code = yield* runWithSandboxEnvironment(name, args, password).pipe(Effect.provide(sandboxLayer(options)))
     if (code !== 0) return yield* new ExitWith({ code })
   })
 
 const unstartable = { NotFound: [127, "command not found"], PermissionDenied: [126, "permission denied"] } as const
 
-const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>) =>
+const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>, password: Option.Option<Redacted.Redacted<string>>) =>
   Effect.gen(function* () {
     const { info } = yield* Sandbox
     yield* note(`sandbox: opencode ${info.opencodeVersion} at ${info.url}`)
     return yield* Command.make(name, ...args).pipe(
-      Command.env(SandboxLive.sandboxEnvironment(info)),
+      // the command is the sandbox's client: it gets the password in its environment, never on a command line
+      Command.env({
+        ...SandboxLive.sandboxEnvironment(info),
+        ...Option.match(password, { onNone: () => ({}), onSome: (secret) => ({ OPENCODE_SERVER_PASSWORD: Redacted.value(secret) }) })
+      }),
       Command.stdin("inherit"),
       Command.stdout("inherit"),
       Command.stderr("inherit"),
