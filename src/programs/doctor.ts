@@ -17,7 +17,7 @@ import type { OpenApiDocument } from "../Domain.js"
 import { DoctorFailed } from "../Errors.js"
 import { emit, table } from "../Output.js"
 import { redactUrl } from "../Text.js"
-import { readSandboxState, statePath } from "../SandboxState.js"
+import { howItEnded, readSandboxState, statePath } from "../SandboxState.js"
 import { resolveServerTarget, type ServerTarget } from "../ServerTarget.js"
 
 export interface DoctorOptions extends Connection {
@@ -173,7 +173,7 @@ const sandboxCheck = Effect.gen(function* () {
         check: check(
           "sandbox",
           "fail",
-          `stale state file ${path}: its processes are gone; "ocm sandbox down" (or the next "ocm sandbox up") cleans it up`
+          `stale state file ${path}: the sandbox at ${sandbox.url} is gone (${howItEnded(sandbox)}); "ocm sandbox down" (or the next "ocm sandbox up") cleans it up`
         ),
         report: { state: "stale", statePath: path, url: sandbox.url } as const
       }
