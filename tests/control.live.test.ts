@@ -326,6 +326,10 @@ describe("control commands against a real sandbox", () => {
         failsWith(waited, 124, "WaitTimeout")
         assert.include(waited.stderr, `${session.id} was ${label}`)
         assert.include(waited.stderr, `ocm respond ${session.id}`)
+        // and so does a turn's own --timeout (the prompt queues behind the held turn)
+        const chat = yield* ocmInSandbox(["chat", session.id, "Reply with ONLY LATER.", "--timeout", "2"])
+        failsWith(chat, 124, "WaitTimeout")
+        assert.include(chat.stderr, `it was ${label}: answer it with ocm respond ${session.id}`)
 
         // permissions lists it and answers nothing
         assert.strictEqual(succeeded(yield* ocmInSandbox(["permissions", session.id])), `${request!.id}  bash  echo blocked-here\n`)
