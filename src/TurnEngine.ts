@@ -279,7 +279,7 @@ export const runTurn = (input: TurnInput) =>
 
     // --- recorded: our user message exists (event, or read-back when events are slow or gone). Not recorded
     // (exit 10) only when the record window itself ran out; the timeout running out first is a timeout (124).
-    const recordWindow = Duration.decode(input.recordWindow ?? "10 seconds")
+    const recordWindow = Duration.decode(input.recordWindow ?? "30 seconds")
     const timeLeft = Effect.gen(function* () {
       const elapsed = (yield* Clock.currentTimeMillis) - started
       const own = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))

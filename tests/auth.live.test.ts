@@ -12,7 +12,7 @@ const password = "correct horse battery staple"
 
 describe("a sandbox with a server password", () => {
   layer(SandboxLive.layer({ password: Redacted.make(password) }).pipe(Layer.provideMerge(PlatformLayer)), {
-    timeout: 120_000,
+    timeout: 300_000,
     excludeTestServices: true
   })((it) => {
     const clientWith = (secret: string | undefined) =>

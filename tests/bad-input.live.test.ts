@@ -64,7 +64,7 @@ const allRefused = (cases: ReadonlyArray<readonly [ReadonlyArray<string>, string
   })
 
 describe("bad input is exit 2 before any request", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect(
       "an empty, blank or too short SESSION never acts on a session; destroying and publishing need SESSION named",
       () =>

@@ -255,7 +255,7 @@ describe("the ocm binary", () => {
 
       const envAfter = yield* runOcm(["sandbox", "env"], env)
       assert.strictEqual(envAfter.code, 14)
-    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 
   it.live("a crashed sandbox is cleaned up by the next up", () =>
     Effect.gen(function* () {
@@ -281,7 +281,7 @@ describe("the ocm binary", () => {
       const down = yield* runOcm(["sandbox", "down"], env)
       assert.strictEqual(down.code, 0)
       assert.isFalse(alive(fresh.supervisorPid) || alive(fresh.serverPid))
-    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 
   it.live("a sandbox whose owner was killed outright is swept by the next sandbox start", () =>
     Effect.gen(function* () {
@@ -298,7 +298,7 @@ describe("the ocm binary", () => {
       assert.strictEqual(next.code, 0, next.stderr)
       assert.isFalse(alive(state.serverPid), "the orphaned server was stopped")
       assert.isFalse(yield* fs.exists(state.root), "its dirs were removed")
-    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 
   it.live("sandbox run passes the sandbox URL to the command, exits with its code, and stops the sandbox", () =>
     Effect.gen(function* () {
@@ -319,7 +319,7 @@ describe("the ocm binary", () => {
       const nested = yield* runOcm(["sandbox", "run", "--", process.execPath, `${repoRoot}dist/ocm.mjs`, "ping", "--json"], env)
       assert.strictEqual(nested.code, 0, nested.stderr)
       assert.deepInclude(JSON.parse(nested.stdout), { rule: "OPENCODE_BASE_URL", version: "1.18.33" })
-    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 
   it.live("a foreground sandbox stops on Ctrl-C: exit 130, processes and dirs gone", () =>
     Effect.gen(function* () {
@@ -333,13 +333,13 @@ describe("the ocm binary", () => {
       assert.isFalse(alive(state.serverPid))
       assert.isFalse(yield* fs.exists(state.root))
       assert.isFalse(yield* fs.exists(state.statePath))
-    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 })
 
 describe("the ocm binary against a password-protected sandbox", () => {
   const password = "s3cret-for-cli-test"
   layer(SandboxLive.layer({ password: Redacted.make(password) }).pipe(Layer.provideMerge(PlatformLayer)), {
-    timeout: 120_000,
+    timeout: 300_000,
     excludeTestServices: true
   })((it) => {
     it.effect("answers exit 4 without the password and 0 with it, never printing it", () =>

@@ -41,7 +41,7 @@ const eventsOfTurn = <E, R>(sessionID: string, send: Effect.Effect<unknown, E, R
 const sessionOf = (event: OpenCodeEvent) => eventSessionID(event.payload)
 
 describe("OpenCodeClient against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("answers health with the pinned server version and lists its endpoints in /doc", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

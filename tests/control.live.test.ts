@@ -133,7 +133,7 @@ describe("gitPatch: the server's patches in git's form", () => {
 })
 
 describe("control commands against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("respond --wait answers once: the tool runs, the turn finishes, the request is gone", () =>
       Effect.gen(function* () {
         const session = yield* newSession("respond-once")

@@ -52,7 +52,7 @@ const runDoctor = (env: Record<string, string>, cwd: string, doctorOptions: Doct
 const statuses = (report: DoctorReport) => report.checks.map((check) => [check.name, check.status])
 
 describe("ocm doctor against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.scoped("passes every check, and its effective settings are the ones the server itself reports", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox
@@ -184,7 +184,7 @@ describe("ocm doctor against a real sandbox", () => {
 
 describe("ocm doctor against a sandbox with a server password", () => {
   layer(SandboxLive.layer({ password: Redacted.make(secret) }).pipe(Layer.provideMerge(PlatformLayer)), {
-    timeout: 120_000,
+    timeout: 300_000,
     excludeTestServices: true
   })((it) => {
     it.scoped("fails auth on the server's 401 without the password or with a wrong one, passes with it", () =>

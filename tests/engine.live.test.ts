@@ -25,7 +25,7 @@ const turnIn = (session: { id: string; directory: string }, text: string, extra:
 })
 
 describe("the turn engine against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("without events (the stream ends at once) it proves the turn by read-back and status polling", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

@@ -43,7 +43,7 @@ const faultyRelay = (port: number, failures: number) =>
   )
 
 describe("retries against a real sandbox behind a faulty relay", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     const clientAt = (url: string) =>
       OpenCodeClientLive.makeOpenCodeClient({ url, rule: "--url", username: "opencode", password: undefined })
 

@@ -49,7 +49,7 @@ const freePort = () =>
   })
 
 describe("ocm run", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("files, words and --message make the prompt; --out, .session, --raw, --stderr; --ephemeral deletes", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox

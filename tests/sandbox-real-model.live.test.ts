@@ -37,7 +37,7 @@ describe("sandbox --model", () => {
 
       const bad = yield* runOcm(["sandbox", "up", "--model", "no-slash"], env)
       assert.strictEqual(bad.code, 2, bad.stderr)
-    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 120_000 })
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 })
 
 

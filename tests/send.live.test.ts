@@ -15,7 +15,7 @@ const environment = Effect.map(Sandbox, ({ info }) =>
 const newSession = Effect.map(ocmInSandbox(["create", "-q", "--agent", "proof"]), (run) => succeeded(run).trim())
 
 describe("send, stream and watch against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("send: witnessed reply; -s and words; --stdin; prompt alias; --async returns while the turn runs", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

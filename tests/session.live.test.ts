@@ -8,7 +8,7 @@ import { Sandbox } from "../services/Sandbox.js"
 import { ocmInSandbox, succeeded } from "./support/cli.js"
 
 describe("session commands against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("create stores defaults that a later chat uses; new -q prints only the id; --parent makes a child", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient

@@ -91,7 +91,7 @@ describe("install-skill and view-skill", () => {
 })
 
 describe("OpenCode lists the installed skill", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     // A directory instance loads skills when it is first used, so the check asks about a directory no request
     // has touched yet (a running server does not pick up new skills in directories it already serves).
     it.effect("install-skill into the sandbox's config home; GET /skill for a fresh directory has ocm", () =>

@@ -37,7 +37,7 @@ const recordedSession = (title: string) =>
   })
 
 describe("opencode-transcript against a real sandbox", () => {
-  layer(LiveLayer, { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(LiveLayer, { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("renders a live session by id as Markdown and JSON, the same as the library renders it", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox

@@ -204,7 +204,7 @@ describe("faults in front of the client", () => {
 })
 
 describe("against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect(
       "a query in the base URL is sent with every call and shown redacted",
       () =>

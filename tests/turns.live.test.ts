@@ -45,7 +45,7 @@ const begin = (prompt = "Reply with ONLY READY.", extra: ReadonlyArray<string> =
   Effect.map(ocmInSandbox(["begin-session", prompt, "--agent", "proof", "--json", ...extra]), parsed)
 
 describe("the proof contract against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("one-shot: one witnessed turn, the reply on stdout, the session deleted afterwards", () =>
       Effect.gen(function* () {
         const client = yield* OpenCodeClient
@@ -228,7 +228,7 @@ describe("the proof contract against a real sandbox", () => {
         const idle = yield* ocmInSandbox(["wait", session.sessionID, "--json", "--timeout", "10"])
         assert.strictEqual(idle.code, 0, idle.stderr)
         assert.strictEqual((JSON.parse(idle.stdout) as { error: { name: string } | null }).error?.name, "MessageAbortedError")
-      }), 120_000)
+      }), 300_000)
 
     it.effect("a provider the server keeps retrying is reported on stderr while waiting", () =>
       Effect.gen(function* () {

@@ -2,6 +2,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
@@ -25,7 +26,7 @@ const startSlow = (sessionID: string, seconds: number, reply: string) =>
   )
 
 describe("waits against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("wait-for-idle returns when a running turn ends; a short --timeout exits 124", () =>
       Effect.gen(function* () {
         const session = yield* warmSession("wait-for-idle")
@@ -100,15 +101,24 @@ describe("waits against a real sandbox", () => {
       Effect.gen(function* () {
         const parent = yield* warmSession("tree parent")
         const child = yield* warmSession("tree child", parent.id)
-        yield* startSlow(child.id, 4, "CHILD-DONE")
+        // running still however loaded the machine is: the test ends it with an abort
+        yield* startSlow(child.id, 300, "CHILD-DONE")
+        const client = yield* OpenCodeClient
+        yield* client.sessionStatus({ directory: child.directory }).pipe(
+          Effect.repeat({ until: (statuses) => statuses[child.id]?.type === "busy", schedule: Schedule.spaced("100 millis") }),
+          Effect.timeout("60 seconds")
+        )
         const status = JSON.parse(succeeded(yield* ocmInSandbox(["status", parent.id, "--json"])))
         assert.deepStrictEqual(status.subAgents.busy.map((b: { id: string }) => b.id), [child.id])
         assert.strictEqual((yield* ocmInSandbox(["is-idle", parent.id])).code, 1, "waiting on the child")
         assert.strictEqual((yield* ocmInSandbox(["is-idle", parent.id, "--main-agent"])).code, 0)
         const mainOnly = JSON.parse(succeeded(yield* ocmInSandbox(["status", parent.id, "--main-agent", "--json"])))
         assert.deepStrictEqual(mainOnly.subAgents.busy, [])
-        succeeded(yield* ocmInSandbox(["wait-for-idle", parent.id, "--timeout", "30"]))
-        assert.strictEqual((yield* ocmInSandbox(["is-idle", child.id])).code, 0, "the parent's wait ended only when the child was done")
+        const whileBusy = yield* ocmInSandbox(["wait-for-idle", parent.id, "--timeout", "1"])
+        assert.strictEqual(whileBusy.code, 124, "the parent's wait does not end while the child runs")
+        yield* client.abort(child.id, { directory: child.directory })
+        succeeded(yield* ocmInSandbox(["wait-for-idle", parent.id, "--timeout", "60"]))
+        assert.strictEqual((yield* ocmInSandbox(["is-idle", child.id])).code, 0, "the parent's wait ended once the child was done")
       }))
 
     it.effect("wait-for-text matches assistant text only, never the prompt; --no-check-existing ignores old replies", () =>

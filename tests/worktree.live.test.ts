@@ -92,7 +92,7 @@ const branches = (pattern: string) =>
 const LIVE_TIMEOUT = 300_000
 
 describe("ocm worktree against a real sandbox", () => {
-  layer(SandboxClientLayer(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(SandboxClientLayer(), { timeout: 300_000, excludeTestServices: true })((it) => {
     it.effect("create, list and remove, each witnessed on the server, in git and on disk", () =>
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
