@@ -199,7 +199,8 @@ const serverChecks = (target: ServerTarget, auth: { readonly password: string },
         ]
       } satisfies ServerChecks
     }
-    const client = yield* makeOpenCodeClient(target, { requestTimeout: "5 seconds" })
+    // the client's own rule: silent for 9 s is unreachable, a server that answered may be slow (a first /doc is)
+    const client = yield* makeOpenCodeClient(target)
     const health = yield* Effect.either(client.health)
     if (Either.isLeft(health)) {
       const unauthorized = health.left._tag === "Unauthorized"
