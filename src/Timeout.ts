@@ -3,6 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import { InvalidInput, WaitTimeout } from "./Errors.js"
 
 /** `--timeout SECONDS` (decimals allowed) as a Duration; anything not positive is bad input. */
@@ -15,6 +16,8 @@ export const timeoutFromSeconds = (seconds: number, flag = "--timeout") =>
 export interface CommandBudget {
   readonly deadline: number
   readonly seconds: number
+  /** Set while the command cleans up after its own timeout: the backstop then lets it finish and report. */
+  readonly cleaning: Ref.Ref<boolean>
 }
 
 /** The budget of the command running in this fiber, if it has one; set by `withCommandTimeout`. */
@@ -44,11 +47,14 @@ export const withinBudget = (limit: Duration.DurationInput) =>
  * returned, its failure is not (the timeout is what gets reported).
  */
 export const cleanupAfterTimeout = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<boolean, never, R> =>
-  effect.pipe(
-    Effect.locally(currentBudget, Option.none()),
-    Effect.match({ onFailure: () => false, onSuccess: () => true }),
-    Effect.uninterruptible
-  )
+  Effect.gen(function* () {
+    const budget = yield* FiberRef.get(currentBudget)
+    if (Option.isSome(budget)) yield* Ref.set(budget.value.cleaning, true)
+    return yield* effect.pipe(
+      Effect.locally(currentBudget, Option.none()),
+      Effect.match({ onFailure: () => false, onSuccess: () => true })
+    )
+  }).pipe(Effect.uninterruptible)
 
 /**
  * Bounds a whole command by `--timeout SECONDS`: server-target and session resolution, every request and every
@@ -61,12 +67,16 @@ export const withCommandTimeout =
     Effect.gen(function* () {
       const duration = Duration.millis(Math.round(seconds * 1000))
       const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(duration)
-      return yield* effect.pipe(
-        Effect.locally(currentBudget, Option.some({ deadline, seconds })),
-        Effect.timeoutFail({
-          duration: Duration.sum(duration, GRACE),
-          onTimeout: () => new WaitTimeout({ waitingFor: "the command to finish (--timeout)", seconds, hint: "" })
-        })
+      const cleaning = yield* Ref.make(false)
+      const backstop = Effect.gen(function* () {
+        yield* Effect.sleep(Duration.sum(duration, GRACE))
+        // a command cleaning up after its own timeout (aborting the turn) finishes and reports that timeout
+        if (yield* Ref.get(cleaning)) return yield* Effect.never
+        return yield* new WaitTimeout({ waitingFor: "the command to finish (--timeout)", seconds, hint: "" })
+      })
+      return yield* Effect.raceFirst(
+        Effect.locally(effect, currentBudget, Option.some({ deadline, seconds, cleaning })),
+        backstop
       )
     })
 

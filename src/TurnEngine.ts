@@ -263,28 +263,6 @@ export const runTurn = (input: TurnInput) =>
     }
 
     const watch = yield* watchSession(subscription.events, input.sessionID, messageID, input.onEvent ?? (() => Effect.void))
-    yield* client.promptAsync(input.sessionID, body, scoped)
-
-    // The read-back only needs what came after `before`: the newest page, when it reaches back into the known
-    // history (or is all there is); otherwise the whole list. A long session stays cheap to prove.
-    const known = new Set(before.map((message) => message.info.id))
-    const readBack = Effect.gen(function* () {
-      const page = yield* client.messages(input.sessionID, { ...scoped, limit: READ_BACK_PAGE })
-      const reachesKnown = page.length < READ_BACK_PAGE || known.size === 0 || known.has(page[0]!.info.id)
-      return reachesKnown ? page : yield* client.messages(input.sessionID, scoped)
-    })
-    const assistantsAfter = (after: ReadonlyArray<MessageWithParts>) =>
-      assistantCount(before) + after.filter((message) => message.info.role === "assistant" && !known.has(message.info.id)).length
-    const isRecorded = (messages: ReadonlyArray<MessageWithParts>) => messages.some((m) => m.info.id === messageID)
-
-    // --- recorded: our user message exists (event, or read-back when events are slow or gone). Not recorded
-    // (exit 10) only when the record window itself ran out; the timeout running out first is a timeout (124).
-    const recordWindow = Duration.decode(input.recordWindow ?? "30 seconds")
-    const timeLeft = Effect.gen(function* () {
-      const elapsed = (yield* Clock.currentTimeMillis) - started
-      const own = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))
-      return (yield* withinBudget(Duration.greaterThan(own, Duration.zero) ? own : Duration.millis(1))).duration
-    })
     /** What held the turn: its session's permission requests asked during it (events) or before it (one short look). */
     const blockedOn = Effect.gen(function* () {
       const listed = yield* client.permissions(scoped).pipe(
@@ -317,6 +295,31 @@ export const runTurn = (input: TurnInput) =>
           hint: `${blocked === undefined ? "" : `${blocked}: answer it with ocm respond ${input.sessionID}; `}the prompt was sent and the session may still be running; read the result later with: ocm wait ${input.sessionID}`
         })
       })
+    // the budget can run out while the prompt is being sent: it may still arrive, so it is aborted if asked
+    yield* client.promptAsync(input.sessionID, body, scoped).pipe(
+      Effect.catchTag("WaitTimeout", () => Effect.flatMap(timedOut(`prompt ${messageID} to be accepted by ${input.sessionID}`), Effect.fail))
+    )
+
+    // The read-back only needs what came after `before`: the newest page, when it reaches back into the known
+    // history (or is all there is); otherwise the whole list. A long session stays cheap to prove.
+    const known = new Set(before.map((message) => message.info.id))
+    const readBack = Effect.gen(function* () {
+      const page = yield* client.messages(input.sessionID, { ...scoped, limit: READ_BACK_PAGE })
+      const reachesKnown = page.length < READ_BACK_PAGE || known.size === 0 || known.has(page[0]!.info.id)
+      return reachesKnown ? page : yield* client.messages(input.sessionID, scoped)
+    })
+    const assistantsAfter = (after: ReadonlyArray<MessageWithParts>) =>
+      assistantCount(before) + after.filter((message) => message.info.role === "assistant" && !known.has(message.info.id)).length
+    const isRecorded = (messages: ReadonlyArray<MessageWithParts>) => messages.some((m) => m.info.id === messageID)
+
+    // --- recorded: our user message exists (event, or read-back when events are slow or gone). Not recorded
+    // (exit 10) only when the record window itself ran out; the timeout running out first is a timeout (124).
+    const recordWindow = Duration.decode(input.recordWindow ?? "30 seconds")
+    const timeLeft = Effect.gen(function* () {
+      const elapsed = (yield* Clock.currentTimeMillis) - started
+      const own = Duration.subtract(Duration.decode(input.timeout), Duration.millis(elapsed))
+      return (yield* withinBudget(Duration.greaterThan(own, Duration.zero) ? own : Duration.millis(1))).duration
+    })
     const recordLimit = yield* timeLeft
     const recordedByReadBack = Effect.gen(function* () {
       while (true) {
