@@ -109,6 +109,12 @@ interface Call {
   readonly query?: Query
   readonly body?: unknown
   readonly timeout?: Duration.DurationInput | "none"
+  /**
+   * A call the server computes for seconds with its event loop held (the 6 MB `GET /provider` took 8–50 s at load 9,
+   * and its health probe went unanswered meanwhile): it is sent only once the server has answered something, so it
+   * gets `slowLimit` while a silent port is still found within `silenceLimit`.
+   */
+  readonly heavy?: boolean
 }
 
 const directoryQuery = (options: Scoped | undefined): Query => ({ directory: options?.directory })
@@ -213,7 +219,8 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
 
     /** Whether the server answered anything yet: then a call that takes long is slow, not unanswered. */
     const alive = yield* Ref.make(false)
-    const healthProbe = http.execute(requestOf({ method: "GET", path: "/global/health" })).pipe(
+    const healthCall: Call = { method: "GET", path: "/global/health" }
+    const healthProbe = http.execute(requestOf(healthCall)).pipe(
       Effect.flatMap((response) => (/json/i.test(response.headers["content-type"] ?? "") ? Ref.set(alive, true) : Effect.void)),
       Effect.ignore
     )
@@ -244,6 +251,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, ClientError>
     ): Effect.Effect<A, ClientError> =>
       Effect.gen(function* () {
+        if (call.heavy === true && !(yield* Ref.get(alive))) yield* exchange(healthCall, () => Effect.void)
         const hardLimit = call.timeout === undefined ? requestLimit : call.timeout === "none" ? undefined : Duration.decode(call.timeout)
         const attempt = http.execute(requestOf(call))
         const sent = call.method === "GET"
@@ -378,12 +386,13 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
     const client: OpenCodeClientShape = {
       target,
       health: json({ method: "GET", path: "/global/health" }, Health),
-      openApi: json({ method: "GET", path: "/doc" }, OpenApiDocument),
+      openApi: json({ method: "GET", path: "/doc", heavy: true }, OpenApiDocument),
       config: (options) => json({ method: "GET", path: "/config", query: directoryQuery(options) }, ServerConfig),
       agents: (options) => json({ method: "GET", path: "/agent", query: directoryQuery(options) }, Schema.Array(Agent)),
       providers: (options) =>
         json({ method: "GET", path: "/config/providers", query: directoryQuery(options) }, ConfigProviders),
-      providerCatalog: (options) => json({ method: "GET", path: "/provider", query: directoryQuery(options) }, ProviderCatalog),
+      providerCatalog: (options) =>
+        json({ method: "GET", path: "/provider", query: directoryQuery(options), heavy: true }, ProviderCatalog),
 
       listSessions: (options) =>
         json(
