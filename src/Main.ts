@@ -16,6 +16,7 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import { keepAliveHttpClient } from "../layers/OpenCodeClientLive.js"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
+import * as ProgressLive from "../layers/ProgressLive.js"
 import { markChildCommand } from "./ChildCommand.js"
 import { commandLineProblem, commandTree } from "./CommandLine.js"
 import { exitCodeForTag, InvalidInput } from "./Errors.js"
@@ -23,7 +24,7 @@ import { readableHelp } from "./Help.js"
 import { plainText } from "./Text.js"
 import { commandLineTimeout, withCommandTimeout } from "./Timeout.js"
 
-export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer)
+export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer, ProgressLive.stderr)
 
 export interface Outcome {
   readonly code: number

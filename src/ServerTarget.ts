@@ -6,13 +6,13 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { InvalidInput } from "./Errors.js"
 import { ProcessHost } from "../services/ProcessHost.js"
+import { note } from "../services/Progress.js"
 import { readSandboxState, sandboxGone, statePath, unreadableState } from "./SandboxState.js"
 
 export type TargetRule =
@@ -230,7 +230,7 @@ export const resolveServerTarget = (flags: TargetFlags) =>
     if (Option.isSome(discovered)) {
       const { pid, url, cwd } = discovered.value
       if (yield* FiberRef.get(announceDiscoveredServer)) {
-        yield* Console.error(`ocm: using the OpenCode server discovered at ${url} (pid ${pid}, started in ${cwd || "an unknown directory"})`)
+        yield* note("warning", `ocm: using the OpenCode server discovered at ${url} (pid ${pid}, started in ${cwd || "an unknown directory"})`)
       }
       return target(url, "discovered process", `pid ${pid}`)
     }

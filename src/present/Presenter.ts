@@ -1,0 +1,52 @@
+/**
+ * The one presenter: a program returns a typed result; its View says how that result reads as text for a person
+ * and as the `--json` document. This is the only place that chooses between them and writes a result to stdout.
+ * (Notes and progress are not results: they go through the Progress service, to stderr in the CLI.)
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+
+export interface View<A> {
+  /** The `--json` document (one per result; one per line for a stream). */
+  readonly json: (result: A) => unknown
+  /** The text for a person; `undefined` prints nothing. */
+  readonly text: (result: A) => string | undefined
+}
+
+export interface Presentation {
+  readonly json: boolean
+}
+
+export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
+
+/** The text that goes to stdout for one result. `undefined`: nothing. */
+export const render = <A>(view: View<A>, options: Presentation, result: A): string | undefined =>
+  options.json ? toJson(view.json(result)) : view.text(result)
+
+/** Writes one result to stdout. */
+export const present =
+  <A>(view: View<A>, options: Presentation) =>
+  (result: A): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      const text = render(view, options, result)
+      return text === undefined ? Effect.void : Console.log(text)
+    })
+
+/** Writes each element of a stream as it comes: a line of text, or (`--json`) one compact JSON document per line. */
+export const presentStream =
+  <A>(view: View<A>, options: Presentation) =>
+  <E, R>(stream: Stream.Stream<A, E, R>): Effect.Effect<void, E, R> =>
+    Stream.runForEach(stream, (item) =>
+      Effect.suspend(() => {
+        const text = options.json ? JSON.stringify(view.json(item)) : view.text(item)
+        return text === undefined ? Effect.void : Console.log(text)
+      })
+    )
+
+/** Aligned `key  value` lines for human output. */
+export const table = (rows: ReadonlyArray<readonly [string, string | number | undefined]>, indent = "  "): string => {
+  const present = rows.filter(([, value]) => value !== undefined && value !== "")
+  const width = Math.max(0, ...present.map(([key]) => key.length))
+  return present.map(([key, value]) => `${indent}${key.padEnd(width)}  ${value}`).join("\n")
+}
