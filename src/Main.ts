@@ -155,8 +155,8 @@ export const cliProgram = <Name extends string, R, E, A>(
   Effect.flatMap(Effect.console, (base) => {
     // `--timeout` bounds the whole handler of the command that has one: resolution, requests, waits (one place)
     const bounded = Command.transformHandler(command, (handler, parsed) => {
-      const seconds = commandLineTimeout(parsed)
-      return Effect.withConsole(seconds === undefined ? handler : withCommandTimeout(seconds)(handler), base)
+      const timeout = commandLineTimeout(parsed)
+      return Effect.withConsole(timeout === undefined ? handler : withCommandTimeout(timeout)(handler), base)
     })
     const app = Command.run(bounded, config)
     // the words that can lead to a subcommand: not options, nor the value of a (hoisted) --log-level

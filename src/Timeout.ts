@@ -4,13 +4,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import { InvalidInput, WaitTimeout } from "./Errors.js"
-
-/** `--timeout SECONDS` (decimals allowed) as a Duration; anything not positive is bad input. */
-export const timeoutFromSeconds = (seconds: number, flag = "--timeout") =>
-  Number.isFinite(seconds) && seconds > 0
-    ? Effect.succeed(Duration.millis(Math.round(seconds * 1000)))
-    : Effect.fail(new InvalidInput({ message: `${flag} must be a positive number of seconds, got ${seconds}` }))
+import { WaitTimeout } from "./Errors.js"
 
 /** The whole command's time budget (`--timeout`): when it ends (epoch ms) and what the user gave. */
 export interface CommandBudget {
@@ -62,10 +56,10 @@ export const cleanupAfterTimeout = <A, E, R>(effect: Effect.Effect<A, E, R>): Ef
  * is the backstop for anything else, a moment later.
  */
 export const withCommandTimeout =
-  (seconds: number) =>
+  (duration: Duration.Duration) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | WaitTimeout, R> =>
     Effect.gen(function* () {
-      const duration = Duration.millis(Math.round(seconds * 1000))
+      const seconds = Duration.toSeconds(duration)
       const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(duration)
       const cleaning = yield* Ref.make(false)
       const backstop = Effect.gen(function* () {
@@ -84,12 +78,12 @@ export const withCommandTimeout =
  * The `--timeout` of a parsed command line: the innermost subcommand's own `timeout` option, if it has one.
  * @effect/cli hands a parent the chosen subcommand as `subcommand: Some([tag, its parsed options])`.
  */
-export const commandLineTimeout = (config: unknown): number | undefined => {
+export const commandLineTimeout = (config: unknown): Duration.Duration | undefined => {
   let node: unknown = config
   while (typeof node === "object" && node !== null) {
     const { timeout, subcommand } = node as { timeout?: unknown; subcommand?: unknown }
     const value = Option.isOption(timeout) ? Option.getOrUndefined(timeout) : timeout
-    if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value : undefined
+    if (Duration.isDuration(value)) return value
     if (!Option.isOption(subcommand) || Option.isNone(subcommand)) return undefined
     node = Array.isArray(subcommand.value) ? subcommand.value[1] : subcommand.value
   }

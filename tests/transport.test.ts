@@ -50,12 +50,16 @@ describe("splitBaseUrl", () => {
 describe("the command's --timeout", () => {
   it("is the innermost subcommand's own option, as @effect/cli hands it to the root", () => {
     const parsed = (options: object) => ({ subcommand: Option.some([{ key: "tag" }, options]) })
-    assert.strictEqual(commandLineTimeout(parsed({ timeout: Option.some(2) })), 2)
-    assert.strictEqual(commandLineTimeout(parsed({ timeout: 600 })), 600)
-    assert.strictEqual(commandLineTimeout(parsed({ timeout: Option.none() })), undefined)
-    assert.strictEqual(commandLineTimeout(parsed({ json: true })), undefined)
-    assert.strictEqual(commandLineTimeout({ subcommand: Option.some([{}, parsed({ timeout: 5 })]) }), 5)
-    assert.strictEqual(commandLineTimeout(parsed({ timeout: 0 })), undefined)
+    const seconds = (config: unknown) => {
+      const timeout = commandLineTimeout(config)
+      return timeout === undefined ? undefined : Duration.toSeconds(timeout)
+    }
+    assert.strictEqual(seconds(parsed({ timeout: Option.some(Duration.seconds(2)) })), 2)
+    assert.strictEqual(seconds(parsed({ timeout: Duration.seconds(600) })), 600)
+    assert.strictEqual(seconds(parsed({ timeout: Option.none() })), undefined)
+    assert.strictEqual(seconds(parsed({ json: true })), undefined)
+    assert.strictEqual(seconds({ subcommand: Option.some([{}, parsed({ timeout: Duration.seconds(5) })]) }), 5)
+    assert.strictEqual(seconds(parsed({ timeout: 600 })), undefined, "only a parsed Duration is a timeout")
   })
 
   it.effect("clamps a wait to what is left of the budget, and says so", () =>
@@ -63,7 +67,7 @@ describe("the command's --timeout", () => {
       const outside = yield* withinBudget("30 seconds")
       assert.isTrue(Option.isNone(outside.budget))
       assert.strictEqual(Duration.toMillis(outside.duration), 30_000)
-      const inside = yield* withCommandTimeout(2)(
+      const inside = yield* withCommandTimeout(Duration.seconds(2))(
         Effect.zipRight(TestClock.adjust("500 millis"), Effect.all([withinBudget("30 seconds"), withinBudget("1 second")]))
       )
       assert.strictEqual(Duration.toMillis(inside[0].duration), 1500)
@@ -74,7 +78,7 @@ describe("the command's --timeout", () => {
 
   it.effect("ends a command that waits for ever with WaitTimeout soon after the budget", () =>
     Effect.gen(function* () {
-      const fiber = yield* Effect.fork(Effect.flip(withCommandTimeout(2)(Effect.never)))
+      const fiber = yield* Effect.fork(Effect.flip(withCommandTimeout(Duration.seconds(2))(Effect.never)))
       yield* TestClock.adjust("2 seconds")
       assert.isNull(fiber.unsafePoll())
       yield* TestClock.adjust("1 second")

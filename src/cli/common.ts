@@ -6,22 +6,24 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
+import { parseModel } from "../Identity.js"
 import { announceDiscoveredServer, resolveServerTarget } from "../ServerTarget.js"
 import { MIN_SEARCH_LENGTH } from "../SessionResolver.js"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
 
-/** Seconds are positive and finite: anything else is bad input, refused before anything is sent. */
-function positiveSeconds<A extends number>(option: Options.Options<A>): Options.Options<A> {
-  return Options.mapEffect(option, (seconds) =>
-    Number.isFinite(seconds) && seconds > 0
-      ? Effect.succeed(seconds)
-      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--timeout must be a positive number of seconds, got ${seconds}`)))
+/** A number of seconds (decimals allowed) parsed into a Duration; positive and finite, else bad input. */
+function seconds(option: Options.Options<number>, flag: string): Options.Options<Duration.Duration> {
+  return Options.mapEffect(option, (value) =>
+    Number.isFinite(value) && value > 0
+      ? Effect.succeed(Duration.millis(Math.round(value * 1000)))
+      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`${flag} must be a positive number of seconds, got ${value}`)))
   )
 }
 
@@ -42,7 +44,7 @@ export const connection = {
   // a command that waits replaces this with its own `timeoutSeconds(default)`; either bounds the whole command
   timeout: Options.float("timeout").pipe(
     Options.withDescription("seconds the whole command may take before giving up with exit 124 (default: no limit)"),
-    positiveSeconds,
+    (option) => seconds(option, "--timeout"),
     Options.optional
   )
 }
@@ -112,6 +114,14 @@ export const nonBlankText = (name: string) =>
     })
   )
 
+/** `--NAME provider/model`, parsed into a model reference (bad input otherwise). */
+export const modelOption = (name: string) =>
+  Options.text(name).pipe(
+    Options.mapEffect((raw) =>
+      parseModel(raw, `--${name}`).pipe(Effect.mapError((error) => ValidationError.invalidValue(HelpDoc.p(error.message))))
+    )
+  )
+
 /** `--title T` of a session a command creates. */
 export const titleOption = (description: string) =>
   nonBlankText("title").pipe(Options.withDescription(description), Options.optional)
@@ -177,12 +187,12 @@ export const portOption = (name: string, description: string) =>
     Options.optional
   )
 
-/** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`). */
+/** Durations are seconds everywhere (`--timeout 90`, `--timeout 1.5`); the program receives a Duration. */
 export const timeoutSeconds = (defaultSeconds: number) =>
   Options.float("timeout").pipe(
     Options.withDescription(`seconds the whole command may take before giving up with exit 124 (default ${defaultSeconds})`),
     Options.withDefault(defaultSeconds),
-    positiveSeconds
+    (option) => seconds(option, "--timeout")
   )
 
 export const output = {
@@ -207,12 +217,12 @@ export const sessionCommand = <E, R>(
 
 /** Who answers: agent, model and variant; each falls back to the session's defaults, then what it last used. */
 export const identity = {
-  agent: Options.text("agent").pipe(Options.withDescription("agent to answer (default: the session's own)"), Options.optional),
-  model: Options.text("model").pipe(
+  agent: nonBlankText("agent").pipe(Options.withDescription("agent to answer (default: the session's own)"), Options.optional),
+  model: modelOption("model").pipe(
     Options.withDescription("provider/model, e.g. anthropic/claude-sonnet-4 or openrouter/openai/gpt-5"),
     Options.optional
   ),
-  variant: Options.text("variant").pipe(Options.withDescription("model variant, e.g. high"), Options.optional)
+  variant: nonBlankText("variant").pipe(Options.withDescription("model variant, e.g. high"), Options.optional)
 }
 
 export const abortOnTimeout = Options.boolean("abort-on-timeout").pipe(

@@ -3,6 +3,7 @@
  * sub-agent sessions), diff, summary, share, unshare.
  */
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -20,7 +21,7 @@ import type {
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
-import { timeoutFromSeconds, withinBudget } from "../Timeout.js"
+import { withinBudget } from "../Timeout.js"
 import {
   blockedJson,
   descendantsOf,
@@ -85,7 +86,7 @@ export interface RespondOptions extends JsonOption {
   readonly wait: boolean
   readonly autoApprove: boolean
   readonly message: Option.Option<string>
-  readonly timeout: number
+  readonly timeout: Duration.Duration
 }
 
 type Pending = PendingPermission
@@ -199,7 +200,6 @@ const answerAll = (
 const checkRespondFlags = (options: RespondOptions) =>
   Effect.gen(function* () {
     const response = Option.getOrElse(options.response, (): PermissionReply => "once")
-    yield* timeoutFromSeconds(options.timeout)
     const message = Option.getOrUndefined(options.message)
     if (message !== undefined && response !== "reject") {
       return yield* new InvalidInput({ message: "--message is feedback for a rejection: it needs --response reject" })
@@ -300,7 +300,7 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
       return yield* finish(answered)
     }
 
-    const timeout = (yield* withinBudget(yield* timeoutFromSeconds(options.timeout))).duration
+    const timeout = (yield* withinBudget(options.timeout)).duration
     const answeredSoFar = yield* Ref.make<ReadonlyArray<Answered>>([])
     const answerPending = Effect.gen(function* () {
       const pending = yield* pendingIn(tree)
@@ -331,7 +331,7 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
       const answered = yield* Ref.get(answeredSoFar)
       return new WaitTimeout({
         waitingFor,
-        seconds: options.timeout,
+        seconds: Duration.toSeconds(options.timeout),
         hint: options.autoApprove ? `${plural(answered.length, "request")} answered so far` : ""
       })
     })

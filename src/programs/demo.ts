@@ -3,6 +3,7 @@
  * same programs the commands use, printing each witness as it is proved.
  */
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -45,7 +46,7 @@ const turnOptions: TurnOptions = {
   agent: Option.none(),
   model: Option.none(),
   variant: Option.none(),
-  timeout: 60,
+  timeout: Duration.seconds(60),
   abortOnTimeout: false,
   json: false
 }

@@ -5,6 +5,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -20,7 +21,6 @@ import { writeFileAtomic } from "../Files.js"
 import { emit } from "../Output.js"
 import { resolveCredentials, resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
 import { redactUrl } from "../Text.js"
-import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, runTurn, turnReasoning, withThinking } from "../TurnEngine.js"
 import { deleteWitnessed, identityFlags, type IdentityOptions } from "./turns.js"
 
@@ -30,7 +30,7 @@ export interface RunOptions extends IdentityOptions {
   readonly out: Option.Option<string>
   readonly raw: Option.Option<string>
   readonly stderr: Option.Option<string>
-  readonly timeout: number
+  readonly timeout: Duration.Duration
   readonly spawn: boolean
   readonly spawnPort: Option.Option<number>
   readonly opencodeBin: Option.Option<string>
@@ -48,8 +48,8 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
   Effect.gen(function* () {
     if (Option.isNone(options.model)) return yield* new InvalidInput({ message: "run needs --model provider/model" })
-    const flags = yield* identityFlags(options)
-    const timeout = yield* timeoutFromSeconds(options.timeout)
+    const flags = identityFlags(options)
+    const timeout = options.timeout
     if (!options.spawn && Option.isSome(options.spawnPort)) return yield* new InvalidInput({ message: "--spawn-port needs --spawn" })
     const named = options.target.url !== undefined ? "--url" : options.target.attach !== undefined ? "--attach" : undefined
     if (options.spawn && named !== undefined) {

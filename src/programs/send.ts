@@ -1,6 +1,7 @@
 /** occtl's prompting commands over the turn engine (SPEC §5.2): send|prompt, stream, watch. */
 import * as Terminal from "@effect/platform/Terminal"
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -13,7 +14,6 @@ import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
 import { readDefaults } from "../SessionDefaults.js"
 import { matchesEventType } from "../EventTypes.js"
 import { resolveSession } from "../SessionResolver.js"
-import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, replyText, runTurn, type TurnInput, type TurnResult } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
@@ -21,7 +21,7 @@ import { identityFlags, type IdentityOptions } from "./turns.js"
 export interface PromptOptions extends IdentityOptions {
   readonly session: Option.Option<string>
   readonly stdin: boolean
-  readonly timeout: number
+  readonly timeout: Duration.Duration
   readonly abortOnTimeout: boolean
   readonly json: boolean
 }
@@ -41,8 +41,8 @@ const promptText = (words: ReadonlyArray<string>, stdin: boolean) =>
 /** Checks, resolves the session, and builds the engine's input. */
 const prepare = (words: ReadonlyArray<string>, options: PromptOptions, extra: Partial<TurnInput> = {}) =>
   Effect.gen(function* () {
-    const flags = yield* identityFlags(options)
-    const timeout = yield* timeoutFromSeconds(options.timeout)
+    const flags = identityFlags(options)
+    const timeout = options.timeout
     const text = yield* promptText(words, options.stdin)
     const host = yield* ProcessHost
     const session = yield* resolveSession(Option.getOrUndefined(options.session), host.cwd)

@@ -25,7 +25,7 @@ export const createSession = (
   }
 ) =>
   Effect.gen(function* () {
-    const defaults = yield* identityFlags(options)
+    const defaults = identityFlags(options)
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const parent = Option.isSome(options.parent) ? yield* resolveSession(options.parent.value, host.cwd) : undefined

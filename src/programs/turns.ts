@@ -1,5 +1,6 @@
 /** The proof contract (SPEC §5.1): one-shot, begin-session, chat, final, wait, delete — all over the turn engine. */
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -9,41 +10,31 @@ import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Session } from "../Domain.js"
 import { flagsContradict, InvalidInput, ServerRejected } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
-import { type IdentityFields, parseModel } from "../Identity.js"
+import type { IdentityFields, ModelId } from "../Identity.js"
 import { emit, note } from "../Output.js"
 import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
-import { timeoutFromSeconds } from "../Timeout.js"
 import { resolveSession } from "../SessionResolver.js"
 import { proofJson, replyText, runTurn, type TurnResult } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
 
 export interface IdentityOptions {
   readonly agent: Option.Option<string>
-  readonly model: Option.Option<string>
+  readonly model: Option.Option<ModelId>
   readonly variant: Option.Option<string>
 }
 
 export interface TurnOptions extends IdentityOptions {
-  readonly timeout: number
+  readonly timeout: Duration.Duration
   readonly abortOnTimeout: boolean
   readonly json: boolean
 }
 
-/** Checks every flag before anything is sent. */
-export const identityFlags = (options: IdentityOptions) =>
-  Effect.gen(function* () {
-    const model = Option.isSome(options.model) ? yield* parseModel(options.model.value) : undefined
-    for (const [flag, value] of [["--agent", options.agent], ["--variant", options.variant]] as const) {
-      if (Option.isSome(value) && value.value.trim() === "") {
-        return yield* new InvalidInput({ message: `${flag} must not be empty` })
-      }
-    }
-    return {
-      agent: Option.getOrUndefined(options.agent),
-      model,
-      variant: Option.getOrUndefined(options.variant)
-    } satisfies IdentityFields
-  })
+/** The identity flags (already validated where they were parsed) as the turn engine's fields. */
+export const identityFlags = (options: IdentityOptions): IdentityFields => ({
+  agent: Option.getOrUndefined(options.agent),
+  model: Option.getOrUndefined(options.model),
+  variant: Option.getOrUndefined(options.variant)
+})
 
 const nonEmpty = (text: string, what: string) =>
   text.trim() === "" ? Effect.fail(new InvalidInput({ message: `${what} must not be empty` })) : Effect.void
@@ -99,8 +90,8 @@ const turnIn = (
   extra: { readonly system?: string | undefined; readonly noReply?: boolean } = {}
 ) =>
   Effect.gen(function* () {
-    const flags = yield* identityFlags(options)
-    const timeout = yield* timeoutFromSeconds(options.timeout)
+    const flags = identityFlags(options)
+    const timeout = options.timeout
     return yield* runTurn({
       sessionID: session.id,
       directory: session.directory,
@@ -115,11 +106,9 @@ const turnIn = (
   })
 
 /** Every flag and the prompt are checked before the first request; then the session is resolved. */
-const checkThenResolve = (reference: string, prompt: string, options: TurnOptions, what: string) =>
+const checkThenResolve = (reference: string, prompt: string, what: string) =>
   Effect.gen(function* () {
     yield* nonEmpty(prompt, what)
-    yield* identityFlags(options)
-    yield* timeoutFromSeconds(options.timeout)
     const host = yield* ProcessHost
     return yield* resolveSession(reference, host.cwd)
   })
@@ -169,8 +158,6 @@ export const oneShot = (
 ) =>
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
-    yield* identityFlags(options)
-    yield* timeoutFromSeconds(options.timeout)
     const session = yield* createSession({ title: Option.getOrElse(options.title, () => "ocm one-shot"), dir: options.dir })
     return yield* lastTurn(session, prompt, options)
   })
@@ -181,8 +168,7 @@ export const beginSession = (
 ) =>
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
-    const flags = yield* identityFlags(options)
-    yield* timeoutFromSeconds(options.timeout)
+    const flags = identityFlags(options)
     const session = yield* createSession({ title: Option.getOrUndefined(options.title), dir: options.dir })
     // explicit identity becomes the session's stored default, so later prompts keep it
     if (flags.agent !== undefined || flags.model !== undefined || flags.variant !== undefined) {
@@ -203,7 +189,7 @@ export const chat = (
     if (options.noReply && options.abortOnTimeout) {
       return yield* flagsContradict("--no-reply", "--abort-on-timeout", "--no-reply runs no turn to abort")
     }
-    const session = yield* checkThenResolve(reference, prompt, options, options.system ? "the system prompt" : "the prompt")
+    const session = yield* checkThenResolve(reference, prompt, options.system ? "the system prompt" : "the prompt")
     const turn = yield* turnIn(session, options.system ? "" : prompt, options, {
       system: options.system ? prompt : undefined,
       noReply: options.noReply
@@ -221,14 +207,14 @@ export const final = (
   options: TurnOptions & { readonly transcript: boolean }
 ) =>
   Effect.gen(function* () {
-    const session = yield* checkThenResolve(reference, prompt, options, "the prompt")
+    const session = yield* checkThenResolve(reference, prompt, "the prompt")
     return yield* lastTurn(session, prompt, options)
   })
 
 /** Waits until the session (and its sub-agent sessions) is idle with nothing pending; prints the latest reply. */
-export const waitIdle = (reference: string | undefined, options: { readonly timeout: number; readonly json: boolean }) =>
+export const waitIdle = (reference: string | undefined, options: { readonly timeout: Duration.Duration; readonly json: boolean }) =>
   Effect.gen(function* () {
-    const timeout = yield* timeoutFromSeconds(options.timeout)
+    const timeout = options.timeout
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const { states } = yield* waitFor([session], { mode: "all", requireBusy: false, mainAgent: false, timeout })

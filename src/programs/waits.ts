@@ -1,5 +1,6 @@
 /** occtl's waits (SPEC §5.2) over the one waiting engine: wait-for-idle, wait-any, wait-all, is-idle, wait-for-text. */
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -9,14 +10,14 @@ import type { MessageWithParts } from "../Domain.js"
 import { ExitWith, InvalidInput, WaitTimeout } from "../Errors.js"
 import { emit } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
-import { timeoutFromSeconds, withinBudget } from "../Timeout.js"
+import { withinBudget } from "../Timeout.js"
 import { replyText } from "../TurnEngine.js"
 import { blockedJson, confirmedTreeState, isSettled, type TreeState, waitFor } from "../WaitEngine.js"
 
 export interface WaitFlags {
   readonly requireBusy: boolean
   readonly mainAgent: boolean
-  readonly timeout: number
+  readonly timeout: Duration.Duration
   readonly json: boolean
 }
 
@@ -43,7 +44,7 @@ const stateJson = (state: TreeState) => ({
 /** Waits until one session's tree is idle with nothing pending. */
 export const waitForIdle = (reference: string | undefined, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = yield* timeoutFromSeconds(flags.timeout)
+    const timeout = flags.timeout
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const result = yield* waitFor([session], { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
@@ -54,7 +55,7 @@ export const waitForIdle = (reference: string | undefined, flags: WaitFlags) =>
 
 export const waitAny = (references: ReadonlyArray<string>, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = yield* timeoutFromSeconds(flags.timeout)
+    const timeout = flags.timeout
     if (references.length === 0) return yield* new InvalidInput({ message: "wait-any needs at least one session" })
     const sessions = yield* resolveAll(references)
     const result = yield* waitFor(sessions, { mode: "any", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
@@ -68,7 +69,7 @@ export const waitAny = (references: ReadonlyArray<string>, flags: WaitFlags) =>
 
 export const waitAll = (references: ReadonlyArray<string>, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = yield* timeoutFromSeconds(flags.timeout)
+    const timeout = flags.timeout
     if (references.length === 0) return yield* new InvalidInput({ message: "wait-all needs at least one session" })
     const sessions = yield* resolveAll(references)
     const result = yield* waitFor(sessions, { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
@@ -98,11 +99,11 @@ const assistantTextOf = (message: MessageWithParts) => (message.info.role === "a
 export const waitForText = (
   text: string,
   reference: string | undefined,
-  flags: { readonly noCheckExisting: boolean; readonly timeout: number; readonly json: boolean }
+  flags: { readonly noCheckExisting: boolean; readonly timeout: Duration.Duration; readonly json: boolean }
 ) =>
   Effect.gen(function* () {
     if (text.trim() === "") return yield* new InvalidInput({ message: "wait-for-text needs a TEXT that is neither empty nor blank" })
-    const timeout = yield* timeoutFromSeconds(flags.timeout)
+    const timeout = flags.timeout
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
@@ -141,10 +142,10 @@ export const waitForText = (
       Effect.timeoutFail({
         duration: (yield* withinBudget(timeout)).duration,
         onTimeout: () =>
-          new WaitTimeout({ waitingFor: `an assistant message in ${session.id} containing "${text}"`, seconds: flags.timeout, hint: "" })
+          new WaitTimeout({ waitingFor: `an assistant message in ${session.id} containing "${text}"`, seconds: Duration.toSeconds(flags.timeout), hint: "" })
       }),
       Effect.catchTag("NoSuchElementException", () =>
-        Effect.fail(new WaitTimeout({ waitingFor: `"${text}" in ${session.id}`, seconds: flags.timeout, hint: "the event stream ended" }))
+        Effect.fail(new WaitTimeout({ waitingFor: `"${text}" in ${session.id}`, seconds: Duration.toSeconds(flags.timeout), hint: "the event stream ended" }))
       )
     )
     const reply = assistantTextOf(found)

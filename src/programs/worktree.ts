@@ -17,7 +17,6 @@ import type { Worktree } from "../Domain.js"
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { writeDefaults } from "../SessionDefaults.js"
-import { timeoutFromSeconds } from "../Timeout.js"
 import { proofJson, runTurn } from "../TurnEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
 
@@ -399,7 +398,7 @@ export const worktreeRemove = (target: string, options: { readonly json: boolean
 export interface WorktreeRunOptions extends IdentityOptions {
   readonly wait: boolean
   readonly json: boolean
-  readonly timeout: number
+  readonly timeout: Duration.Duration
   readonly abortOnTimeout: boolean
 }
 
@@ -431,8 +430,8 @@ export const worktreeRun = (name: string, message: ReadonlyArray<string>, option
         message: "--abort-on-timeout needs --wait: without --wait the turn runs on once its prompt is recorded, and nothing waits to abort it"
       })
     }
-    const flags = yield* identityFlags(options)
-    const timeout = yield* timeoutFromSeconds(options.timeout)
+    const flags = identityFlags(options)
+    const timeout = options.timeout
 
     const client = yield* OpenCodeClient
     const worktree = yield* ensureWorktree(name, slug, timeout)
