@@ -4,7 +4,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -82,7 +82,7 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
 export interface ClientOptions {
   /**
    * A hard limit for one call to answer (headers and body, retries included), instead of the silence rule below.
-   * The blocking prompt has none; the event stream's limit covers its headers only.
+   * The blocking prompt has none; the event stream's limit covers its headers only (its body is the stream).
    */
   readonly requestTimeout?: Duration.DurationInput
   /** How long to wait for the event stream to confirm the subscription. */
@@ -210,12 +210,17 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       return call.body === undefined ? base : HttpClientRequest.setBody(base, HttpBody.unsafeJson(call.body))
     }
 
-    /** The answer's body as text; the call's timeout covers reading it (a server may stall mid-body). */
+    /** The answer's body as text, for an error's detail; read within the call's limit like any body (`bounded`). */
     const bodyText = (response: HttpClientResponse.HttpClientResponse) =>
       response.text.pipe(Effect.orElseSucceed(() => ""))
 
-    const isTransportFailure = (error: HttpClientError.HttpClientError) =>
-      error._tag === "RequestError" && error.reason === "Transport"
+    /**
+     * Reads are idempotent: a read whose connection failed before an answer (refused, reset) is sent again, twice.
+     * Nothing else is: a POST, PATCH or DELETE may have been received, and sending it again could do it twice.
+     */
+    const reads = http.pipe(
+      HttpClient.retryTransient({ mode: "errors-only", schedule: Schedule.exponential("100 millis"), times: 2 })
+    )
 
     /** Whether the server answered anything yet: then a call that takes long is slow, not unanswered. */
     const alive = yield* Ref.make(false)
@@ -241,37 +246,21 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       }).pipe(Effect.scoped)
 
     /**
-     * One call: sent (a read is retried on a failed connection), its status and content type judged, then
-     * `read` of its body; all of it before the server is found silent (`silence`), or within the call's hard
-     * limit, and within the command's `--timeout` budget when that ends sooner (then it is WaitTimeout, exit
-     * 124, naming the unanswered call).
+     * The one limit on a call, covering everything from sending it to the last byte of its body (a server may stall
+     * mid-body as well as before its headers): a call's own hard limit, or the client's `requestTimeout`, when there
+     * is one; none for the blocking prompt (`"none"`: the turn takes what it takes); otherwise the silence rule.
+     * Within the command's `--timeout` budget when that ends sooner: then it is WaitTimeout (exit 124), naming the
+     * unanswered call.
      */
-    const exchange = <A>(
-      call: Call,
-      read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, ClientError>
-    ): Effect.Effect<A, ClientError> =>
+    const bounded = <A>(call: Call, effect: Effect.Effect<A, ClientError>): Effect.Effect<A, ClientError> =>
       Effect.gen(function* () {
-        if (call.heavy === true && !(yield* Ref.get(alive))) yield* exchange(healthCall, () => Effect.void)
         const hardLimit = call.timeout === undefined ? requestLimit : call.timeout === "none" ? undefined : Duration.decode(call.timeout)
-        const attempt = http.execute(requestOf(call))
-        const sent = call.method === "GET"
-          ? Effect.retry(attempt, { times: 2, schedule: Schedule.exponential("100 millis"), while: isTransportFailure })
-          : attempt
-        const answered = sent.pipe(
-          Effect.catchTags({
-            RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
-            ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
-          }),
-          Effect.tap(() => Ref.set(alive, true)),
-          Effect.flatMap((response) => checkResponse(call, response)),
-          Effect.flatMap(read)
-        )
         const limited =
           hardLimit !== undefined
-            ? Effect.timeoutFail(answered, { duration: hardLimit, onTimeout: () => noAnswer(call, hardLimit) })
+            ? Effect.timeoutFail(effect, { duration: hardLimit, onTimeout: () => noAnswer(call, hardLimit) })
             : call.timeout === "none"
-              ? answered
-              : Effect.raceFirst(answered, silence(call))
+              ? effect
+              : Effect.raceFirst(effect, silence(call))
         const { duration, budget } = yield* withinBudget(Duration.infinity)
         if (Option.isNone(budget)) return yield* limited
         return yield* Effect.timeoutFail(limited, {
@@ -283,6 +272,28 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
               hint: "the command's --timeout ran out"
             })
         })
+      })
+
+    /** One call, `bounded` as a whole: sent (a read through `reads`), its status and content type judged, then `read` of its body. */
+    const exchange = <A>(
+      call: Call,
+      read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, ClientError>
+    ): Effect.Effect<A, ClientError> =>
+      Effect.gen(function* () {
+        if (call.heavy === true && !(yield* Ref.get(alive))) yield* exchange(healthCall, () => Effect.void)
+        const sent = (call.method === "GET" ? reads : http).execute(requestOf(call))
+        return yield* bounded(
+          call,
+          sent.pipe(
+            Effect.catchTags({
+              RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
+              ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
+            }),
+            Effect.tap(() => Ref.set(alive, true)),
+            Effect.flatMap((response) => checkResponse(call, response)),
+            Effect.flatMap(read)
+          )
+        )
       })
 
     /** Non-JSON from a server that answers at all is not OpenCode's: its own answers and errors are JSON. */
@@ -317,15 +328,18 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
         detail: ParseResult.TreeFormatter.formatErrorSync(error)
       })
 
-    const json = <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
-      exchange(call, (response) =>
-        Effect.flatMap(
-          response.json.pipe(
-            Effect.mapError(() => unreachable(`${call.method} ${call.path} answered with a body that is not JSON`))
-          ),
-          (body) => Schema.decodeUnknown(schema)(body).pipe(Effect.mapError(decodeFailure(call)))
+    /** A call whose answer is `schema` as JSON; a JSON content type with a body that is not JSON is not OpenCode's either. */
+    const json = <A, I>(call: Call, schema: Schema.Schema<A, I>) => {
+      const decode = HttpClientResponse.schemaBodyJson(schema)
+      return exchange(call, (response) =>
+        decode(response).pipe(
+          Effect.catchTags({
+            ResponseError: () => Effect.fail(unreachable(`${call.method} ${call.path} answered with a body that is not JSON`)),
+            ParseError: (error) => Effect.fail(decodeFailure(call)(error))
+          })
         )
       )
+    }
 
     const ignoreBody = (call: Call) => exchange(call, (response) => Effect.asVoid(bodyText(response)))
 

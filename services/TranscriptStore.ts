@@ -1,7 +1,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { AmbiguousSession, InvalidInput, TranscriptDecodeError } from "../src/Errors.js"
-import type { Transcript } from "../src/Transcript.js"
+import type { Transcript } from "../src/transcript/Decode.js"
 import type { SessionCallError } from "./OpenCodeClient.js"
 
 /** Where a transcript comes from: a live session (resolved per SPEC §5.4; omitted → latest here) or an export file. */

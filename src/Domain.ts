@@ -50,6 +50,16 @@ export const MessageError = Schema.Struct({
 })
 export type MessageError = typeof MessageError.Type
 
+/** Token counts of an assistant message or one of its steps. */
+export const Tokens = Schema.Struct({
+  total: optional(Schema.Number),
+  input: Schema.Number,
+  output: Schema.Number,
+  reasoning: Schema.Number,
+  cache: Schema.Struct({ read: Schema.Number, write: Schema.Number })
+})
+export type Tokens = typeof Tokens.Type
+
 export const UserMessage = Schema.Struct({
   id: Schema.String,
   sessionID: Schema.String,
@@ -76,24 +86,136 @@ export const AssistantMessage = Schema.Struct({
   error: optional(MessageError),
   finish: optional(Schema.String),
   cost: optional(Schema.Number),
-  tokens: optional(Schema.Unknown)
+  tokens: optional(Tokens)
 })
 export type AssistantMessage = typeof AssistantMessage.Type
 
 export const MessageInfo = Schema.Union(UserMessage, AssistantMessage)
 export type MessageInfo = typeof MessageInfo.Type
 
-/** A part keeps every field the server sent, so renderers can show what they know and pass the rest through. */
-export const Part = Schema.Struct(
+// ---------------------------------------------------------------------------------------------------------
+// Parts: what a message is made of, one member per kind the server sends (OpenCode 1.18's twelve).
+//
+// A member declares the fields ocm reads (required where the server always sends them) and carries every other
+// field through as it came, so `--json` shows a part whole. A kind this version does not know decodes as
+// `UnknownPart` instead of failing: a newer server's new kinds of parts do not break reading a session.
+
+const partIds = { id: Schema.String, sessionID: Schema.String, messageID: Schema.String }
+
+const partOf = <const T extends string, F extends Schema.Struct.Fields>(type: T, fields: F) =>
+  Schema.Struct({ ...partIds, type: Schema.Literal(type), ...fields }, Rest)
+
+/** Text the user sent or the model wrote; `synthetic` text was added by OpenCode, not typed. */
+export const TextPart = partOf("text", {
+  text: Schema.String,
+  synthetic: optional(Schema.Boolean),
+  ignored: optional(Schema.Boolean)
+})
+export type TextPart = typeof TextPart.Type
+
+export const ReasoningPart = partOf("reasoning", { text: Schema.String })
+export type ReasoningPart = typeof ReasoningPart.Type
+
+/** Where a tool call is: `pending` (the model is still writing its input), `running`, `completed` or `error`. */
+export const ToolState = Schema.Struct(
   {
-    id: Schema.String,
-    sessionID: Schema.String,
-    messageID: Schema.String,
-    type: Schema.String
+    status: Schema.String,
+    input: optional(Schema.Unknown),
+    title: optional(Schema.String),
+    output: optional(Schema.String),
+    error: optional(Schema.String),
+    time: optional(Schema.Struct({ start: Schema.Number, end: optional(Schema.Number) }))
   },
   Rest
 )
+export type ToolState = typeof ToolState.Type
+
+export const ToolPart = partOf("tool", { tool: Schema.String, callID: Schema.String, state: ToolState })
+export type ToolPart = typeof ToolPart.Type
+
+export const StepStartPart = partOf("step-start", { snapshot: optional(Schema.String) })
+export type StepStartPart = typeof StepStartPart.Type
+
+export const StepFinishPart = partOf("step-finish", { reason: Schema.String, cost: Schema.Number, tokens: Tokens })
+export type StepFinishPart = typeof StepFinishPart.Type
+
+export const FilePart = partOf("file", { mime: Schema.String, url: Schema.String, filename: optional(Schema.String) })
+export type FilePart = typeof FilePart.Type
+
+export const PatchPart = partOf("patch", { hash: Schema.String, files: Schema.Array(Schema.String) })
+export type PatchPart = typeof PatchPart.Type
+
+export const SnapshotPart = partOf("snapshot", { snapshot: optional(Schema.String) })
+export type SnapshotPart = typeof SnapshotPart.Type
+
+export const AgentPart = partOf("agent", { name: optional(Schema.String) })
+export type AgentPart = typeof AgentPart.Type
+
+export const SubtaskPart = partOf("subtask", {
+  prompt: optional(Schema.String),
+  description: optional(Schema.String),
+  agent: optional(Schema.String),
+  command: optional(Schema.String)
+})
+export type SubtaskPart = typeof SubtaskPart.Type
+
+export const RetryPart = partOf("retry", { attempt: optional(Schema.Number), error: optional(MessageError) })
+export type RetryPart = typeof RetryPart.Type
+
+export const CompactionPart = partOf("compaction", { auto: optional(Schema.Boolean), overflow: optional(Schema.Boolean) })
+export type CompactionPart = typeof CompactionPart.Type
+
+const knownParts = [
+  TextPart,
+  ReasoningPart,
+  ToolPart,
+  StepStartPart,
+  StepFinishPart,
+  FilePart,
+  PatchPart,
+  SnapshotPart,
+  AgentPart,
+  SubtaskPart,
+  RetryPart,
+  CompactionPart
+] as const
+
+/** The kinds of part this version reads. */
+export const knownPartTypes: ReadonlyArray<string> = knownParts.map((part) => part.fields.type.literals[0])
+
+/**
+ * A part of a kind this version does not know, kept whole: its kind moves to `partType` and `type` reads
+ * `"unknown"`, so a `type` check never mistakes it for a known kind.
+ */
+export const UnknownPart = Schema.transform(
+  Schema.Struct(
+    { ...partIds, type: Schema.String.pipe(Schema.filter((type) => !knownPartTypes.includes(type))) },
+    Rest
+  ),
+  Schema.Struct({ ...partIds, type: Schema.Literal("unknown"), partType: Schema.String }, Rest),
+  {
+    strict: true,
+    decode: ({ type, ...fields }) => ({ ...fields, type: "unknown" as const, partType: type }),
+    encode: ({ type: _, partType, ...fields }) => ({ ...fields, type: partType })
+  }
+)
+export type UnknownPart = typeof UnknownPart.Type
+
+export const Part = Schema.Union(...knownParts, UnknownPart)
 export type Part = typeof Part.Type
+
+/** Whether OpenCode added the part (a file's contents, a note) rather than the user or the model writing it. */
+export const isSynthetic = (part: Part): boolean => part.type === "text" && part.synthetic === true
+
+/** The text parts the user typed or the model wrote: a message's text parts that OpenCode did not add. */
+export const writtenTextParts = (parts: ReadonlyArray<Part>): ReadonlyArray<TextPart> =>
+  parts.filter((part): part is TextPart => part.type === "text" && part.synthetic !== true)
+
+/** A message's written text parts, joined: what the user typed, or what the model said. */
+export const writtenText = (parts: ReadonlyArray<Part>): string =>
+  writtenTextParts(parts)
+    .map((part) => part.text)
+    .join("")
 
 export const MessageWithParts = Schema.Struct({
   info: MessageInfo,

@@ -4,7 +4,7 @@
  * server's default (the field is left out of the request).
  */
 import * as Effect from "effect/Effect"
-import type { AssistantMessage, MessageWithParts, UserMessage } from "./Domain.js"
+import { type AssistantMessage, type MessageWithParts, type UserMessage, writtenTextParts } from "./Domain.js"
 import { InvalidInput } from "./Errors.js"
 
 export interface ModelId {
@@ -40,7 +40,7 @@ export const parseModel = (raw: string, flag = "--model"): Effect.Effect<ModelId
 export const formatModel = (model: ModelId): string => `${model.providerID}/${model.modelID}`
 
 const hasVisibleText = (message: MessageWithParts) =>
-  message.parts.some((part) => part.type === "text" && part.synthetic !== true && typeof part.text === "string" && part.text.trim() !== "")
+  writtenTextParts(message.parts).some((part) => part.text.trim() !== "")
 
 /**
  * The agent and model of the newest user message that has visible text, both fields, and a successful assistant

@@ -15,7 +15,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import type { AssistantMessage, MessageWithParts, OpenCodeEvent, PermissionRequest, PromptBody } from "./Domain.js"
-import { eventSessionID } from "./Domain.js"
+import { eventSessionID, writtenText } from "./Domain.js"
 import { AssistantTurnFailed, NoAssistantTurn, PromptNotRecorded, WaitTimeout } from "./Errors.js"
 import { chooseIdentity, type Identity, type IdentityFields, observedIdentity } from "./Identity.js"
 import { nextMessageId } from "./MessageId.js"
@@ -120,18 +120,12 @@ export const repliesTo = (messages: ReadonlyArray<MessageWithParts>, userMessage
   messages.filter((message) => assistantInfo(message)?.parentID === userMessageID)
 
 /** The text parts of an assistant message, joined: what the model said. */
-export const replyText = (message: MessageWithParts | undefined): string =>
-  (message?.parts ?? [])
-    .filter((part) => part.type === "text" && typeof part.text === "string" && part.synthetic !== true)
-    .map((part) => part.text as string)
-    .join("")
+export const replyText = (message: MessageWithParts | undefined): string => writtenText(message?.parts ?? [])
 
 /** The reasoning the model wrote in a turn's assistant messages, one entry per reasoning part, in order. */
 export const turnReasoning = (replies: ReadonlyArray<MessageWithParts>): ReadonlyArray<string> =>
   replies.flatMap((message) =>
-    message.parts
-      .filter((part) => part.type === "reasoning" && typeof part.text === "string" && part.text.trim() !== "")
-      .map((part) => (part.text as string).trim())
+    message.parts.flatMap((part) => (part.type === "reasoning" && part.text.trim() !== "" ? [part.text.trim()] : []))
   )
 
 /** A reply with the turn's reasoning shown before it, as `opencode run --thinking` shows its thinking blocks. */

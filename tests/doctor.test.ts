@@ -16,7 +16,7 @@ import {
   openCodeEnvironment,
   parseConfigText,
   parseJsonc
-} from "../src/Config.js"
+} from "../src/OpencodeConfig.js"
 import type { OpenApiDocument } from "../src/Domain.js"
 import { DoctorFailed } from "../src/Errors.js"
 import { doctor, doctorReport, missingEndpoints, renderDoctorReport } from "../src/programs/doctor.js"
@@ -69,12 +69,27 @@ describe("parseJsonc", () => {
       error: "unterminated /* comment at line 1, column 10"
     })
     assert.deepStrictEqual(parseJsonc(`{\n  "a": \n}`), { ok: false, error: `unexpected "}", expected a value at line 3, column 1` })
-    assert.deepStrictEqual(parseJsonc(`{"a": 'single'}`), { ok: false, error: `unexpected "'", expected a value at line 1, column 7` })
+    assert.deepStrictEqual(parseJsonc(`{"a": 'single'}`), { ok: false, error: `unexpected "'" at line 1, column 7` })
     assert.deepStrictEqual(parseJsonc(`{"a": 1} {}`), { ok: false, error: "unexpected text after the end at line 1, column 10" })
     assert.deepStrictEqual(parseJsonc(`[1, 2`), { ok: false, error: `expected "," or "]" at line 1, column 6` })
-    assert.deepStrictEqual(parseJsonc(`{"a": "line\nbreak"}`).ok, false)
     assert.deepStrictEqual(parseJsonc(`{"a": "\\x"}`), { ok: false, error: "invalid escape in string at line 1, column 7" })
     assert.deepStrictEqual(parseJsonc(`// only a comment`), { ok: false, error: "unexpected end, expected a value at line 1, column 18" })
+    assert.deepStrictEqual(parseJsonc(`{"a": "line\nbreak"}`), { ok: false, error: "unterminated string at line 1, column 7" })
+    assert.deepStrictEqual(parseJsonc(`{"a": "bell\u0007"}`), { ok: false, error: "a control character inside a string at line 1, column 7" })
+    assert.deepStrictEqual(parseJsonc(`{"a": "\\u12"}`), { ok: false, error: "invalid \\u escape in string at line 1, column 7" })
+    assert.deepStrictEqual(parseJsonc(`{model: "a"}`), { ok: false, error: `unexpected "m" at line 1, column 2` })
+    assert.deepStrictEqual(parseJsonc(`{"a" 1}`), { ok: false, error: `expected ":" at line 1, column 6` })
+    assert.deepStrictEqual(parseJsonc(`{"a": 1\n "b": 2}`), { ok: false, error: `expected "," at line 2, column 2` })
+    assert.deepStrictEqual(parseJsonc(`{"a": 1e}`), { ok: false, error: "invalid number at line 1, column 7" })
+    assert.deepStrictEqual(parseJsonc(`{"a": {"b": 1}`), { ok: false, error: `expected "," or "}" at line 1, column 15` })
+  })
+
+  it("takes a byte-order mark, nested trailing commas and comments anywhere", () => {
+    assert.deepStrictEqual(parseJsonc(`\uFEFF{"a": [1, [2, ], ], /* c */ "b": {"c": {}, }, } // end`), {
+      ok: true,
+      value: { a: [1, [2]], b: { c: {} } }
+    })
+    assert.deepStrictEqual(parseJsonc(`{"a": 1, "a": 2}`), { ok: true, value: { a: 2 } }, "the last of a repeated key wins, as in JSON")
   })
 
   it("reads values exactly as JSON does, __proto__ included as a plain key", () => {

@@ -17,7 +17,9 @@ import * as TestClock from "effect/TestClock"
 import { fileURLToPath } from "node:url"
 import * as TranscriptStoreLive from "../layers/TranscriptStoreLive.js"
 import type { MessageWithParts, Session } from "../src/Domain.js"
-import { decodeExport, groupTurns, renderMarkdown, toDocument, type Transcript } from "../src/Transcript.js"
+import { decodeExport, type Transcript } from "../src/transcript/Decode.js"
+import { renderMarkdown } from "../src/transcript/Markdown.js"
+import { groupTurns, toDocument } from "../src/transcript/View.js"
 import { TranscriptStore } from "../services/TranscriptStore.js"
 
 const fixtures = fileURLToPath(new URL("../fixtures/transcripts/", import.meta.url))
@@ -47,7 +49,7 @@ const compareToGolden = (rendered: string, golden: string) =>
   })
 
 describe("transcript rendering", () => {
-  for (const fixture of ["multiturn", "minimal"]) {
+  for (const fixture of ["multiturn", "minimal", "parts"]) {
     it.effect(`renders ${fixture}.export.json as its golden Markdown and JSON`, () =>
       withStore(
         Effect.gen(function* () {
@@ -190,6 +192,7 @@ describe("transcript rendering", () => {
               messageID: "msg_3",
               type: "tool",
               tool: "bash",
+              callID: "call_1",
               state: { status: "completed", input: {}, output: "```\ninner\n```" }
             }
           ]

@@ -1,11 +1,17 @@
-/** Pure pieces of the transport: URL redaction and the base URL's query, the command's `--timeout` budget. */
+/**
+ * The transport: URL redaction and the base URL's query, the command's `--timeout` budget, and the client's own
+ * rules for one call (which calls are sent again, what bounds a call, what an answer must be) against local
+ * sockets that misbehave — faults between ocm and a server, not stand-ins for OpenCode.
+ */
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
-import { splitBaseUrl } from "../layers/OpenCodeClientLive.js"
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type Server, type Socket } from "node:net"
+import { keepAliveHttpClient, makeOpenCodeClient, splitBaseUrl, type ClientOptions } from "../layers/OpenCodeClientLive.js"
 import { ServerRejected, ServerUnreachable, Unauthorized } from "../src/Errors.js"
 import { redactUrl, redactUrlsIn } from "../src/Text.js"
 import { commandLineTimeout, withCommandTimeout, withinBudget } from "../src/Timeout.js"
@@ -86,4 +92,111 @@ describe("the command's --timeout", () => {
       assert.strictEqual(error._tag, "WaitTimeout")
       assert.strictEqual(error.seconds, 2)
     }))
+})
+
+/** A listening server for the test's scope; every socket it accepted is destroyed when it closes. */
+const listening = (server: Server) =>
+  Effect.acquireRelease(
+    Effect.async<{ url: string; sockets: Set<Socket> }>((resume) => {
+      const sockets = new Set<Socket>()
+      server.on("connection", (socket: Socket) => {
+        sockets.add(socket)
+        socket.on("close", () => sockets.delete(socket))
+        socket.on("error", () => {})
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, sockets }))
+      })
+    }),
+    ({ sockets }) =>
+      Effect.async<void>((resume) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+/** Reads each request's first line, counts it, and resets the connection without answering. */
+const resettingServer = Effect.gen(function* () {
+  const requests: Array<string> = []
+  const { url } = yield* listening(
+    createServer((socket) => {
+      socket.once("data", (chunk: Buffer) => {
+        requests.push(chunk.toString("latin1").split(" ").slice(0, 2).join(" "))
+        socket.resetAndDestroy()
+      })
+    })
+  )
+  return { url, requests }
+})
+
+const httpServer = (handle: (request: IncomingMessage, response: ServerResponse) => void) =>
+  listening(createHttpServer(handle))
+
+const clientAt = (url: string, options?: ClientOptions) =>
+  makeOpenCodeClient({ url, rule: "--url", username: "opencode", password: undefined }, options).pipe(
+    Effect.provide(keepAliveHttpClient)
+  )
+
+describe("one call of the client", () => {
+  it.live("sends a read again when its connection fails, twice, and never a POST, PATCH or DELETE", () =>
+    Effect.gen(function* () {
+      const server = yield* resettingServer
+      const client = yield* clientAt(server.url)
+      const read = yield* Effect.flip(client.listSessions())
+      assert.strictEqual(read._tag, "ServerUnreachable")
+      assert.deepStrictEqual(server.requests, ["GET /session", "GET /session", "GET /session"])
+
+      server.requests.length = 0
+      for (const write of [
+        client.createSession({ title: "t" }),
+        client.updateSession("ses_x", { title: "t" }),
+        client.deleteSession("ses_x"),
+        client.promptAsync("ses_x", { parts: [{ type: "text", text: "hi" }] })
+      ]) {
+        const error = yield* Effect.flip(write)
+        assert.strictEqual(error._tag, "ServerUnreachable")
+      }
+      assert.deepStrictEqual(server.requests, [
+        "POST /session",
+        "PATCH /session/ses_x",
+        "DELETE /session/ses_x",
+        "POST /session/ses_x/prompt_async"
+      ])
+    }).pipe(Effect.scoped))
+
+  it.live("is bounded up to the last byte of its body: headers then a stalled body is no answer", () =>
+    Effect.gen(function* () {
+      const { url } = yield* httpServer((_, response) => {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.write("[")
+      })
+      const limited = yield* clientAt(url, { requestTimeout: "1 second" })
+      const error = yield* Effect.flip(limited.listSessions())
+      assert.strictEqual(error._tag, "ServerUnreachable")
+      assert.include(error.message, "no answer to GET /session within 1s")
+
+      // the command's --timeout bounds the body the same way
+      const budgeted = yield* clientAt(url)
+      const timedOut = yield* Effect.flip(withCommandTimeout(1)(budgeted.health))
+      assert.strictEqual(timedOut._tag, "WaitTimeout")
+      assert.include(timedOut.message, "to GET /global/health")
+    }).pipe(Effect.scoped))
+
+  it.live("an answer that says JSON but is not is not OpenCode's; one of the wrong shape names the call", () =>
+    Effect.gen(function* () {
+      const { url } = yield* httpServer((request, response) => {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.end(request.url === "/global/health" ? `{"healthy": "yes", "version": "1.18.33"}` : "<html></html>")
+      })
+      const client = yield* clientAt(url)
+      const notJson = yield* Effect.flip(client.listSessions())
+      assert.strictEqual(notJson._tag, "ServerUnreachable")
+      assert.include(notJson.message, "GET /session answered with a body that is not JSON")
+      const wrongShape = yield* Effect.flip(client.health)
+      assert.strictEqual(wrongShape._tag, "TranscriptDecodeError")
+      assert.include(wrongShape.message, "the answer to GET /global/health")
+      assert.include(wrongShape.message, "healthy")
+    }).pipe(Effect.scoped))
 })

@@ -117,10 +117,10 @@ describe("replyText", () => {
         { type: "step-start" },
         { type: "reasoning", text: "thinking hard" },
         { type: "text", text: "A" },
-        { type: "tool", tool: "bash", state: { status: "completed", output: "tool output" } },
+        { type: "tool", tool: "bash", callID: "call_1", state: { status: "completed", output: "tool output" } },
         { type: "text", text: "injected", synthetic: true },
         { type: "text", text: "B" },
-        { type: "step-finish", reason: "stop" }
+        { type: "step-finish", reason: "stop", cost: 0, tokens: { input: 1, output: 1, reasoning: 0, cache: { read: 0, write: 0 } } }
       ]
     })
     assert.strictEqual(replyText(message), "AB")
@@ -132,7 +132,7 @@ describe("replyText", () => {
   })
 
   it("is empty for a message with only tool parts", () => {
-    const message = assistant("msg_2", "msg_1", { parts: [{ type: "tool", tool: "read", text: "not a reply" }] })
+    const message = assistant("msg_2", "msg_1", { parts: [{ type: "tool", tool: "read", callID: "call_1", state: { status: "completed" }, text: "not a reply" }] })
     assert.strictEqual(replyText(message), "")
   })
 })

@@ -22,6 +22,8 @@ await Promise.all(
       minify: true,
       legalComments: "none",
       define: { __OCM_VERSION__: JSON.stringify(version) },
+      // jsonc-parser's main build is UMD, whose inner require() calls a bundle cannot follow; bundle its ESM build
+      alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
       // bundled CommonJS dependencies call require(); give them one
       banner: { js: `#!/usr/bin/env node\nimport { createRequire as __ocmCreateRequire } from "node:module";const require = __ocmCreateRequire(import.meta.url);` },
       logLevel: "warning"

@@ -16,7 +16,8 @@ import type {
   MessageWithParts,
   OpenCodeEvent,
   PermissionReply,
-  Session
+  Session,
+  Tokens as MessageTokens
 } from "../Domain.js"
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
@@ -522,22 +523,11 @@ interface Tokens {
   readonly cacheWrite: number
 }
 
-const numberAt = (value: unknown, ...path: ReadonlyArray<string>): number => {
-  let current: unknown = value
-  for (const key of path) {
-    if (typeof current !== "object" || current === null) return 0
-    current = (current as Record<string, unknown>)[key]
-  }
-  return typeof current === "number" && Number.isFinite(current) ? current : 0
-}
-
-const tokensOf = (raw: unknown): Tokens => {
-  const input = numberAt(raw, "input")
-  const output = numberAt(raw, "output")
-  const reasoning = numberAt(raw, "reasoning")
-  const cacheRead = numberAt(raw, "cache", "read")
-  const cacheWrite = numberAt(raw, "cache", "write")
-  const total = numberAt(raw, "total") || input + output + reasoning + cacheRead + cacheWrite
+const tokensOf = (tokens: MessageTokens | undefined): Tokens => {
+  if (tokens === undefined) return noTokens
+  const { input, output, reasoning } = tokens
+  const { read: cacheRead, write: cacheWrite } = tokens.cache
+  const total = tokens.total || input + output + reasoning + cacheRead + cacheWrite
   return { total, input, output, reasoning, cacheRead, cacheWrite }
 }
 

@@ -10,7 +10,7 @@ import { ProcessHost } from "../../services/ProcessHost.js"
 import { eventSessionID, type OpenCodeEvent, type Part } from "../Domain.js"
 import { flagsContradict, InvalidInput } from "../Errors.js"
 import { emit, note } from "../Output.js"
-import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
+import { type ToolView, toolStepLine, toolView } from "../transcript/View.js"
 import { readDefaults } from "../SessionDefaults.js"
 import { matchesEventType } from "../EventTypes.js"
 import { resolveSession } from "../SessionResolver.js"
@@ -205,7 +205,7 @@ const describeEvent = (event: OpenCodeEvent): string | undefined => {
       const part = payload.properties.part
       const tool = toolView(part)
       if (tool !== undefined) return toolLine(tool)
-      if (part.type === "text" && typeof part.text === "string" && part.text !== "") return `text ${part.text.slice(0, 200)}`
+      if (part.type === "text" && part.text !== "") return `text ${part.text.slice(0, 200)}`
       return undefined
     }
     case "permission.asked":
@@ -257,7 +257,7 @@ export const watch = (
         if (options.json) return Console.log(eventLine(event))
         if (options.textOnly) {
           const part = payload.type === "message.part.updated" ? payload.properties.part : undefined
-          return part !== undefined && part.type === "text" && assistantMessages.has(part.messageID) && typeof part.text === "string" && part.text !== ""
+          return part !== undefined && part.type === "text" && assistantMessages.has(part.messageID) && part.text !== ""
             ? Console.log(part.text)
             : Effect.void
         }

@@ -3,12 +3,12 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { MessageWithParts, Part, Session } from "../Domain.js"
+import { type MessageWithParts, type Part, type Session, writtenText } from "../Domain.js"
 import { AssistantTurnFailed, InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { formatModel } from "../Identity.js"
 import { emit, note } from "../Output.js"
-import { type ToolView, toolStepLine, toolView } from "../Transcript.js"
+import { type ToolView, toolStepLine, toolView } from "../transcript/View.js"
 import { writeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
 import { errorDetail, replyText } from "../TurnEngine.js"
@@ -59,11 +59,7 @@ export const createSession = (
 
 export type Role = "user" | "assistant"
 
-const textOf = (parts: ReadonlyArray<Part>) =>
-  parts
-    .filter((part) => part.type === "text" && typeof part.text === "string" && part.synthetic !== true)
-    .map((part) => part.text as string)
-    .join("")
+const textOf = (parts: ReadonlyArray<Part>) => writtenText(parts)
 
 /** How much of a tool's output `--verbose` shows; the rest is counted, and `transcript` has it all. */
 const OUTPUT_LINES = 20
@@ -91,7 +87,7 @@ const renderMessage = (message: MessageWithParts, options: { readonly textOnly: 
   if (info.role === "user" && info.system) lines.push(`  [system] ${info.system}`)
   if (options.verbose) {
     for (const part of message.parts) {
-      if (part.type === "reasoning" && typeof part.text === "string") lines.push(`  [reasoning] ${part.text}`)
+      if (part.type === "reasoning") lines.push(`  [reasoning] ${part.text}`)
       const tool = toolView(part)
       if (tool !== undefined) lines.push(...toolLines(tool))
     }

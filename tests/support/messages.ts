@@ -4,7 +4,8 @@
  * `messageBuilders(sessionID)` returns builders bound to one session with their own clock, so every
  * message built through them gets a strictly increasing `time.created`.
  */
-import type { MessageWithParts, Part } from "../../src/Domain.js"
+import * as Schema from "effect/Schema"
+import { type MessageWithParts, Part } from "../../src/Domain.js"
 
 export interface UserOptions {
   readonly agent?: string
@@ -27,23 +28,20 @@ export interface AssistantOptions {
 
 export interface MessageBuilders {
   readonly sessionID: string
-  /** A part of `messageID` at `index`; `fields` overrides the default `type: "text"`. */
+  /** A part of `messageID` at `index`, decoded as the client decodes one; `fields` overrides the default `type: "text"`. */
   readonly part: (messageID: string, index: number, fields: Record<string, unknown>) => Part
   readonly textPart: (messageID: string, index: number, text: string, synthetic?: boolean) => Part
   readonly user: (id: string, options?: UserOptions) => MessageWithParts
   readonly assistant: (id: string, parentID: string, options?: AssistantOptions) => MessageWithParts
 }
 
+const decodePart = Schema.decodeUnknownSync(Part)
+
 export const messageBuilders = (sessionID: string): MessageBuilders => {
   let clock = 1_700_000_000_000
 
-  const part = (messageID: string, index: number, fields: Record<string, unknown>): Part => ({
-    id: `prt_${messageID}_${index}`,
-    sessionID,
-    messageID,
-    type: "text",
-    ...fields
-  })
+  const part = (messageID: string, index: number, fields: Record<string, unknown>): Part =>
+    decodePart({ id: `prt_${messageID}_${index}`, sessionID, messageID, type: "text", ...fields })
 
   const textPart = (messageID: string, index: number, text: string, synthetic?: boolean): Part =>
     part(messageID, index, { type: "text", text, ...(synthetic === undefined ? {} : { synthetic }) })

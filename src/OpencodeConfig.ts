@@ -23,6 +23,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { type Node, type ParseError, type ParseErrorCode, parseTree, printParseErrorCode } from "jsonc-parser"
 
 // ---------------------------------------------------------------------------------------------------------
 // JSONC
@@ -31,109 +32,81 @@ export type JsoncResult =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: string }
 
-class JsoncFailure {
-  constructor(readonly message: string, readonly at: number) {}
-}
-
 const lineColumn = (text: string, position: number) => {
   const before = text.slice(0, position).split("\n")
   return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`
 }
 
-const literalToken = /true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
-const stringToken = /"(?:[^"\\\u0000-\u001f]|\\.)*"/y
+/** What went wrong, said for a person; `found` is the text where it went wrong. */
+const problem = (code: ParseErrorCode, found: string): string => {
+  const unexpected = found === "" ? "unexpected end" : `unexpected ${JSON.stringify(found[0])}`
+  const name = printParseErrorCode(code)
+  switch (name) {
+    case "ValueExpected":
+      return `${unexpected}, expected a value`
+    case "InvalidSymbol":
+      return unexpected
+    case "PropertyNameExpected":
+      return "expected a property name in double quotes"
+    case "ColonExpected":
+      return 'expected ":"'
+    case "CommaExpected":
+      return 'expected ","'
+    case "CloseBraceExpected":
+      return 'expected "," or "}"'
+    case "CloseBracketExpected":
+      return 'expected "," or "]"'
+    case "EndOfFileExpected":
+      return "unexpected text after the end"
+    case "UnexpectedEndOfComment":
+      return "unterminated /* comment"
+    case "UnexpectedEndOfString":
+      return "unterminated string"
+    case "InvalidCharacter":
+      return "a control character inside a string"
+    case "InvalidEscapeCharacter":
+      return "invalid escape in string"
+    case "InvalidUnicode":
+      return "invalid \\u escape in string"
+    case "InvalidNumberFormat":
+    case "UnexpectedEndOfNumber":
+      return "invalid number"
+    case "InvalidCommentToken":
+      return "invalid comment"
+    default:
+      return name
+  }
+}
+
+/** A parsed tree as a value; properties are defined, not assigned, so a `__proto__` key is a plain key as in JSON. */
+const valueOf = (node: Node): unknown => {
+  if (node.type === "array") return (node.children ?? []).map(valueOf)
+  if (node.type !== "object") return node.value
+  const result: Record<string, unknown> = {}
+  for (const property of node.children ?? []) {
+    const [key, value] = property.children ?? []
+    if (key === undefined || value === undefined) continue
+    Object.defineProperty(result, String(key.value), { value: valueOf(value), enumerable: true, writable: true, configurable: true })
+  }
+  return result
+}
 
 /**
- * Parses JSONC the way OpenCode accepts it (jsonc-parser with trailing commas allowed): JSON plus `//` and
- * `/* *\/` comments and trailing commas; anything else is an error that says where it is.
+ * Parses JSONC the way OpenCode does (jsonc-parser with trailing commas allowed): JSON plus `//` and `/* *\/`
+ * comments and trailing commas. Any problem fails the whole text, as in OpenCode; the first one is said with its
+ * line and column.
  */
 export const parseJsonc = (text: string): JsoncResult => {
+  // read as text, a file's byte-order mark is gone before OpenCode parses it
   const source = text.replace(/^\uFEFF/, "")
-  let index = 0
-  const fail = (message: string, at = index): never => {
-    throw new JsoncFailure(message, at)
+  const errors: Array<ParseError> = []
+  const tree = parseTree(source, errors, { allowTrailingComma: true })
+  const first = errors[0]
+  if (first !== undefined) {
+    return { ok: false, error: `${problem(first.error, source.slice(first.offset))} at ${lineColumn(source, first.offset)}` }
   }
-  const skipBlank = () => {
-    while (index < source.length) {
-      const char = source[index]
-      if (char === " " || char === "\t" || char === "\n" || char === "\r") index += 1
-      else if (char === "/" && source[index + 1] === "/") {
-        const newline = source.indexOf("\n", index)
-        index = newline === -1 ? source.length : newline
-      } else if (char === "/" && source[index + 1] === "*") {
-        const close = source.indexOf("*/", index + 2)
-        if (close === -1) fail("unterminated /* comment")
-        index = close + 2
-      } else return
-    }
-  }
-  const token = (pattern: RegExp) => {
-    pattern.lastIndex = index
-    const match = pattern.exec(source)
-    if (match) index += match[0].length
-    return match?.[0]
-  }
-  const string = (): string => {
-    const start = index
-    const literal = token(stringToken) ?? fail("unterminated string, or a control character inside it")
-    try {
-      return JSON.parse(literal) as string
-    } catch {
-      return fail("invalid escape in string", start)
-    }
-  }
-  const value = (): unknown => {
-    skipBlank()
-    const char = source[index]
-    if (char === "{") return object()
-    if (char === "[") return array()
-    if (char === '"') return string()
-    const literal = token(literalToken)
-    if (literal !== undefined) return JSON.parse(literal)
-    return fail(char === undefined ? "unexpected end, expected a value" : `unexpected ${JSON.stringify(char)}, expected a value`)
-  }
-  const object = () => {
-    const result: Record<string, unknown> = {}
-    index += 1
-    while (true) {
-      skipBlank()
-      if (source[index] === "}") break
-      if (source[index] !== '"') fail("expected a property name in double quotes")
-      const key = string()
-      skipBlank()
-      if (source[index] !== ":") fail('expected ":"')
-      index += 1
-      Object.defineProperty(result, key, { value: value(), enumerable: true, writable: true, configurable: true })
-      skipBlank()
-      if (source[index] === ",") index += 1
-      else if (source[index] !== "}") fail('expected "," or "}"')
-    }
-    index += 1
-    return result
-  }
-  const array = () => {
-    const result: Array<unknown> = []
-    index += 1
-    while (true) {
-      skipBlank()
-      if (source[index] === "]") break
-      result.push(value())
-      skipBlank()
-      if (source[index] === ",") index += 1
-      else if (source[index] !== "]") fail('expected "," or "]"')
-    }
-    index += 1
-    return result
-  }
-  try {
-    const result = value()
-    skipBlank()
-    if (index < source.length) fail("unexpected text after the end")
-    return { ok: true, value: result }
-  } catch (error) {
-    if (error instanceof JsoncFailure) return { ok: false, error: `${error.message} at ${lineColumn(source, error.at)}` }
-    throw error
-  }
+  // with no error reported there is a tree: an empty text is a ValueExpected
+  return { ok: true, value: tree === undefined ? undefined : valueOf(tree) }
 }
 
 /** OpenCode replaces `{env:NAME}` with the variable's value (empty when unset) before parsing. */
