@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import { type MessageWithParts, type Part, type Session, writtenText } from "../Domain.js"
+import { type MessageWithParts, type Session, writtenText } from "../Domain.js"
 import { AssistantTurnFailed, InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { formatModel } from "../Identity.js"
@@ -59,8 +59,6 @@ export const createSession = (
 
 export type Role = "user" | "assistant"
 
-const textOf = (parts: ReadonlyArray<Part>) => writtenText(parts)
-
 /** How much of a tool's output `--verbose` shows; the rest is counted, and `transcript` has it all. */
 const OUTPUT_LINES = 20
 
@@ -76,7 +74,7 @@ const toolLines = (view: ToolView) => {
 
 /** One message for people: a header line, then its text (and with `verbose`, reasoning and tool steps). */
 const renderMessage = (message: MessageWithParts, options: { readonly textOnly: boolean; readonly verbose: boolean }) => {
-  const text = textOf(message.parts)
+  const text = writtenText(message.parts)
   if (options.textOnly) return text
   const info = message.info
   const who =
@@ -147,7 +145,7 @@ export const lastMessage = (
       return yield* emit(options.json, null, () => "")
     }
     if (last.info.role === "assistant") yield* checkReply(session, last)
-    yield* emit(options.json, last, () => (role === "assistant" ? replyText(last) : textOf(last.parts)))
+    yield* emit(options.json, last, () => (role === "assistant" ? replyText(last) : writtenText(last.parts)))
   })
 
 /**
