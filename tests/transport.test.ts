@@ -179,7 +179,7 @@ describe("one call of the client", () => {
 
       // the command's --timeout bounds the body the same way
       const budgeted = yield* clientAt(url)
-      const timedOut = yield* Effect.flip(withCommandTimeout(1)(budgeted.health))
+      const timedOut = yield* Effect.flip(withCommandTimeout(Duration.seconds(1))(budgeted.health))
       assert.strictEqual(timedOut._tag, "WaitTimeout")
       assert.include(timedOut.message, "to GET /global/health")
     }).pipe(Effect.scoped))
