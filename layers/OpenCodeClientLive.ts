@@ -260,7 +260,9 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
             ? Effect.timeoutFail(effect, { duration: hardLimit, onTimeout: () => noAnswer(call, hardLimit) })
             : call.timeout === "none"
               ? effect
-              : Effect.raceFirst(effect, silence(call))
+              : // the timer stays interruptible where the call is not (a finalizer's call), as Effect.timeout's own sleep
+                // does: else the answered call would wait out the whole silence timer before it returns
+                Effect.raceFirst(effect, Effect.interruptible(silence(call)))
         const { duration, budget } = yield* withinBudget(Duration.infinity)
         if (Option.isNone(budget)) return yield* limited
         return yield* Effect.timeoutFail(limited, {

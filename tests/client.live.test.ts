@@ -5,6 +5,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
+import * as TestContext from "effect/TestContext"
 import * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { eventSessionID, type MessageWithParts, type OpenCodeEvent } from "../src/Domain.js"
@@ -283,6 +284,15 @@ describe("OpenCodeClient against a real sandbox", () => {
         assert.include(unconfigured.message, "; no server was configured or found running (start `opencode serve`")
         const staleSandbox = yield* Effect.flip((yield* make("http://127.0.0.1:9", "sandbox")).health)
         assert.include(staleSandbox.message, "`ocm sandbox status`")
+      }))
+
+    it.effect("a call made where interruption is off (a finalizer's) returns with its answer", () =>
+      Effect.gen(function* () {
+        const client = yield* OpenCodeClient
+        // under the test clock the client's silence timer never fires: the call returns only if that timer is
+        // interrupted once the server has answered (before, a finalizer's call waited out the whole timer, 60 s)
+        const health = yield* Effect.uninterruptible(client.health).pipe(Effect.provide(TestContext.TestContext))
+        assert.isTrue(health.healthy)
       }))
   })
 })
