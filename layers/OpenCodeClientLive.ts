@@ -558,4 +558,27 @@ export const keepAliveHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeHttpC
 export const layer = (target: ServerTarget, options?: ClientOptions) =>
   Layer.effect(OpenCodeClient, makeOpenCodeClient(target, options))
 
+/** A server a library user names: its URL, and its password when it has one (HTTP Basic, user `opencode` by default). */
+export interface ServerAddress {
+  readonly url: string
+  readonly password?: string | Redacted.Redacted<string> | undefined
+  readonly username?: string | undefined
+}
+
+/**
+ * The live client for a server the caller names (the CLI finds its server by SPEC §3's rules instead), over
+ * `keepAliveHttpClient`: a layer that needs nothing else.
+ */
+export const forServer = (server: ServerAddress, options?: ClientOptions): Layer.Layer<OpenCodeClient> =>
+  layer(
+    {
+      url: server.url,
+      rule: "--url",
+      username: server.username ?? "opencode",
+      password:
+        server.password === undefined || Redacted.isRedacted(server.password) ? server.password : Redacted.make(server.password)
+    },
+    options
+  ).pipe(Layer.provide(keepAliveHttpClient))
+
 export type { SessionCallError }

@@ -1,29 +1,49 @@
-/** The README's promises that can be run: the library example exactly as written, and the demo it starts with. */
+/** The README's promises that can be run: the library examples exactly as written, and the demo it starts with. */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { readFileSync } from "node:fs"
-import { PlatformLayer } from "../layers/TestLayers.js"
+import { transform } from "esbuild"
+import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
+import { OpenCodeClient } from "../services/OpenCodeClient.js"
+import { Sandbox } from "../services/Sandbox.js"
 import { cleanEnvironment, repoRoot, runBin, runOcm } from "./support/cli.js"
+import { libraryExamples, readme } from "./support/readme.js"
 
-const readme = readFileSync(`${repoRoot}README.md`, "utf8")
+/**
+ * Runs a README example from inside the package, where `import "opencode-manager"` resolves to this package
+ * (self-reference via exports), with its types stripped as any TypeScript runner would.
+ */
+const runExample = (source: string, env: Record<string, string>, cwd?: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const { code } = yield* Effect.promise(() => transform(source, { loader: "ts", format: "esm", target: "node20" }))
+    yield* fs.makeDirectory(`${repoRoot}.tmp`, { recursive: true })
+    const file = `${repoRoot}.tmp/readme-example-${process.pid}-${Date.now()}.mjs`
+    yield* fs.writeFileString(file, code)
+    return yield* runBin(file, [], env, cwd).pipe(Effect.ensuring(fs.remove(file).pipe(Effect.ignore)))
+  })
 
 describe("README", () => {
-  it.live("the library example runs as written and proves a resumed turn", () =>
+  it.live("the library's sandbox example runs as written and proves a resumed turn", () =>
     Effect.gen(function* () {
-      const section = readme.slice(readme.indexOf("## Library"))
-      const code = /```js\n([\s\S]*?)```/.exec(section)?.[1]
-      assert.isString(code, "README has a js example under ## Library")
-      assert.isAtMost(code!.trim().split("\n").length, 16, "the example stays short")
-      // inside the package, `import "opencode-manager"` resolves to this package (self-reference via exports)
-      const fs = yield* FileSystem.FileSystem
-      yield* fs.makeDirectory(`${repoRoot}.tmp`, { recursive: true })
-      const file = `${repoRoot}.tmp/readme-example-${process.pid}.mjs`
-      yield* fs.writeFileString(file, code!)
-      const run = yield* runBin(file, [], cleanEnvironment()).pipe(Effect.ensuring(fs.remove(file).pipe(Effect.ignore)))
+      const { sandbox } = libraryExamples()
+      assert.isAtMost(sandbox.trim().split("\n").length, 16, "the example stays short")
+      const run = yield* runExample(sandbox, cleanEnvironment())
       assert.strictEqual(run.code, 0, run.stderr)
       assert.deepStrictEqual(JSON.parse(run.stdout), ["READY", "RESUMED", 1, "proof"])
     }).pipe(Effect.provide(PlatformLayer)), { timeout: 300_000 })
+
+  it.live("the library's existing-server example runs as written against a running server", () =>
+    Effect.gen(function* () {
+      const { existingServer } = libraryExamples()
+      const { info } = yield* Sandbox
+      const run = yield* runExample(existingServer, cleanEnvironment({ OPENCODE_BASE_URL: info.url }), info.projectDir)
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.deepStrictEqual(JSON.parse(run.stdout), ["HELLO", 0, 1])
+      // the example's session was thrown away
+      const client = yield* OpenCodeClient
+      assert.deepStrictEqual(yield* client.listSessions({ directory: info.projectDir }), [])
+    }).pipe(Effect.provide(SandboxClientLayer()), Effect.scoped), { timeout: 300_000 })
 
   it.live("the first set-up command's demo proves every witness and cleans up", () =>
     Effect.gen(function* () {

@@ -28,9 +28,9 @@ export const cleanEnvironment = (extra: Record<string, string> = {}): Record<str
 const collect = (stream: Stream.Stream<Uint8Array, unknown>) =>
   stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
 
-export const runBin = (
-  bin: string,
-  args: ReadonlyArray<string>,
+/** Runs `argv` (a program found on `env`'s PATH, or a path) with exactly `env`, and captures what it printed. */
+export const runProgram = (
+  argv: ReadonlyArray<string>,
   env: Record<string, string>,
   cwd = repoRoot,
   stdin?: string,
@@ -47,9 +47,7 @@ export const runBin = (
           ...(prefix.length === 0 ? [] : ["env"]),
           "-i",
           ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-          globalThis.process.execPath,
-          bin,
-          ...args
+          ...argv
         ).pipe(Command.workingDirectory(cwd), (command) => (stdin === undefined ? command : Command.feed(command, stdin)))
       )
       const [stdout, stderr, code] = yield* Effect.all([collect(process.stdout), collect(process.stderr), process.exitCode], {
@@ -58,6 +56,16 @@ export const runBin = (
       return { code: Number(code), stdout, stderr } satisfies CliResult
     })
   )
+
+/** Runs a JavaScript bin with this test's node. */
+export const runBin = (
+  bin: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  cwd = repoRoot,
+  stdin?: string,
+  prefix: ReadonlyArray<string> = []
+) => runProgram([globalThis.process.execPath, bin, ...args], env, cwd, stdin, prefix)
 
 /** The uid a test runs a bin as when it needs a user without root's powers (nobody). */
 export const unprivilegedUid = 65534
