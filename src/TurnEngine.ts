@@ -21,7 +21,7 @@ import { chooseIdentity, type Identity, type IdentityFields, observedIdentity } 
 import { nextMessageId } from "./MessageId.js"
 import { note } from "./Output.js"
 import { cleanupAfterTimeout, currentBudget, withinBudget } from "./Timeout.js"
-import { permissionText } from "./WaitEngine.js"
+import { ABANDONED_AFTER, abandonment, permissionText } from "./WaitEngine.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 
 export interface TurnInput {
@@ -402,6 +402,7 @@ export const runTurn = (input: TurnInput) =>
       | { readonly _tag: "Pending" }
     /** Suspect and Pending both mean: look again. */
     const isFinal = (verdict: Verdict) => verdict._tag !== "Pending" && verdict._tag !== "Suspect"
+    const abandoned = abandonment()
     const judge = (settled: boolean): Effect.Effect<Verdict, Effect.Effect.Error<typeof readBack>> =>
       Effect.gen(function* () {
         const after = yield* readBack
@@ -410,15 +411,14 @@ export const runTurn = (input: TurnInput) =>
         if (replies.length > 0) {
           const unfinished = replies.find((reply) => !isFinished(reply))
           if (unfinished === undefined) return { _tag: "Done", after, replies }
-          if (errors.length === 0) return { _tag: "Pending" }
-          // measured: a turn the server cannot run (e.g. a session whose directory does not exist) reports a
-          // session.error and goes idle, leaving its assistant message neither completed nor failed, for ever.
-          // Final only on a second look: a failing reply may be written just after the error is reported.
+          // the wait engine's one rule: idle, and the reply unchanged for ABANDONED_AFTER (a second look)
           const status = yield* client.sessionStatus(scoped)
-          if (status[input.sessionID] !== undefined) return { _tag: "Pending" }
-          return settled
-            ? { _tag: "Abandoned", reply: unfinished, detail: `the server reported: ${errors.join("; ")}` }
-            : { _tag: "Suspect" }
+          const idle = status[input.sessionID] === undefined
+          if (!abandoned(input.sessionID, idle ? unfinished : undefined, yield* Clock.currentTimeMillis)) {
+            return idle ? { _tag: "Suspect" } : { _tag: "Pending" }
+          }
+          const why = errors.length > 0 ? `the server reported: ${errors.join("; ")}` : "the server reported no error"
+          return { _tag: "Abandoned", reply: unfinished, detail: why }
         }
         if (errors.length > 0) return { _tag: "NoReply", after, detail: `the server reported: ${errors.join("; ")}` }
         const status = yield* client.sessionStatus(scoped)
@@ -437,10 +437,10 @@ export const runTurn = (input: TurnInput) =>
           idleSeen = count
           const verdict = yield* judge(false)
           if (isFinal(verdict)) return [verdict, "session.idle event"] as const
-          // an idle but no verdict yet: look again shortly unless another event comes first
+          // an idle but no verdict yet: look again once an abandoned reply would show, unless an event comes first
           const next = yield* Effect.raceFirst(
             Deferred.await(signal).pipe(Effect.as(Option.none<Verdict>())),
-            Effect.zipRight(Effect.sleep("300 millis"), judge(true)).pipe(Effect.map(Option.some))
+            Effect.zipRight(Effect.sleep(ABANDONED_AFTER), judge(true)).pipe(Effect.map(Option.some))
           )
           if (Option.isSome(next) && isFinal(next.value)) return [next.value, "session.idle event"] as const
           continue

@@ -1,13 +1,16 @@
 /**
- * The one waiting engine (SPEC §5.2): whether a session is settled — tree-aware, a parent with busy sub-agent
- * sessions is "waiting", not idle — and waits over any number of sessions on one shared event subscription,
- * re-judged from live server state whenever one of their trees reports a status change.
+ * The one waiting engine (SPEC §5.2): the one judgement of a session tree's status — tree-aware, a parent with
+ * busy sub-agent sessions is "waiting", not idle — the one rule for a reply the server abandoned, and the one
+ * re-judging loop (`untilJudged`) that every wait uses: react to the relevant events, look again now and then
+ * regardless, stop on a verdict, within the command's budget.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { identity } from "effect/Function"
 import * as Stream from "effect/Stream"
+import { waiting } from "../services/Progress.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import type { ClientError } from "../services/OpenCodeClient.js"
 import type { MessageWithParts, OpenCodeEvent, PermissionRequest, Session, SessionStatus, SessionStatusMap } from "./Domain.js"
@@ -273,32 +276,45 @@ export const treeState = (session: Session, options: { readonly mainAgent: boole
 
 export const isBusy = (state: TreeStatus) => state.status.type !== "idle" || state.busyDescendants.length > 0
 
-/** How long an idle tree's unfinished reply must stay as it is to count as abandoned by the server. */
-const ABANDONED_AFTER_MS = 1500
+/**
+ * The one rule for a reply the server abandoned: an idle session's unfinished reply that has stayed unchanged for
+ * this long. Measured on 1.18.33: a turn the server cannot run (e.g. in a session whose directory does not exist)
+ * reports a session.error and goes idle, leaving its reply neither completed nor failed, for ever. Right after
+ * idle, though, a reply that is finishing normally can still be being written for a moment. Only a reply that is
+ * already wrong pays this wait, so it is chosen long enough for a loaded machine (the 300 ms the turn engine once
+ * used could call a healthy turn failed there) and short next to any wait a user gives.
+ */
+export const ABANDONED_AFTER = Duration.millis(1500)
 
 /**
- * Right after idle a reply can still be being written for a moment; but (measured, 1.18.33) a turn the server
- * cannot run, e.g. in a session whose directory does not exist, reports a session.error and goes idle leaving its
- * reply neither completed nor failed, for ever. So an idle tree whose unfinished reply is seen unchanged for
- * `ABANDONED_AFTER_MS` has an abandoned reply, and is settled. The tracker remembers, per session, when it first
- * saw the unfinished reply; each look (at any time: an event, a tick) is judged against that.
+ * Remembers, per session, when it first saw an idle session's unfinished reply; a look (at any time: an event, a
+ * tick) says whether that reply is abandoned: seen unchanged (same message, same number of parts) for
+ * `ABANDONED_AFTER`. `unfinished` is the reply when the session is idle and the reply unfinished, else undefined
+ * (which forgets it: busy again, or finished).
  */
-export const abandonedReplies = () => {
+export const abandonment = () => {
   const firstSeen = new Map<string, { readonly reply: string; readonly at: number }>()
-  return (state: TreeState, now: number): TreeState => {
-    const reply = state.latestAssistant
-    if (isBusy(state) || !state.replyUnfinished || reply === undefined) {
-      firstSeen.delete(state.session.id)
-      return state
+  return (sessionID: string, unfinished: MessageWithParts | undefined, now: number): boolean => {
+    if (unfinished === undefined) {
+      firstSeen.delete(sessionID)
+      return false
     }
-    const key = `${reply.info.id}:${reply.parts.length}`
-    const seen = firstSeen.get(state.session.id)
+    const key = `${unfinished.info.id}:${unfinished.parts.length}`
+    const seen = firstSeen.get(sessionID)
     if (seen === undefined || seen.reply !== key) {
-      firstSeen.set(state.session.id, { reply: key, at: now })
-      return state
+      firstSeen.set(sessionID, { reply: key, at: now })
+      return false
     }
-    // idle with nothing more to come: the abandoned reply is all the answer its prompt will get
-    return now - seen.at >= ABANDONED_AFTER_MS ? { ...state, replyAbandoned: true, latestPromptAnswered: true } : state
+    return now - seen.at >= Duration.toMillis(ABANDONED_AFTER)
+  }
+}
+
+/** `abandonment` for a tree's state: an abandoned reply is all the answer its prompt will get. */
+export const abandonedReplies = () => {
+  const abandoned = abandonment()
+  return (state: TreeState, now: number): TreeState => {
+    const open = !isBusy(state) && state.replyUnfinished ? state.latestAssistant : undefined
+    return abandoned(state.session.id, open, now) ? { ...state, replyAbandoned: true, latestPromptAnswered: true } : state
   }
 }
 
@@ -308,7 +324,7 @@ export const confirmedTreeState = (session: Session, options: { readonly mainAge
     const judge = abandonedReplies()
     const first = judge(yield* treeState(session, options), yield* Clock.currentTimeMillis)
     if (isBusy(first) || !first.replyUnfinished) return first
-    yield* Effect.sleep(Duration.millis(ABANDONED_AFTER_MS))
+    yield* Effect.sleep(ABANDONED_AFTER)
     return judge(yield* treeState(session, options), yield* Clock.currentTimeMillis)
   })
 
@@ -322,6 +338,86 @@ export const isSettled = (state: TreeState, options: { readonly requireBusy: boo
   !isBusy(state) &&
   (!state.replyUnfinished || state.replyAbandoned) &&
   (!options.requireBusy || options.sawBusy || state.latestPromptAnswered)
+
+// ---------------------------------------------------------------------------------------------------------
+// The one re-judging loop
+
+/**
+ * How often a wait looks again although no event asked it to. Events decide; this only covers one that never
+ * comes (a stream that broke or lags) and lets a judgement that depends on time (`ABANDONED_AFTER`) come due.
+ */
+export const SAFETY_TICK = Duration.seconds(2)
+
+export interface Rejudging<T, A, E, R, E2> {
+  /** The subscription's events; subscribe before calling, so nothing between the subscription and the first look is missed. */
+  readonly events: Stream.Stream<OpenCodeEvent, ClientError>
+  /** What an event asks to look at again; none for an event that cannot change the verdict. */
+  readonly react: (event: OpenCodeEvent) => Effect.Effect<Option.Option<T>, E, R>
+  /** What the first look and every safety tick look at. */
+  readonly everything: T
+  /** One look: a verdict ends the wait; none waits for the next event or tick. */
+  readonly judge: (what: T) => Effect.Effect<Option.Option<A>, E, R>
+  /** What the wait is for, as the CLI's spinner shows it: "ses_… to become idle". */
+  readonly waitingFor: string
+  /** The wait's own limit; the command's `--timeout` budget may end it sooner (`withinBudget`). */
+  readonly timeout: Duration.DurationInput
+  /** What running out of time fails with; made then, so it can say how far the wait got. */
+  readonly onTimeout: Effect.Effect<E2, never, R>
+}
+
+/**
+ * Looks now, then again whenever a relevant event comes or the safety tick fires, until a look gives a verdict or
+ * the time runs out. Looks never overlap: an event that comes during a look is judged after it.
+ */
+export const untilJudged = <T, A, E, R, E2>(spec: Rejudging<T, A, E, R, E2>): Effect.Effect<A, E | E2 | ClientError, R> =>
+  Effect.gen(function* () {
+    const { duration } = yield* withinBudget(spec.timeout)
+    const looks = Stream.merge(
+      spec.events.pipe(Stream.mapEffect(spec.react), Stream.filterMap(identity)),
+      // a tick comes at once: that is the first look
+      Stream.tick(SAFETY_TICK).pipe(Stream.as(spec.everything))
+    )
+    const verdict = yield* looks.pipe(
+      Stream.mapEffect(spec.judge),
+      Stream.filterMap(identity),
+      Stream.runHead,
+      // the tick never ends, so neither do the looks: only a verdict or the time ends this
+      Effect.flatMap(Option.match({ onNone: () => Effect.never, onSome: Effect.succeed })),
+      Effect.timeoutTo({ duration, onSuccess: Option.some, onTimeout: Option.none }),
+      waiting(`waiting for ${spec.waitingFor}`)
+    )
+    if (Option.isNone(verdict)) return yield* Effect.flatMap(spec.onTimeout, Effect.fail)
+    return verdict.value
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Which trees an event concerns
+
+const createdParent = (event: OpenCodeEvent): string | undefined => {
+  if (event.payload.type !== "other" || event.payload.name !== "session.created") return undefined
+  const info = (event.payload.properties as { info?: { parentID?: unknown } } | undefined)?.info
+  return typeof info?.parentID === "string" ? info.parentID : undefined
+}
+
+/** A sub-agent session was just made: a look walks the tree again and then knows its events. */
+export const isSessionCreated = (event: OpenCodeEvent) => event.payload.type === "other" && event.payload.name === "session.created"
+
+/**
+ * The members of each watched tree as last looked at (`seen`), so an event can be traced to the roots whose tree
+ * it concerns: its session is a member, or it made a new child of one (`session.created`).
+ */
+export const makeTreeIndex = (roots: ReadonlyArray<Session>) => {
+  const membersOf = new Map<string, ReadonlySet<string>>(roots.map((root) => [root.id, new Set([root.id])]))
+  return {
+    seen: (state: TreeStatus) => {
+      membersOf.set(state.session.id, new Set([state.session.id, ...state.descendants.map((child) => child.id)]))
+    },
+    rootsOf: (event: OpenCodeEvent): ReadonlyArray<Session> => {
+      const id = eventSessionID(event.payload) ?? createdParent(event)
+      return id === undefined ? [] : roots.filter((root) => membersOf.get(root.id)?.has(id))
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Waiting on many sessions with one subscription
@@ -343,13 +439,7 @@ const isTurning = (event: OpenCodeEvent) =>
   // a request asked or answered changes what a wait that runs out of time has to say
   event.payload.type === "permission.asked" ||
   event.payload.type === "permission.replied" ||
-  (event.payload.type === "other" && event.payload.name === "session.created")
-
-const createdParent = (event: OpenCodeEvent): string | undefined => {
-  if (event.payload.type !== "other" || event.payload.name !== "session.created") return undefined
-  const info = (event.payload.properties as { info?: { parentID?: unknown } } | undefined)?.info
-  return typeof info?.parentID === "string" ? info.parentID : undefined
-}
+  isSessionCreated(event)
 
 /** What a wait that ran out of time says about sessions that were blocked on a permission request. */
 export const blockedHint = (states: ReadonlyArray<TreeStatus>) =>
@@ -362,77 +452,67 @@ export const blockedHint = (states: ReadonlyArray<TreeStatus>) =>
     })
     .join("; ")
 
+export interface WaitResult {
+  readonly elapsedMs: number
+  /** The sessions settled when the wait ended, in the order given. */
+  readonly settled: ReadonlyArray<Session>
+  /** Each session's state at its latest look, in the order given. */
+  readonly states: ReadonlyArray<TreeState>
+}
+
 export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const subscription = yield* client.subscribe
     const started = yield* Clock.currentTimeMillis
     const sawBusy = new Set<string>()
-    const treeOf = new Map<string, ReadonlySet<string>>(sessions.map((session) => [session.id, new Set([session.id])]))
+    const trees = makeTreeIndex(sessions)
     const latest = new Map<string, TreeState>()
-
-    // events and the tick re-judge often; the tracker needs no waiting of its own
+    const settledNow = new Set<string>()
     const withAbandoned = abandonedReplies()
-    const judge = (session: Session) =>
+
+    const judgeOne = (session: Session) =>
       Effect.map(Effect.zip(treeState(session, options), Clock.currentTimeMillis), ([looked, now]) => {
         const state = withAbandoned(looked, now)
         if (isBusy(state)) sawBusy.add(session.id)
-        treeOf.set(session.id, new Set([session.id, ...state.descendants.map((child) => child.id)]))
+        trees.seen(state)
         latest.set(session.id, state)
-        return isSettled(state, { requireBusy: options.requireBusy, sawBusy: sawBusy.has(session.id) })
+        if (isSettled(state, { requireBusy: options.requireBusy, sawBusy: sawBusy.has(session.id) })) settledNow.add(session.id)
+        else settledNow.delete(session.id)
       })
-    const settledNow = new Set<string>()
-    const judgeAll = (which: ReadonlyArray<Session>) =>
-      Effect.forEach(which, (session) =>
-        Effect.map(judge(session), (settled) => {
-          if (settled) settledNow.add(session.id)
-          else settledNow.delete(session.id)
-        })
-      )
     const done = () =>
       options.mode === "any" ? sessions.some((s) => settledNow.has(s.id)) : sessions.every((s) => settledNow.has(s.id))
-    const rootsTouchedBy = (event: OpenCodeEvent) => {
-      const id = eventSessionID(event.payload) ?? createdParent(event)
-      return id === undefined ? [] : sessions.filter((session) => treeOf.get(session.id)?.has(id))
-    }
+    const ids = (which: ReadonlyArray<Session>) => which.map((session) => session.id).join(", ")
+    const idle = `to become idle${options.requireBusy ? " after a turn" : ""}`
 
-    const outcome = Effect.gen(function* () {
-      yield* judgeAll(sessions)
-      if (done()) return
-      // re-judge the trees an event touches; a slow tick covers events that never come
-      yield* subscription.events.pipe(
-        Stream.filter(isTurning),
-        Stream.map((event) => {
-          const roots = rootsTouchedBy(event)
+    yield* untilJudged({
+      events: subscription.events,
+      react: (event) =>
+        Effect.sync(() => {
+          if (!isTurning(event)) return Option.none()
+          const roots = trees.rootsOf(event)
           if (event.payload.type === "session.status" && event.payload.properties.status.type !== "idle") {
             for (const root of roots) sawBusy.add(root.id)
           }
-          return roots
+          return roots.length === 0 ? Option.none() : Option.some(roots)
         }),
-        Stream.merge(Stream.tick("2 seconds").pipe(Stream.map(() => sessions))),
-        Stream.filter((roots) => roots.length > 0),
-        Stream.mapEffect(judgeAll),
-        Stream.takeUntil(done),
-        Stream.runDrain
-      )
-    })
-    yield* outcome.pipe(
-      Effect.timeoutFail({
-        duration: (yield* withinBudget(options.timeout)).duration,
-        onTimeout: () => {
-          const pending = sessions.filter((session) => !settledNow.has(session.id))
-          return new WaitTimeout({
-            waitingFor: `${pending.map((session) => session.id).join(", ")} to become idle${options.requireBusy ? " after a turn" : ""}`,
-            seconds: Duration.toSeconds(options.timeout),
-            hint: blockedHint(pending.flatMap((session) => Option.toArray(Option.fromNullable(latest.get(session.id)))))
-          })
-        }
+      everything: sessions,
+      judge: (roots) => Effect.map(Effect.forEach(roots, judgeOne), () => (done() ? Option.some(true) : Option.none())),
+      waitingFor: `${ids(sessions)} ${idle}`,
+      timeout: options.timeout,
+      onTimeout: Effect.sync(() => {
+        const pending = sessions.filter((session) => !settledNow.has(session.id))
+        return new WaitTimeout({
+          waitingFor: `${ids(pending)} ${idle}`,
+          seconds: Duration.toSeconds(Duration.decode(options.timeout)),
+          hint: blockedHint(pending.flatMap((session) => Option.toArray(Option.fromNullable(latest.get(session.id)))))
+        })
       })
-    )
-    const elapsedMs = (yield* Clock.currentTimeMillis) - started
-    return {
-      elapsedMs,
+    })
+    const result: WaitResult = {
+      elapsedMs: (yield* Clock.currentTimeMillis) - started,
       settled: sessions.filter((session) => settledNow.has(session.id)),
       states: sessions.flatMap((session) => Option.toArray(Option.fromNullable(latest.get(session.id))))
     }
+    return result
   }).pipe(Effect.scoped)

@@ -8,8 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
-import { type ClientError, OpenCodeClient } from "../../services/OpenCodeClient.js"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type {
   FileDiff,
@@ -22,17 +21,18 @@ import type {
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
 import { emit, note, table } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
-import { withinBudget } from "../Timeout.js"
 import {
   blockedJson,
-  descendantsOf,
   isBusy,
-  makeSessionLookup,
+  isSessionCreated,
+  makeTreeIndex,
   type PendingPermission,
   pendingPermissions,
   retryJson,
   treeStatus,
   treeStatusLabel,
+  type TreeStatus,
+  untilJudged,
   waitingLabel
 } from "../WaitEngine.js"
 import { replyText } from "../TurnEngine.js"
@@ -44,39 +44,19 @@ export interface JsonOption {
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`
 
 // ---------------------------------------------------------------------------------------------------------
-// The session tree: a session and every sub-agent session below it. Status and permissions are per directory
-// instance, so every directory of the tree is asked.
+// The session tree: a session and every sub-agent session below it, judged by the wait engine's one treeStatus.
+// Its `blocked` is every pending request of the tree: a session waiting for a reply reads busy, and the requests
+// of every busy member's directory are asked.
 
 const directoriesOf = (sessions: ReadonlyArray<Session>) => [...new Set(sessions.map((session) => session.directory))]
 
+const lookAtTree = (session: Session) => treeStatus(session, { mainAgent: false })
 
-/**
- * Membership of a growing tree: sessions found by walking down from the root, plus sessions met later (a `task`
- * tool call makes new children while we wait) whose parent chain leads to the root. Answers are remembered.
- */
-const makeTree = (root: Session) =>
-  Effect.gen(function* () {
-    const descendants = yield* descendantsOf([root])
-    const sessions = yield* makeSessionLookup([root, ...descendants])
-    const members = yield* Ref.make(new Set([root, ...descendants].map((session) => session.id)))
-    const directories = yield* Ref.make(new Set(directoriesOf([root, ...descendants])))
-
-    const isMember = (sessionID: string): Effect.Effect<boolean, ClientError> =>
-      Effect.gen(function* () {
-        if ((yield* Ref.get(members)).has(sessionID)) return true
-        const lineage = yield* sessions.lineage(sessionID)
-        if (!lineage.some((session) => session.id === root.id)) return false
-        yield* Ref.update(members, (set) => new Set(set).add(sessionID))
-        yield* Ref.update(directories, (set) => new Set(set).add(lineage[0]!.directory))
-        return true
-      })
-
-    const addDirectory = (directory: string) => Ref.update(directories, (set) => new Set(set).add(directory))
-    const size = Effect.map(Ref.get(members), (set) => set.size)
-    return { root, isMember, addDirectory, directories: Ref.get(directories), size }
-  })
-
-type Tree = Effect.Effect.Success<ReturnType<typeof makeTree>>
+/** Whose requests: "ses_…", or "ses_… or its 2 sub-agent sessions". */
+const whereIn = (state: TreeStatus) =>
+  state.descendants.length > 0
+    ? `${state.session.id} or its ${plural(state.descendants.length, "sub-agent session")}`
+    : state.session.id
 
 // ---------------------------------------------------------------------------------------------------------
 // respond
@@ -99,10 +79,6 @@ export interface Answered {
   readonly patterns: ReadonlyArray<string>
   readonly response: PermissionReply
 }
-
-/** Pending requests of every directory of the tree that belong to a session of the tree, in listed order. */
-const pendingIn = (tree: Tree) =>
-  Effect.flatMap(tree.directories, (directories) => pendingPermissions(directories, tree.isMember))
 
 const WITNESS_TRIES = 10
 
@@ -222,45 +198,6 @@ const checkRespondFlags = (options: RespondOptions) =>
     return { response, message }
   })
 
-/** What a waiting respond reacts to: requests asked in the tree, and the tree's sessions going idle or retrying. */
-const treeSignals = (tree: Tree, events: Stream.Stream<OpenCodeEvent, ClientError>, sawBusy: Ref.Ref<boolean>) =>
-  events.pipe(
-    Stream.mapEffect((event) =>
-      Effect.gen(function* () {
-        const payload = event.payload
-        switch (payload.type) {
-          case "permission.asked": {
-            if (!(yield* tree.isMember(payload.properties.sessionID))) return false
-            yield* tree.addDirectory(event.directory)
-            return true
-          }
-          case "session.status": {
-            if (!(yield* tree.isMember(payload.properties.sessionID))) return false
-            const status = payload.properties.status
-            if (status.type === "busy") {
-              yield* Ref.set(sawBusy, true)
-              return false
-            }
-            if (status.type === "retry") {
-              yield* Ref.set(sawBusy, true)
-              yield* note(`ocm: ${payload.properties.sessionID}: the provider is being retried (attempt ${status.attempt}): ${status.message}`)
-              return false
-            }
-            return true
-          }
-          case "session.idle":
-            return yield* tree.isMember(payload.properties.sessionID)
-          default:
-            return false
-        }
-      })
-    ),
-    Stream.filter((relevant) => relevant),
-    Stream.map(() => undefined),
-    // a safety re-check in case an event never comes (the stream broke, or was slow)
-    Stream.merge(Stream.tick("2 seconds"))
-  )
-
 /**
  * Answers pending permission requests of the session and of every sub-agent session below it.
  * Now (default), after waiting for the first (`--wait`), or continuously until the tree is idle (`--auto-approve`).
@@ -271,15 +208,12 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
     const host = yield* ProcessHost
     const client = yield* OpenCodeClient
     const session = yield* resolveSession(reference, host.cwd)
-    const tree = yield* makeTree(session)
-    const where = Effect.map(tree.size, (size) =>
-      size > 1 ? `${session.id} or its ${plural(size - 1, "sub-agent session")}` : session.id
-    )
     const finish = (answered: ReadonlyArray<Answered>) =>
       options.json ? emit(true, { answered }, () => "") : Effect.void
 
     if (!options.wait && !options.autoApprove) {
-      const pending = yield* pendingIn(tree)
+      const state = yield* lookAtTree(session)
+      const pending = state.blocked
       const targets = Option.match(options.permissionId, {
         onNone: () => pending,
         onSome: (id) => pending.filter(({ request }) => request.id === id)
@@ -287,82 +221,97 @@ export const respond = (reference: string | undefined, options: RespondOptions) 
       if (Option.isSome(options.permissionId) && targets.length === 0) {
         const others = pending.map(({ request }) => request.id)
         return yield* new InvalidInput({
-          message: `permission request ${options.permissionId.value} is not pending for ${yield* where}${
+          message: `permission request ${options.permissionId.value} is not pending for ${whereIn(state)}${
             others.length === 0 ? " (nothing is pending)" : ` (pending: ${others.join(", ")})`
           }`
         })
       }
       if (targets.length === 0) {
-        yield* note(`ocm: no pending permission requests for ${yield* where}`)
+        yield* note(`ocm: no pending permission requests for ${whereIn(state)}`)
         return yield* finish([])
       }
       const answered = yield* answerAll(session, targets, response, message, options.json)
-      if (answered.length === 0) yield* note(`ocm: nothing left to answer for ${yield* where}`)
+      if (answered.length === 0) yield* note(`ocm: nothing left to answer for ${whereIn(state)}`)
       return yield* finish(answered)
     }
 
-    const timeout = (yield* withinBudget(options.timeout)).duration
-    const answeredSoFar = yield* Ref.make<ReadonlyArray<Answered>>([])
-    const answerPending = Effect.gen(function* () {
-      const pending = yield* pendingIn(tree)
-      const answered = yield* answerAll(session, pending, response, message, options.json)
-      yield* Ref.update(answeredSoFar, (before) => [...before, ...answered])
-      return answered
-    })
-
     // subscribed before the first look, so a request asked in between is not missed
     const subscription = yield* client.subscribe
+    const trees = makeTreeIndex([session])
+    const latest = yield* Ref.make(Option.none<TreeStatus>())
+    const answeredSoFar = yield* Ref.make<ReadonlyArray<Answered>>([])
     const sawBusy = yield* Ref.make(false)
-    const signals = treeSignals(tree, subscription.events, sawBusy)
 
-    const untilDone = (step: Effect.Effect<boolean, ClientError | ServerRejected, OpenCodeClient>) =>
+    /** One look at the tree, answering what it is blocked on. */
+    const lookAndAnswer = Effect.gen(function* () {
+      const state = yield* lookAtTree(session)
+      trees.seen(state)
+      yield* Ref.set(latest, Option.some(state))
+      const answered = yield* answerAll(session, state.blocked, response, message, options.json)
+      yield* Ref.update(answeredSoFar, (before) => [...before, ...answered])
+      return { state, answered }
+    })
+
+    /** What can bring a request or the end: requests asked in the tree, its sessions going idle, new sub-agent sessions. */
+    const react = (event: OpenCodeEvent) =>
       Effect.gen(function* () {
-        if (yield* step) return
-        yield* signals.pipe(
-          Stream.mapEffect(() => step),
-          Stream.takeUntil((done) => done),
-          Stream.runDrain
-        )
+        if (trees.rootsOf(event).length === 0) return Option.none<void>()
+        const payload = event.payload
+        switch (payload.type) {
+          case "permission.asked":
+          case "session.idle":
+            return Option.some<void>(undefined)
+          case "session.status": {
+            const status = payload.properties.status
+            if (status.type === "idle") return Option.some<void>(undefined)
+            yield* Ref.set(sawBusy, true)
+            if (status.type === "retry") {
+              yield* note(`ocm: ${payload.properties.sessionID}: the provider is being retried (attempt ${status.attempt}): ${status.message}`)
+            }
+            return Option.none<void>()
+          }
+          default:
+            return isSessionCreated(event) ? Option.some<void>(undefined) : Option.none<void>()
+        }
       })
 
-    const waitingFor = options.autoApprove
-      ? `${session.id} and its sub-agent sessions to become idle while answering their permission requests`
-      : `a permission request of ${yield* where}`
-    const outOfTime = Effect.gen(function* () {
-      const answered = yield* Ref.get(answeredSoFar)
-      return new WaitTimeout({
-        waitingFor,
-        seconds: Duration.toSeconds(options.timeout),
-        hint: options.autoApprove ? `${plural(answered.length, "request")} answered so far` : ""
+    // --auto-approve answers until the tree is idle. With --wait an idle tree only counts once there was work (a
+    // request answered, or the tree seen busy), so a turn that has not started yet is not taken for done.
+    const judge = options.autoApprove
+      ? Effect.gen(function* () {
+          const { state } = yield* lookAndAnswer
+          if (isBusy(state)) {
+            yield* Ref.set(sawBusy, true)
+            return Option.none<void>()
+          }
+          const started = (yield* Ref.get(sawBusy)) || (yield* Ref.get(answeredSoFar)).length > 0
+          return started || !options.wait ? Option.some<void>(undefined) : Option.none<void>()
+        })
+      : Effect.map(lookAndAnswer, ({ answered }) => (answered.length > 0 ? Option.some<void>(undefined) : Option.none<void>()))
+
+    const waitingFor = (where: string) =>
+      options.autoApprove
+        ? `${session.id} and its sub-agent sessions to become idle while answering their permission requests`
+        : `a permission request of ${where}`
+    yield* untilJudged({
+      events: subscription.events,
+      react,
+      everything: undefined,
+      judge: () => judge,
+      waitingFor: waitingFor(session.id),
+      timeout: options.timeout,
+      onTimeout: Effect.gen(function* () {
+        const answered = yield* Ref.get(answeredSoFar)
+        const where = Option.match(yield* Ref.get(latest), { onNone: () => session.id, onSome: whereIn })
+        return new WaitTimeout({
+          waitingFor: waitingFor(where),
+          seconds: Duration.toSeconds(options.timeout),
+          hint: options.autoApprove ? `${plural(answered.length, "request")} answered so far` : ""
+        })
       })
     })
-
-    if (!options.autoApprove) {
-      yield* untilDone(Effect.map(answerPending, (answered) => answered.length > 0)).pipe(
-        Effect.timeout(timeout),
-        Effect.catchTag("TimeoutException", () => Effect.flatMap(outOfTime, Effect.fail))
-      )
-      return yield* finish(yield* Ref.get(answeredSoFar))
-    }
-
-    // --auto-approve: answer until the tree is idle. With --wait an idle tree only counts once there was work
-    // (a request answered, or the tree seen busy), so a turn that has not started yet is not taken for done.
-    const step = Effect.gen(function* () {
-      yield* answerPending
-      const state = yield* treeStatus(session, { mainAgent: false })
-      if (isBusy(state)) {
-        yield* Ref.set(sawBusy, true)
-        return false
-      }
-      const started = (yield* Ref.get(sawBusy)) || (yield* Ref.get(answeredSoFar)).length > 0
-      return started || !options.wait
-    })
-    yield* untilDone(step).pipe(
-      Effect.timeout(timeout),
-      Effect.catchTag("TimeoutException", () => Effect.flatMap(outOfTime, Effect.fail))
-    )
     const answered = yield* Ref.get(answeredSoFar)
-    yield* note(`ocm: ${session.id} is idle; ${plural(answered.length, "request")} answered`)
+    if (options.autoApprove) yield* note(`ocm: ${session.id} is idle; ${plural(answered.length, "request")} answered`)
     return yield* finish(answered)
   }).pipe(Effect.scoped)
 
@@ -406,11 +355,8 @@ export const listPermissions = (reference: string | undefined, options: Permissi
         })
       : yield* Effect.gen(function* () {
           const session = yield* resolveSession(reference, host.cwd)
-          const tree = yield* makeTree(session)
-          const pending = yield* pendingIn(tree)
-          const size = yield* tree.size
-          const where = size > 1 ? `${session.id} or its ${plural(size - 1, "sub-agent session")}` : session.id
-          return { root: session, pending, where }
+          const state = yield* lookAtTree(session)
+          return { root: session, pending: state.blocked, where: whereIn(state) }
         })
     if (gathered.pending.length === 0 && !options.json) {
       return yield* note(`ocm: no pending permission requests for ${gathered.where}`)

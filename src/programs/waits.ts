@@ -3,16 +3,14 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { MessageWithParts } from "../Domain.js"
 import { ExitWith, InvalidInput, WaitTimeout } from "../Errors.js"
 import { emit } from "../Output.js"
 import { resolveSession } from "../SessionResolver.js"
-import { withinBudget } from "../Timeout.js"
 import { replyText } from "../TurnEngine.js"
-import { blockedJson, confirmedTreeState, isSettled, type TreeState, waitFor } from "../WaitEngine.js"
+import { blockedJson, confirmedTreeState, isSettled, type TreeState, untilJudged, waitFor } from "../WaitEngine.js"
 
 export interface WaitFlags {
   readonly requireBusy: boolean
@@ -120,34 +118,30 @@ export const waitForText = (
         )
       )
     )
-    const found = yield* Effect.gen(function* () {
-      const now = yield* matching
-      if (Option.isSome(now)) return now.value
-      // a text part is complete in its `message.part.updated`; look again then, and now and then regardless
-      return yield* subscription.events.pipe(
-        Stream.filter(
-          (event) =>
-            (event.payload.type === "message.part.updated" &&
-              event.payload.properties.part.sessionID === session.id &&
-              event.payload.properties.part.type === "text") ||
+    // a text part is complete in its `message.part.updated`: look again then (and at every tick regardless)
+    const found = yield* untilJudged({
+      events: subscription.events,
+      react: (event) =>
+        Effect.succeed(
+          (event.payload.type === "message.part.updated" &&
+            event.payload.properties.part.sessionID === session.id &&
+            event.payload.properties.part.type === "text") ||
             (event.payload.type === "message.updated" && event.payload.properties.info.sessionID === session.id)
+            ? Option.some<void>(undefined)
+            : Option.none<void>()
         ),
-        Stream.merge(Stream.tick("2 seconds")),
-        Stream.mapEffect(() => matching),
-        Stream.filterMap((value) => value),
-        Stream.runHead,
-        Effect.flatMap((value) => value)
+      everything: undefined,
+      judge: () => matching,
+      waitingFor: `an assistant message in ${session.id} containing "${text}"`,
+      timeout,
+      onTimeout: Effect.succeed(
+        new WaitTimeout({
+          waitingFor: `an assistant message in ${session.id} containing "${text}"`,
+          seconds: Duration.toSeconds(flags.timeout),
+          hint: ""
+        })
       )
-    }).pipe(
-      Effect.timeoutFail({
-        duration: (yield* withinBudget(timeout)).duration,
-        onTimeout: () =>
-          new WaitTimeout({ waitingFor: `an assistant message in ${session.id} containing "${text}"`, seconds: Duration.toSeconds(flags.timeout), hint: "" })
-      }),
-      Effect.catchTag("NoSuchElementException", () =>
-        Effect.fail(new WaitTimeout({ waitingFor: `"${text}" in ${session.id}`, seconds: Duration.toSeconds(flags.timeout), hint: "the event stream ended" }))
-      )
-    )
+    })
     const reply = assistantTextOf(found)
     yield* emit(flags.json, { sessionID: session.id, messageID: found.info.id, text: reply }, () => reply)
   }).pipe(Effect.scoped)
