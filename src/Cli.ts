@@ -34,10 +34,13 @@ import {
 } from "./cli/turns.js"
 import { demo } from "./programs/demo.js"
 import { ping } from "./programs/ping.js"
+import { pingView } from "./present/ping.js"
+import { present } from "./present/Presenter.js"
+import { sandboxDownView, sandboxEnvironmentView, sandboxRunningView, sandboxStatusView } from "./present/sandbox.js"
 import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
 
 const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
-  ping(options).pipe(Effect.provide(clientLayer(options)))
+  ping.pipe(Effect.flatMap(present(pingView, options)), Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("check that the OpenCode server answers; print its version and how ocm found it"))
 
 const sandboxOptions = {
@@ -68,20 +71,29 @@ const sandboxUpCommand = Command.make(
       Options.withDescription("run the sandbox in this process until Ctrl-C instead of in the background")
     )
   },
-  (options) => (options.foreground ? sandboxForeground(options) : sandboxUp(options))
+  (options) =>
+    options.foreground
+      ? sandboxForeground(options, present(sandboxRunningView, options))
+      : sandboxUp(options).pipe(Effect.flatMap(present(sandboxRunningView, options)))
 ).pipe(
   Command.withDescription(
     "start a hermetic OpenCode server with the scripted model and leave it running; prints its URL, dirs and pids"
   )
 )
 
-const sandboxDownCommand = Command.make("down", { json }, sandboxDown).pipe(
+const sandboxDownCommand = Command.make("down", { json }, (options) =>
+  sandboxDown.pipe(Effect.flatMap(present(sandboxDownView, options)))
+).pipe(
   Command.withDescription("stop the running sandbox and remove its dirs")
 )
-const sandboxStatusCommand = Command.make("status", { json }, sandboxStatus).pipe(
+const sandboxStatusCommand = Command.make("status", { json }, (options) =>
+  sandboxStatus.pipe(Effect.flatMap(present(sandboxStatusView, options)))
+).pipe(
   Command.withDescription("show whether a sandbox is running, and where")
 )
-const sandboxEnvCommand = Command.make("env", {}, () => sandboxEnv).pipe(
+const sandboxEnvCommand = Command.make("env", {}, () =>
+  sandboxEnv.pipe(Effect.flatMap(present(sandboxEnvironmentView, { json: false })))
+).pipe(
   Command.withDescription('print export lines that point ocm at the running sandbox: eval "$(ocm sandbox env)"')
 )
 const sandboxRunCommand = Command.make(

@@ -85,11 +85,12 @@ export const howItEnded = (state: SandboxState) =>
     ? `its supervisor (pid ${state.supervisorPid}) or its server (pid ${state.serverPid}) is no longer running`
     : `${state.ended.reason}, at ${state.ended.at}`
 
+/** Why a sandbox whose state file is still there cannot be used. */
+export const goneReason = (state: SandboxState, path: string) =>
+  `the sandbox at ${state.url} is gone (${howItEnded(state)}); "ocm sandbox down" clears it (state file ${path})`
+
 /** A sandbox state file naming processes that are gone: an error, never a reason to look for another server. */
-export const sandboxGone = (state: SandboxState, path: string) =>
-  new SandboxError({
-    reason: `the sandbox at ${state.url} is gone (${howItEnded(state)}); "ocm sandbox down" clears it (state file ${path})`
-  })
+export const sandboxGone = (state: SandboxState, path: string) => new SandboxError({ reason: goneReason(state, path) })
 
 export const unreadableState = (path: string) =>
   new SandboxError({ reason: `the sandbox state file ${path} cannot be read; "ocm sandbox down" clears it` })

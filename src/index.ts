@@ -22,20 +22,69 @@ export {
 } from "./TurnEngine.js"
 export { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "./programs/turns.js"
 export { demo } from "./programs/demo.js"
-export { abortSession, listChildren, listSessions, showSession, showStatus, showTodo } from "./programs/inspect.js"
-export { listModels, modelRows } from "./programs/models.js"
-export { createSession, lastMessage, listMessages } from "./programs/session.js"
+export {
+  abortSession,
+  listChildren,
+  listSessions,
+  removeOrphanDefaults,
+  showSession,
+  showStatus,
+  showTodo,
+  type Aborted,
+  type Children,
+  type Listing,
+  type ListOptions,
+  type OrphanDefaults,
+  type RemovedOrphans,
+  type SessionDetails,
+  type SessionRow,
+  type SortKey,
+  type TodoList
+} from "./programs/inspect.js"
+export { listModels, modelRows, type ModelFilters, type ModelRow } from "./programs/models.js"
+export { createSession, lastMessage, listMessages, type CreatedSession, type LastMessage, type Role } from "./programs/session.js"
 export { send, stream, watch } from "./programs/send.js"
 export { run } from "./programs/run.js"
 export { listPermissions, respond, shareSession, showDiff, showSummary, unshareSession } from "./programs/control.js"
 export { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "./programs/worktree.js"
 export { proofJson } from "./TurnEngine.js"
-export { installSkill, skillInstallPath, viewSkill } from "./programs/skill.js"
+export {
+  installSkill,
+  skillInstallPath,
+  viewSkill,
+  type InstalledState,
+  type Skill,
+  type SkillInstalled
+} from "./programs/skill.js"
 export { isIdle, waitAll, waitAny, waitForIdle, waitForText } from "./programs/waits.js"
 export { isSettled, treeState, treeStatus, waitFor, type TreeState, type TreeStatus, type WaitOptions } from "./WaitEngine.js"
-export { ping } from "./programs/ping.js"
+export { ping, type Ping } from "./programs/ping.js"
 export { transcript } from "./programs/transcript.js"
-export { doctorReport } from "./programs/doctor.js"
+export {
+  doctorReport,
+  doctorVerdict,
+  type Check,
+  type CheckStatus,
+  type DoctorOptions,
+  type DoctorReport
+} from "./programs/doctor.js"
+
+// how the CLI shows each result: a View gives its text and its --json document; present writes one to stdout
+export { present, presentStream, render, type Presentation, type View } from "./present/Presenter.js"
+export { doctorView } from "./present/doctor.js"
+export {
+  abortedView,
+  childrenView,
+  listingView,
+  removedOrphansView,
+  sessionDetailsView,
+  todoView,
+  treeStatusView
+} from "./present/inspect.js"
+export { modelsView } from "./present/models.js"
+export { pingView } from "./present/ping.js"
+export { createdSessionView, lastMessageView, messagesView, type MessagesLayout } from "./present/session.js"
+export { skillInstalledView, skillView } from "./present/skill.js"
 
 export { OpenCodeClient, type OpenCodeClientShape } from "../services/OpenCodeClient.js"
 export { ProcessHost, type ProcessHostShape } from "../services/ProcessHost.js"

@@ -12,7 +12,8 @@ import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { DoctorFailed } from "../src/Errors.js"
-import { doctor, type DoctorOptions, type DoctorReport } from "../src/programs/doctor.js"
+import { runDoctor as doctor } from "../src/cli/doctor.js"
+import type { DoctorOptions, DoctorReport } from "../src/programs/doctor.js"
 import { capturingConsole } from "./support/console.js"
 
 const secret = "tr0ub4dor-and-3"
@@ -20,7 +21,9 @@ const secret = "tr0ub4dor-and-3"
 const hostAt = ProcessHostLive.layerAt
 
 
-const options = (overrides: Partial<DoctorOptions> = {}): DoctorOptions => ({
+type Options = DoctorOptions & { readonly json: boolean }
+
+const options = (overrides: Partial<Options> = {}): Options => ({
   json: false,
   skipServerCheck: false,
   url: Option.none(),
@@ -43,7 +46,7 @@ const sandboxEnvironment = Effect.gen(function* () {
   } as Record<string, string>
 })
 
-const runDoctor = (env: Record<string, string>, cwd: string, doctorOptions: DoctorOptions) =>
+const runDoctor = (env: Record<string, string>, cwd: string, doctorOptions: Options) =>
   capturingConsole(doctor(doctorOptions)).pipe(
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
     Effect.provide(hostAt(cwd))

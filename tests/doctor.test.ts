@@ -19,7 +19,9 @@ import {
 } from "../src/OpencodeConfig.js"
 import type { OpenApiDocument } from "../src/Domain.js"
 import { DoctorFailed } from "../src/Errors.js"
-import { doctor, doctorReport, missingEndpoints, renderDoctorReport } from "../src/programs/doctor.js"
+import { runDoctor } from "../src/cli/doctor.js"
+import { doctorReport, missingEndpoints } from "../src/programs/doctor.js"
+import { renderDoctorReport } from "../src/present/doctor.js"
 import { writeSandboxState } from "../src/SandboxState.js"
 import { capturingConsole } from "./support/console.js"
 
@@ -248,7 +250,7 @@ describe("doctor without a server", () => {
   const host = ProcessHostLive.layerAt
 
 
-  const options = { json: false, skipServerCheck: true, url: Option.none(), attach: Option.none(), passwordFile: Option.none() }
+  const options = { skipServerCheck: true, url: Option.none(), attach: Option.none(), passwordFile: Option.none() }
 
   it.scoped("skips the server checks, reports config and auth, and fails on a stale sandbox state file", () =>
     Effect.gen(function* () {
@@ -314,7 +316,7 @@ describe("doctor without a server", () => {
           startedAt: "2026-01-01T00:00:00.000Z"
         })
       )
-      const { exit, captured } = yield* capturingConsole(run(doctor(options)))
+      const { exit, captured } = yield* capturingConsole(run(runDoctor({ ...options, json: false })))
       assert.include(
         captured.stdout.join("\n"),
         "1 of 6 checks failed: sandbox; 3 passed, 2 skipped (reachability, endpoints)",

@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
 import { parseModel } from "../Identity.js"
+import { present, type View } from "../present/Presenter.js"
 import { announceDiscoveredServer, resolveServerTarget } from "../ServerTarget.js"
 import { MIN_SEARCH_LENGTH } from "../SessionResolver.js"
 
@@ -205,14 +206,24 @@ export const output = {
   )
 }
 
-/** A command about one session (omitted → the latest root session here) whose program takes `{json}`. */
-export const sessionCommand = <E, R>(
+/** The options of a command about one session: the connection, `--json`, and SESSION (omitted → the latest here). */
+export const sessionConfig = { ...connection, json, session: sessionArg }
+
+/**
+ * A command about one session (omitted → the latest root session of the current directory): the program's result
+ * is presented by its view. (Transitional, issue #8: without a view, the program prints itself, given `{json}`.)
+ */
+export const sessionCommand = <A, E, R>(
   name: string,
   description: string,
-  program: (reference: string | undefined, options: { readonly json: boolean }) => Effect.Effect<void, E, R>
+  program: (reference: string | undefined, options: { readonly json: boolean }) => Effect.Effect<A, E, R>,
+  view?: View<A>
 ) =>
-  Command.make(name, { ...connection, json, session: sessionArg }, (options) =>
-    program(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+  Command.make(name, sessionConfig, (options) =>
+    program(Option.getOrUndefined(options.session), options).pipe(
+      Effect.flatMap((result) => (view === undefined ? Effect.void : present(view, options)(result))),
+      Effect.provide(clientLayer(options))
+    )
   ).pipe(Command.withDescription(description))
 
 /** Who answers: agent, model and variant; each falls back to the session's defaults, then what it last used. */

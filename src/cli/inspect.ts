@@ -8,13 +8,24 @@ import {
   abortSession,
   listChildren,
   listSessions,
+  removeOrphanDefaults,
   type ListOptions,
   showSession,
   showStatus,
   showTodo,
   sortKeys
 } from "../programs/inspect.js"
-import { clientLayer, type Connection, connection, json, referenceArg, sessionArg, sessionCommand } from "./common.js"
+import {
+  abortedView,
+  childrenView,
+  listingView,
+  removedOrphansView,
+  sessionDetailsView,
+  todoView,
+  treeStatusView
+} from "../present/inspect.js"
+import { present } from "../present/Presenter.js"
+import { clientLayer, type Connection, connection, json, referenceArg, sessionCommand, sessionConfig } from "./common.js"
 
 const listConfig = {
   ...connection,
@@ -44,22 +55,21 @@ const listConfig = {
   )
 }
 
-const listHandler = (options: ListOptions & Connection) => listSessions(options).pipe(Effect.provide(clientLayer(options)))
+const listHandler = (options: ListOptions & Connection & { readonly json: boolean }) =>
+  listSessions(options).pipe(Effect.flatMap(present(listingView, options)), Effect.provide(clientLayer(options)))
 const listDescription =
   "list sessions: id, status, last update, title (--json: id, title, directory, parentID, created, updated, status)"
 
 export const listCommand = Command.make("list", listConfig, listHandler).pipe(Command.withDescription(listDescription))
 export const lsCommand = Command.make("ls", listConfig, listHandler).pipe(Command.withDescription("alias of list"))
 
-const sessionConfig = { ...connection, json, session: sessionArg }
-
-
 export const getCommand = sessionCommand(
   "get",
   "session details: directory, parent, times, share URL, changes, status, stored defaults, message and child counts",
-  showSession
+  showSession,
+  sessionDetailsView
 )
-export const showCommand = sessionCommand("show", "alias of get", showSession)
+export const showCommand = sessionCommand("show", "alias of get", showSession, sessionDetailsView)
 
 export const statusCommand = Command.make(
   "status",
@@ -69,23 +79,38 @@ export const statusCommand = Command.make(
       Options.withDescription("only the session itself: ignore its sub-agent sessions")
     )
   },
-  (options) => showStatus(Option.getOrUndefined(options.session), options).pipe(Effect.provide(clientLayer(options)))
+  (options) =>
+    showStatus(Option.getOrUndefined(options.session), options).pipe(
+      Effect.flatMap(present(treeStatusView, options)),
+      Effect.provide(clientLayer(options))
+    )
 ).pipe(
   Command.withDescription(
     "idle, busy or retry (with attempt and message), and which sub-agent sessions below it are still busy; exits 0"
   )
 )
 
-export const childrenCommand = sessionCommand("children", "the session's child (sub-agent) sessions with their status", listChildren)
+export const childrenCommand = sessionCommand(
+  "children",
+  "the session's child (sub-agent) sessions with their status",
+  listChildren,
+  childrenView
+)
 
 export const todoCommand = sessionCommand(
   "todo",
   "the session's todo list as a checklist (--json: content, status, priority)",
-  showTodo
+  showTodo,
+  todoView
 )
 
 export const abortCommand = sessionCommand(
   "abort",
   "stop the session's running turn; witnessed: the server then reports it idle (else exit 124)",
-  abortSession
+  abortSession,
+  abortedView
 )
+
+/** `rm --orphans` (the delete command's other form). */
+export const removeOrphans = (options: Connection & { readonly json: boolean }) =>
+  removeOrphanDefaults.pipe(Effect.flatMap(present(removedOrphansView, options)), Effect.provide(clientLayer(options)))

@@ -3,6 +3,8 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { listModels } from "../programs/models.js"
+import { modelsView } from "../present/models.js"
+import { present } from "../present/Presenter.js"
 import { clientLayer, connection, json, referenceArg } from "./common.js"
 
 export const modelsCommand = Command.make(
@@ -22,7 +24,8 @@ export const modelsCommand = Command.make(
       Args.optional
     )
   },
-  (options) => listModels(options.scope, options).pipe(Effect.provide(clientLayer(options)))
+  (options) =>
+    listModels(options.scope, options).pipe(Effect.flatMap(present(modelsView, options)), Effect.provide(clientLayer(options)))
 ).pipe(
   Command.withDescription(
     "list the connected providers' models (--all: the whole catalogue) as ready-to-use provider/model ids, with their variants; a search that matches nothing exits 5"

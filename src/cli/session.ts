@@ -3,7 +3,18 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { createSession, lastMessage, listMessages } from "../programs/session.js"
-import { clientLayer, connection, identity, json, nonBlankText, projectDir, sessionArg, titleOption } from "./common.js"
+import { present } from "../present/Presenter.js"
+import { createdSessionView, lastMessageView, messagesView } from "../present/session.js"
+import {
+  clientLayer,
+  connection,
+  identity,
+  json,
+  nonBlankText,
+  projectDir,
+  sessionArg,
+  titleOption
+} from "./common.js"
 
 const createOptions = {
   ...connection,
@@ -15,8 +26,8 @@ const createOptions = {
   quiet: Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("print only the new session's id"))
 }
 
-const createHandler = (options: Parameters<typeof createSession>[0] & Parameters<typeof clientLayer>[0]) =>
-  createSession(options).pipe(Effect.asVoid, Effect.provide(clientLayer(options)))
+const createHandler = (options: Command.Command.ParseConfig<typeof createOptions>) =>
+  createSession(options).pipe(Effect.flatMap(present(createdSessionView(options), options)), Effect.provide(clientLayer(options)))
 
 const createDescription =
   "create a session; --agent/--model/--variant become its stored defaults, used by every later prompt (flags win)"
@@ -35,8 +46,8 @@ const messagesOptions = {
   session: sessionArg
 }
 
-const messagesHandler = (options: Parameters<typeof listMessages>[1] & Parameters<typeof clientLayer>[0] & { readonly session: Parameters<typeof listMessages>[0] }) =>
-  listMessages(options.session, options).pipe(Effect.provide(clientLayer(options)))
+const messagesHandler = (options: Command.Command.ParseConfig<typeof messagesOptions>) =>
+  listMessages(options.session, options).pipe(Effect.flatMap(present(messagesView(options), options)), Effect.provide(clientLayer(options)))
 
 export const messagesCommand = Command.make("messages", messagesOptions, messagesHandler).pipe(
   Command.withDescription("list a session's messages")
@@ -44,5 +55,5 @@ export const messagesCommand = Command.make("messages", messagesOptions, message
 export const msgsCommand = Command.make("msgs", messagesOptions, messagesHandler).pipe(Command.withDescription("alias of messages"))
 
 export const lastCommand = Command.make("last", { ...connection, json, role, session: sessionArg }, (options) =>
-  lastMessage(options.session, options).pipe(Effect.provide(clientLayer(options)))
+  lastMessage(options.session, options).pipe(Effect.flatMap(present(lastMessageView, options)), Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("print the last message (by default the assistant's reply) as text"))

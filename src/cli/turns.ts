@@ -7,7 +7,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { flagsContradict, InvalidInput } from "../Errors.js"
-import { removeOrphanDefaults } from "../programs/inspect.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
 import {
   abortOnTimeout,
@@ -21,6 +20,7 @@ import {
   timeoutSeconds,
   titleOption
 } from "./common.js"
+import { removeOrphans } from "./inspect.js"
 
 const prompt = Args.text({ name: "prompt" }).pipe(Args.withDescription("the prompt text"))
 
@@ -106,7 +106,7 @@ const deleteHandler = (options: Command.Command.ParseConfig<typeof deleteOptions
         return yield* new InvalidInput({ message: "rm --orphans takes no SESSION: give either a SESSION or --orphans" })
       }
       if (options.keepDefaults) return yield* flagsContradict("--orphans", "--keep-defaults", "--orphans removes defaults files")
-      return yield* removeOrphanDefaults(options).pipe(Effect.provide(clientLayer(options)))
+      return yield* removeOrphans(options)
     }
     if (Option.isNone(options.session)) {
       return yield* new InvalidInput({ message: "Missing argument <session>: name the session to delete (or pass --orphans)" })

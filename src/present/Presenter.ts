@@ -6,12 +6,18 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { note } from "../../services/Progress.js"
 
 export interface View<A> {
   /** The `--json` document (one per result; one per line for a stream). */
   readonly json: (result: A) => unknown
   /** The text for a person; `undefined` prints nothing. */
   readonly text: (result: A) => string | undefined
+  /**
+   * A line for a person that is not the result, told to Progress (stderr in the CLI) before the text, only when the
+   * text is shown: "no sessions in …" where the text of an empty list is nothing and its JSON is `[]`.
+   */
+  readonly note?: (result: A) => string | undefined
 }
 
 export interface Presentation {
@@ -24,13 +30,19 @@ export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
 export const render = <A>(view: View<A>, options: Presentation, result: A): string | undefined =>
   options.json ? toJson(view.json(result)) : view.text(result)
 
-/** Writes one result to stdout. */
+/** The view's note for this result, if it has one and the text is shown. */
+const noteOf = <A>(view: View<A>, options: Presentation, result: A): Effect.Effect<void> => {
+  const line = options.json ? undefined : view.note?.(result)
+  return line === undefined ? Effect.void : note("warning", line)
+}
+
+/** Writes one result to stdout (and, for the text, the view's note through Progress). */
 export const present =
   <A>(view: View<A>, options: Presentation) =>
   (result: A): Effect.Effect<void> =>
     Effect.suspend(() => {
       const text = render(view, options, result)
-      return text === undefined ? Effect.void : Console.log(text)
+      return Effect.zipRight(noteOf(view, options, result), text === undefined ? Effect.void : Console.log(text))
     })
 
 /** Writes each element of a stream as it comes: a line of text, or (`--json`) one compact JSON document per line. */
@@ -40,7 +52,7 @@ export const presentStream =
     Stream.runForEach(stream, (item) =>
       Effect.suspend(() => {
         const text = options.json ? JSON.stringify(view.json(item)) : view.text(item)
-        return text === undefined ? Effect.void : Console.log(text)
+        return Effect.zipRight(noteOf(view, options, item), text === undefined ? Effect.void : Console.log(text))
       })
     )
 

@@ -7,26 +7,14 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
+import { waiting } from "../../services/Progress.js"
 import type { Session, SessionStatus, Todo } from "../Domain.js"
 import { InvalidInput, WaitTimeout } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
-import { formatModel, type IdentityFields } from "../Identity.js"
-import { emit, note, table } from "../Output.js"
+import type { IdentityFields } from "../Identity.js"
 import { defaultsDirectory, readDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import {
-  blockedAmong,
-  blockedJson,
-  blockedLabel,
-  isBusy,
-  type PendingPermission,
-  retryJson,
-  statusesOf,
-  statusIn,
-  treeStatus,
-  treeStatusLabel,
-  waitingLabel
-} from "../WaitEngine.js"
+import { blockedAmong, type PendingPermission, statusesOf, statusIn, treeStatus, type TreeStatus } from "../WaitEngine.js"
 
 export type SortKey = "updated" | "created" | "title"
 export const sortKeys: ReadonlyArray<SortKey> = ["updated", "created", "title"]
@@ -40,66 +28,31 @@ export interface ListOptions {
   readonly asc: boolean
   readonly limit: Option.Option<number>
   readonly orphans: boolean
-  readonly json: boolean
-}
-
-export interface JsonOption {
-  readonly json: boolean
 }
 
 /** Enough to see every session of a busy machine; the server's own default is 100. */
 const LIST_LIMIT = 10_000
 const ABORT_WITNESS_SECONDS = 10
 
-const iso = (epochMs: number) => new Date(epochMs).toISOString()
-
-// ---------------------------------------------------------------------------------------------------------
-// Status is per directory instance: `/session/status?directory=D` only knows the sessions of D.
-
-
 // ---------------------------------------------------------------------------------------------------------
 // Rows: one line per session, shared by list and children
 
-interface Row {
+/** A session as list and children show it. */
+export interface SessionRow {
   readonly session: Session
   readonly status: SessionStatus
   /** Pending permission requests of the session or of a session below it. */
   readonly blocked: ReadonlyArray<PendingPermission>
 }
 
-const rowJson = ({ session, status, blocked }: Row) => ({
-  id: session.id,
-  title: session.title,
-  directory: session.directory,
-  parentID: session.parentID ?? null,
-  created: iso(session.time.created),
-  updated: iso(session.time.updated),
-  status: status.type,
-  blocked: blockedJson(blocked)
-})
-
-const rowLabel = ({ session, status, blocked }: Row) => blockedLabel(session, blocked) ?? status.type
-
-const renderRows = (rows: ReadonlyArray<Row>, withDirectory: boolean) => {
-  const titleWidth = withDirectory ? Math.max(0, ...rows.map(({ session }) => session.title.length)) : 0
-  const statusWidth = Math.max(5, ...rows.map((row) => rowLabel(row).length))
-  return rows
-    .map((row) => {
-      const { session } = row
-      const columns = [session.id, rowLabel(row).padEnd(statusWidth), iso(session.time.updated), session.title.padEnd(titleWidth)]
-      return (withDirectory ? [...columns, session.directory] : columns).join("  ").trimEnd()
-    })
-    .join("\n")
-}
-
 const rowsOf = (sessions: ReadonlyArray<Session>) =>
   Effect.map(
     Effect.all([statusesOf(sessions), blockedAmong(sessions)], { concurrency: 2 }),
-    ([statuses, blocked]): ReadonlyArray<Row> =>
+    ([statuses, blocked]): ReadonlyArray<SessionRow> =>
       sessions.map((session) => ({ session, status: statusIn(statuses, session), blocked: blocked.get(session.id) ?? [] }))
   )
 
-const byKey = (key: SortKey) => (a: Row, b: Row): number => {
+const byKey = (key: SortKey) => (a: SessionRow, b: SessionRow): number => {
   switch (key) {
     case "updated":
       return a.session.time.updated - b.session.time.updated
@@ -110,13 +63,13 @@ const byKey = (key: SortKey) => (a: Row, b: Row): number => {
   }
 }
 
-const sortRows = (rows: ReadonlyArray<Row>, key: SortKey, ascending: boolean) =>
+const sortRows = (rows: ReadonlyArray<SessionRow>, key: SortKey, ascending: boolean) =>
   [...rows].sort((a, b) => {
     const order = byKey(key)(a, b) || a.session.id.localeCompare(b.session.id)
     return ascending ? order : -order
   })
 
-const isActive = (row: Row) => row.status.type !== "idle"
+const isActive = (row: SessionRow) => row.status.type !== "idle"
 
 // ---------------------------------------------------------------------------------------------------------
 // Input checks: every one runs before the first request
@@ -154,25 +107,11 @@ const checkListFlags = (options: ListOptions) => {
 // ---------------------------------------------------------------------------------------------------------
 // Stored defaults
 
-
-const defaultsJson = (defaults: IdentityFields | undefined) =>
-  defaults === undefined
-    ? null
-    : {
-        agent: defaults.agent ?? null,
-        model: defaults.model === undefined ? null : formatModel(defaults.model),
-        variant: defaults.variant ?? null
-      }
-
-const defaultsLabel = (defaults: IdentityFields | undefined) => {
-  const json = defaultsJson(defaults)
-  if (json === null) return "(none)"
-  const fields = [
-    json.agent === null ? undefined : `agent ${json.agent}`,
-    json.model === null ? undefined : `model ${json.model}`,
-    json.variant === null ? undefined : `variant ${json.variant}`
-  ].filter((field) => field !== undefined)
-  return fields.length === 0 ? "(empty)" : fields.join(", ")
+/** A stored defaults file whose session is gone. */
+export interface OrphanDefaults {
+  readonly sessionID: string
+  readonly file: string
+  readonly defaults: IdentityFields | undefined
 }
 
 /**
@@ -202,44 +141,41 @@ const orphanDefaults = Effect.gen(function* () {
     { concurrency: 8 }
   )
   return yield* Effect.forEach(Arr.getSomes(orphans), (sessionID) =>
-    Effect.map(readDefaults(sessionID), (defaults) => ({
-      sessionID,
-      file: path.join(dir, `${sessionID}.json`),
-      defaults
-    }))
+    Effect.map(readDefaults(sessionID), (defaults): OrphanDefaults => ({ sessionID, file: path.join(dir, `${sessionID}.json`), defaults }))
   )
 })
 
-const listOrphans = (limit: number, json: boolean) =>
-  Effect.gen(function* () {
-    const orphans = (yield* orphanDefaults).slice(0, limit)
-    if (orphans.length === 0 && !json) return yield* note("ocm: no stored defaults without a live session")
-    yield* emit(
-      json,
-      orphans.map(({ sessionID, file, defaults }) => ({ sessionID, file, defaults: defaultsJson(defaults) })),
-      () => orphans.map(({ sessionID, file }) => `${sessionID}  ${file}`).join("\n")
-    )
-  })
+/** What `rm --orphans` removed. */
+export interface RemovedOrphans {
+  readonly removed: ReadonlyArray<OrphanDefaults>
+}
 
 /**
  * `rm --orphans`: removes the defaults files whose session is gone (see orphanDefaults); every session is checked
  * before the first file is removed.
  */
-export const removeOrphanDefaults = (options: JsonOption) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const orphans = yield* orphanDefaults
-    yield* Effect.forEach(orphans, ({ file }) => fs.remove(file, { force: true }), { discard: true })
-    if (orphans.length === 0 && !options.json) return yield* note("ocm: no stored defaults without a live session; nothing removed")
-    yield* emit(
-      options.json,
-      { removed: orphans.map(({ sessionID, file, defaults }) => ({ sessionID, file, defaults: defaultsJson(defaults) })) },
-      () => orphans.map(({ sessionID, file }) => `removed ${sessionID}  ${file}`).join("\n")
-    )
-  })
+export const removeOrphanDefaults = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const orphans = yield* orphanDefaults
+  yield* Effect.forEach(orphans, ({ file }) => fs.remove(file, { force: true }), { discard: true })
+  const result: RemovedOrphans = { removed: orphans }
+  return result
+})
 
 // ---------------------------------------------------------------------------------------------------------
 // Commands
+
+/** What `list` found: sessions (of one directory, or of the whole server), or with `--orphans` defaults files. */
+export type Listing =
+  | {
+      readonly _tag: "Sessions"
+      readonly rows: ReadonlyArray<SessionRow>
+      /** The directory listed; undefined: every directory the server lists (`--all`). */
+      readonly directory: string | undefined
+      /** Only busy or retrying sessions were asked for. */
+      readonly active: boolean
+    }
+  | { readonly _tag: "Orphans"; readonly orphans: ReadonlyArray<OrphanDefaults> }
 
 /**
  * Sessions of the current directory (or DIR; `--all`: every directory the server lists), root sessions only
@@ -249,7 +185,10 @@ export const listSessions = (options: ListOptions) =>
   Effect.gen(function* () {
     const limit = yield* checkLimit(options.limit)
     yield* checkListFlags(options)
-    if (options.orphans) return yield* listOrphans(limit, options.json)
+    if (options.orphans) {
+      const orphans: Listing = { _tag: "Orphans", orphans: (yield* orphanDefaults).slice(0, limit) }
+      return orphans
+    }
     const client = yield* OpenCodeClient
     const directory = options.all ? undefined : yield* directoryFrom(options.dir)
     const roots = options.children ? undefined : true
@@ -263,15 +202,21 @@ export const listSessions = (options: ListOptions) =>
       Option.getOrElse(options.sort, (): SortKey => "updated"),
       options.asc
     ).slice(0, limit)
-    if (shown.length === 0 && !options.json) {
-      const what = options.active ? "no busy or retrying sessions" : "no sessions"
-      return yield* note(`ocm: ${what} ${directory === undefined ? "on the server" : `in ${directory}`}`)
-    }
-    yield* emit(options.json, shown.map(rowJson), () => renderRows(shown, options.all))
+    const listing: Listing = { _tag: "Sessions", rows: shown, directory, active: options.active }
+    return listing
   })
 
+/** A session's details: its tree's status, stored defaults, message counts and direct children. */
+export interface SessionDetails {
+  readonly session: Session
+  readonly state: TreeStatus
+  readonly defaults: IdentityFields | undefined
+  readonly messages: { readonly user: number; readonly assistant: number }
+  readonly children: number
+}
+
 /** Session details, its status, stored defaults, message counts and number of children. */
-export const showSession = (reference: string | undefined, options: JsonOption) =>
+export const showSession = (reference: string | undefined) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
@@ -281,117 +226,72 @@ export const showSession = (reference: string | undefined, options: JsonOption) 
       [treeStatus(session, { mainAgent: false }), client.messages(session.id, scoped), readDefaults(session.id)],
       { concurrency: "unbounded" }
     )
-    const { status } = state
-    const children = state.descendants.filter((child) => child.parentID === session.id)
-    const counts = {
-      user: messages.filter((message) => message.info.role === "user").length,
-      assistant: messages.filter((message) => message.info.role === "assistant").length
-    }
-    const summary = session.summary
-    yield* emit(
-      options.json,
-      {
-        ...rowJson({ session, status, blocked: state.blocked }),
-        idle: !isBusy(state),
-        share: session.share?.url ?? null,
-        summary: summary === undefined ? null : { additions: summary.additions, deletions: summary.deletions, files: summary.files },
-        retry: retryJson(status),
-        defaults: defaultsJson(defaults),
-        messages: counts,
-        children: children.length
+    const details: SessionDetails = {
+      session,
+      state,
+      defaults,
+      messages: {
+        user: messages.filter((message) => message.info.role === "user").length,
+        assistant: messages.filter((message) => message.info.role === "assistant").length
       },
-      () =>
-        [
-          `${session.id}  ${session.title}`,
-          table([
-            ["directory", session.directory],
-            ["parent", session.parentID],
-            ["created", iso(session.time.created)],
-            ["updated", iso(session.time.updated)],
-            ["status", [treeStatusLabel(state), waitingLabel(state)].filter((part) => part !== undefined).join("; ")],
-            ["share", session.share?.url],
-            [
-              "changes",
-              summary === undefined ? undefined : `+${summary.additions} -${summary.deletions} in ${summary.files} file${summary.files === 1 ? "" : "s"}`
-            ],
-            ["messages", `${counts.user} user, ${counts.assistant} assistant`],
-            ["children", children.length],
-            ["defaults", defaultsLabel(defaults)]
-          ])
-        ].join("\n")
-    )
+      children: state.descendants.filter((child) => child.parentID === session.id).length
+    }
+    return details
   })
 
-/** Every session below `parents`, breadth first; a child deleted meanwhile simply has no children. */
 /** idle | busy | retry, and — tree-aware — the sub-agent sessions below it that are still busy. */
-export const showStatus = (reference: string | undefined, options: JsonOption & { readonly mainAgent?: boolean }) =>
+export const showStatus = (reference: string | undefined, options: { readonly mainAgent?: boolean } = {}) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const state = yield* treeStatus(session, { mainAgent: options.mainAgent ?? false })
-    yield* emit(
-      options.json,
-      {
-        sessionID: session.id,
-        title: session.title,
-        directory: session.directory,
-        status: state.status.type,
-        retry: retryJson(state.status),
-        idle: !isBusy(state),
-        blocked: blockedJson(state.blocked),
-        subAgents: {
-          total: state.descendants.length,
-          busy: state.busyDescendants.map(({ session: child, status: childStatus }) => ({
-            id: child.id,
-            title: child.title,
-            parentID: child.parentID ?? null,
-            status: childStatus.type
-          }))
-        }
-      },
-      () => [treeStatusLabel(state), waitingLabel(state)].filter((line) => line !== undefined).join("\n")
-    )
+    return yield* treeStatus(session, { mainAgent: options.mainAgent ?? false })
   })
 
+/** A session's direct children, newest updated first. */
+export interface Children {
+  readonly session: Session
+  readonly rows: ReadonlyArray<SessionRow>
+}
+
 /** The direct child sessions (sub-agent sessions) with their status. */
-export const listChildren = (reference: string | undefined, options: JsonOption) =>
+export const listChildren = (reference: string | undefined) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const children = yield* client.children(session.id, { directory: session.directory })
     const rows = sortRows(yield* rowsOf(children), "updated", false)
-    if (rows.length === 0 && !options.json) return yield* note(`ocm: ${session.id} has no child sessions`)
-    yield* emit(options.json, rows.map(rowJson), () =>
-      renderRows(rows, rows.some((row) => row.session.directory !== session.directory))
-    )
+    const result: Children = { session, rows }
+    return result
   })
 
-const checkbox: Record<string, string> = { completed: "[x]", in_progress: "[~]", cancelled: "[-]" }
+export interface TodoList {
+  readonly session: Session
+  readonly todos: ReadonlyArray<Todo>
+}
 
-const todoLine = (todo: Todo) =>
-  `${checkbox[todo.status] ?? "[ ]"} ${todo.content}${todo.priority === undefined ? "" : `  (${todo.priority})`}`
-
-/** The session's todo list, as a checklist. */
-export const showTodo = (reference: string | undefined, options: JsonOption) =>
+/** The session's todo list. */
+export const showTodo = (reference: string | undefined) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const todos = yield* client.todo(session.id, { directory: session.directory })
-    if (todos.length === 0 && !options.json) return yield* note(`ocm: ${session.id} has no todo list`)
-    yield* emit(
-      options.json,
-      todos.map((todo) => ({ content: todo.content, status: todo.status, priority: todo.priority ?? null })),
-      () => todos.map(todoLine).join("\n")
-    )
+    const result: TodoList = { session, todos }
+    return result
   })
+
+/** A witnessed abort: the session, and its status before the abort (after it, the server reported it idle). */
+export interface Aborted {
+  readonly session: Session
+  readonly before: SessionStatus
+}
 
 /**
  * Aborts the session and witnesses it: afterwards the server must report it idle. The server answers 200 for an
  * unknown id, so the session is resolved first; that is the proof it exists.
  */
-export const abortSession = (reference: string | undefined, options: JsonOption) =>
+export const abortSession = (reference: string | undefined) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
@@ -410,12 +310,9 @@ export const abortSession = (reference: string | undefined, options: JsonOption)
             seconds: ABORT_WITNESS_SECONDS,
             hint: `it is still busy; see \`ocm status ${session.id}\``
           })
-      })
+      }),
+      waiting(`session ${session.id} to stop after the abort`)
     )
-    const wasBusy = before.type !== "idle"
-    yield* emit(
-      options.json,
-      { sessionID: session.id, title: session.title, aborted: true, wasBusy, status: "idle" },
-      () => (wasBusy ? `aborted ${session.id}: it was ${before.type}, now idle` : `${session.id} was not busy; it is idle`)
-    )
+    const result: Aborted = { session, before }
+    return result
   })

@@ -7,7 +7,6 @@ import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import type { ProviderCatalog } from "../Domain.js"
 import { InvalidInput, ModelNotFound } from "../Errors.js"
-import { emit, note } from "../Output.js"
 
 export interface ModelRow {
   /** What `--model` takes: `provider/model`, the model id kept whole even when it has slashes. */
@@ -62,7 +61,7 @@ const searchLabel = (filters: ModelFilters) =>
 
 export const listModels = (
   scope: Option.Option<string>,
-  options: { readonly all: boolean; readonly enabled: boolean; readonly grep: Option.Option<string>; readonly json: boolean }
+  options: { readonly all: boolean; readonly enabled: boolean; readonly grep: Option.Option<string> }
 ) =>
   Effect.gen(function* () {
     if (options.all && options.enabled) {
@@ -89,15 +88,5 @@ export const listModels = (
             : "in the whole catalogue either"
       })
     }
-    if (rows.length === 0 && !options.json) {
-      return yield* note("ocm: no provider is connected; `ocm models --all` lists the whole catalogue")
-    }
-    yield* emit(options.json, rows, () =>
-      rows
-        .map(
-          (row) =>
-            `${row.id}${row.isDefault ? " (default)" : ""}  ${row.name}${row.variants.length > 0 ? `  variants: ${row.variants.join(", ")}` : ""}${row.connected ? "" : "  [not connected]"}`
-        )
-        .join("\n")
-    )
+    return rows
   })

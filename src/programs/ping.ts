@@ -1,16 +1,20 @@
 import * as Effect from "effect/Effect"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
-import { emit } from "../Output.js"
+import type { TargetRule } from "../ServerTarget.js"
 import { redactUrl } from "../Text.js"
 
+/** The server's health, where it is (its URL without credentials) and the rule that chose it. */
+export interface Ping {
+  readonly ok: boolean
+  readonly url: string
+  readonly rule: TargetRule
+  readonly version: string
+}
+
 /** Health of the server ocm resolved, with the rule that chose it. */
-export const ping = (options: { readonly json: boolean }) =>
-  Effect.gen(function* () {
-    const client = yield* OpenCodeClient
-    const health = yield* client.health
-    const url = redactUrl(client.target.url)
-    const { rule } = client.target
-    yield* emit(options.json, { ok: health.healthy, url, rule, version: health.version }, () =>
-      `${health.healthy ? "ok" : "unhealthy"}: opencode ${health.version} at ${url} (${rule})`
-    )
-  })
+export const ping = Effect.gen(function* () {
+  const client = yield* OpenCodeClient
+  const health = yield* client.health
+  const result: Ping = { ok: health.healthy, url: redactUrl(client.target.url), rule: client.target.rule, version: health.version }
+  return result
+})

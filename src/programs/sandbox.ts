@@ -1,7 +1,6 @@
 /** `ocm sandbox up|down|status|env|run`: a sandbox that outlives the command, found through its state file. */
 import * as Command from "@effect/platform/Command"
 import * as Clock from "effect/Clock"
-import * as Console from "effect/Console"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,14 +14,13 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
+import { note, waiting } from "../../services/Progress.js"
 import { Sandbox } from "../../services/Sandbox.js"
 import { childCommand } from "../ChildCommand.js"
 import { ExitWith, InvalidInput, SandboxError } from "../Errors.js"
 import { parseModel } from "../Identity.js"
 import { readPasswordFile } from "../ServerTarget.js"
-import { emit, note, table } from "../Output.js"
 import {
-  howItEnded,
   isOpencodeProcess,
   processAlive,
   readSandboxState,
@@ -43,25 +41,14 @@ export interface UpOptions {
   readonly opencodeBin: Option.Option<string>
   /** A file holding the password the server requires of every client. */
   readonly passwordFile: Option.Option<string>
-  readonly json: boolean
 }
 
-const describe = (state: SandboxState, statePath: string) =>
-  [
-    `sandbox running at ${state.url} (opencode ${state.opencodeVersion})`,
-    table([
-      ["project", state.projectDir],
-      ["home", state.home],
-      ["model", state.modelUrl],
-      ["pids", `supervisor ${state.supervisorPid}, server ${state.serverPid}`],
-      ["password", state.passwordFile === undefined ? "none" : `required (the one in ${state.passwordFile})`],
-      ["server log", state.logFile],
-      ["state", statePath]
-    ]),
-    `point ocm at it: eval "$(ocm sandbox env)"`
-  ].join("\n")
+/** A running sandbox as its state file describes it. */
+export interface SandboxRunning {
+  readonly state: SandboxState
+  readonly statePath: string
+}
 
-/** Stops whatever a sandbox state file names and removes its dirs and the state file. */
 /** Polls until `gone` holds, at most `within`; interruptible even inside a finalizer, so the bound holds there too. */
 const waitUntil = (gone: Effect.Effect<boolean, never, FileSystem.FileSystem>, within: Duration.DurationInput) =>
   gone.pipe(
@@ -72,6 +59,7 @@ const waitUntil = (gone: Effect.Effect<boolean, never, FileSystem.FileSystem>, w
     Effect.map(Option.isSome)
   )
 
+/** Stops whatever a sandbox state file names and removes its dirs and the state file. */
 const stopSandbox = (state: SandboxState) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
@@ -92,12 +80,12 @@ const stopSandbox = (state: SandboxState) =>
       }
     }
     if (yield* processAlive(state.supervisorPid)) {
-      yield* note(`sandbox: supervisor ${state.supervisorPid} did not stop in time; killing it`)
+      yield* note("warning", `sandbox: supervisor ${state.supervisorPid} did not stop in time; killing it`)
       yield* host.signal(state.supervisorPid, "SIGKILL")
     }
     yield* fs.remove(state.root, { recursive: true, force: true }).pipe(Effect.ignore)
     yield* removeSandboxState
-  })
+  }).pipe(waiting("the sandbox to stop"))
 
 /** Refuses a second sandbox; cleans up after one that crashed. */
 const clearWayForNewSandbox = Effect.gen(function* () {
@@ -108,7 +96,7 @@ const clearWayForNewSandbox = Effect.gen(function* () {
       reason: `a sandbox is already running at ${existing.value.state.url} (supervisor ${existing.value.state.supervisorPid}); stop it with: ocm sandbox down`
     })
   }
-  yield* note(`sandbox: cleaning up after a sandbox that did not stop cleanly (${existing.value.state.root})`)
+  yield* note("warning", `sandbox: cleaning up after a sandbox that did not stop cleanly (${existing.value.state.root})`)
   yield* stopSandbox(existing.value.state)
 })
 
@@ -166,11 +154,14 @@ const stateOf = (
   ...Option.match(passwordFile, { onNone: () => ({}), onSome: (file) => ({ passwordFile: file }) })
 })
 
-/** Runs the sandbox in this process until interrupted (SIGINT/SIGTERM), published through the state file. */
-export const sandboxForeground = (options: UpOptions) =>
-  Effect.zipRight(Effect.zipRight(checkUpOptions(options), clearWayForNewSandbox), runForeground(options))
+/**
+ * Runs the sandbox in this process until interrupted (SIGINT/SIGTERM), published through the state file; `ready`
+ * is told once it is. It ends only by interruption, or with a SandboxError when its server dies.
+ */
+export const sandboxForeground = <E, R>(options: UpOptions, ready: (running: SandboxRunning) => Effect.Effect<void, E, R>) =>
+  Effect.zipRight(Effect.zipRight(checkUpOptions(options), clearWayForNewSandbox), runForeground(options, ready))
 
-const runForeground = (options: UpOptions) =>
+const runForeground = <E, R>(options: UpOptions, ready: (running: SandboxRunning) => Effect.Effect<void, E, R>) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const sandbox = yield* Sandbox
@@ -181,7 +172,7 @@ const runForeground = (options: UpOptions) =>
     const path = yield* writeSandboxState(state).pipe(Effect.mapError(failedTo("write the sandbox state file")))
     const gone = yield* Ref.make(false)
     yield* Effect.addFinalizer(() => Effect.unlessEffect(removeSandboxState.pipe(Effect.ignore), Ref.get(gone)))
-    yield* emit(options.json, { ...state, statePath: path }, () => describe(state, path))
+    yield* ready({ state, statePath: path })
     // the supervisor lives as long as its server. When the server dies on its own, the sandbox is gone: the model and
     // the dirs are released as on any stop, but the state file stays, saying so, until `ocm sandbox down`
     const how = yield* sandbox.serverExited
@@ -241,9 +232,11 @@ export const sandboxUp = (options: UpOptions) =>
         duration: "90 seconds",
         onTimeout: () => new SandboxError({ reason: "the sandbox did not become ready within 90s" })
       }),
+      waiting("the sandbox to start"),
       Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : abandonStart(pid)))
     )
-    yield* emit(options.json, { ...started.state, statePath: started.path }, () => describe(started.state, started.path))
+    const running: SandboxRunning = { state: started.state, statePath: started.path }
+    return running
   })
 
 /** Stops a supervisor that is still starting (it stops its own server), then clears whatever state it wrote. */
@@ -252,7 +245,7 @@ const abandonStart = (pid: number) =>
     const host = yield* ProcessHost
     yield* host.signal(pid, "SIGTERM")
     if (!(yield* waitUntil(Effect.map(processAlive(pid), (alive) => !alive), "20 seconds"))) {
-      yield* note(`sandbox: supervisor ${pid} did not stop in time; killing it`)
+      yield* note("warning", `sandbox: supervisor ${pid} did not stop in time; killing it`)
       yield* host.signal(pid, "SIGKILL")
     }
     const left = yield* readSandboxState.pipe(Effect.orElseSucceed(() => Option.none()))
@@ -264,60 +257,69 @@ const noSandbox = new SandboxError({ reason: "no sandbox is running (start one w
 /** The state file as read, or the unreadable-state error naming it. */
 const currentState = Effect.flatMap(statePath, (path) => readSandboxState.pipe(Effect.mapError(() => unreadableState(path))))
 
-export const sandboxDown = (options: { readonly json: boolean }) =>
-  Effect.gen(function* () {
-    const read = yield* Effect.either(currentState)
-    if (Either.isLeft(read)) {
-      // nothing can be known about what it named; it only blocks every other command
-      const path = yield* statePath
-      yield* removeSandboxState
-      return yield* emit(options.json, { stopped: false, cleared: path }, () => `removed the unreadable sandbox state file ${path}`)
-    }
-    const current = read.right
-    if (Option.isNone(current)) {
-      yield* note("sandbox: none is running")
-      return yield* emit(options.json, { stopped: false }, () => "no sandbox was running")
-    }
-    const { state, alive } = current.value
-    yield* stopSandbox(state)
-    yield* emit(options.json, { stopped: true, gone: !alive, url: state.url, root: state.root }, () =>
-      alive ? `sandbox at ${state.url} stopped and removed` : `sandbox at ${state.url} was gone (${howItEnded(state)}); cleared`
-    )
-  })
+/** What `sandbox down` did: cleared an unreadable state file, found nothing, or stopped (or cleared) a sandbox. */
+export type SandboxDown =
+  | { readonly _tag: "ClearedUnreadable"; readonly path: string }
+  | { readonly _tag: "NoneRunning" }
+  | { readonly _tag: "Stopped"; readonly state: SandboxState; readonly wasAlive: boolean }
 
-export const sandboxStatus = (options: { readonly json: boolean }) =>
-  Effect.gen(function* () {
-    const current = yield* currentState
-    if (Option.isNone(current)) {
-      return yield* emit(options.json, { running: false }, () => "no sandbox is running")
-    }
-    const { state, alive, path } = current.value
-    yield* emit(options.json, { running: alive, gone: !alive, ...state, statePath: path }, () =>
-      alive ? describe(state, path) : sandboxGone(state, path).reason
-    )
+export const sandboxDown = Effect.gen(function* () {
+  const read = yield* Effect.either(currentState)
+  if (Either.isLeft(read)) {
+    // nothing can be known about what it named; it only blocks every other command
+    const path = yield* statePath
+    yield* removeSandboxState
+    const cleared: SandboxDown = { _tag: "ClearedUnreadable", path }
+    return cleared
+  }
+  const current = read.right
+  if (Option.isNone(current)) {
+    yield* note("warning", "sandbox: none is running")
+    const none: SandboxDown = { _tag: "NoneRunning" }
+    return none
+  }
+  const { state, alive } = current.value
+  yield* stopSandbox(state)
+  const stopped: SandboxDown = { _tag: "Stopped", state, wasAlive: alive }
+  return stopped
+})
+
+/** What `sandbox status` found: no state file, or one naming a sandbox that is running or gone. */
+export type SandboxStatus =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "Found"; readonly state: SandboxState; readonly statePath: string; readonly alive: boolean }
+
+export const sandboxStatus = Effect.gen(function* () {
+  const current = yield* currentState
+  const status: SandboxStatus = Option.match(current, {
+    onNone: () => ({ _tag: "None" }),
+    onSome: ({ state, alive, path }) => ({ _tag: "Found", state, statePath: path, alive })
   })
+  return status
+})
+
+/** The environment that points ocm (and OpenCode clients) at the running sandbox. */
+export interface SandboxEnvironment {
+  readonly OPENCODE_BASE_URL: string
+  readonly OCM_SANDBOX_MODEL_URL: string
+  readonly OCM_SANDBOX_PROJECT_DIR: string
+}
 
 export const sandboxEnv = Effect.gen(function* () {
   const current = yield* currentState
   if (Option.isNone(current)) return yield* noSandbox
   if (!current.value.alive) return yield* sandboxGone(current.value.state, current.value.path)
   const state = current.value.state
-  const env = {
+  const env: SandboxEnvironment = {
     OPENCODE_BASE_URL: state.url,
     OCM_SANDBOX_MODEL_URL: state.modelUrl,
     OCM_SANDBOX_PROJECT_DIR: state.projectDir
   }
-  yield* Console.log(
-    Object.entries(env)
-      .map(([key, value]) => `export ${key}=${shellQuote(value)}`)
-      .join("\n")
-  )
+  return env
 })
 
-const shellQuote = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`)
-
 /** Up, run CMD with the sandbox's environment, down; exits with CMD's code. `command`: the words as parsed. */
-export const sandboxRun = (options: Omit<UpOptions, "json"> & { readonly command: ReadonlyArray<string> }) =>
+export const sandboxRun = (options: UpOptions & { readonly command: ReadonlyArray<string> }) =>
   Effect.gen(function* () {
     const command = childCommand(options.command)
     if (command instanceof InvalidInput) return yield* command
@@ -333,7 +335,7 @@ const unstartable = { NotFound: [127, "command not found"], PermissionDenied: [1
 const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>, password: Option.Option<Redacted.Redacted<string>>) =>
   Effect.gen(function* () {
     const { info } = yield* Sandbox
-    yield* note(`sandbox: opencode ${info.opencodeVersion} at ${info.url}`)
+    yield* note("progress", `sandbox: opencode ${info.opencodeVersion} at ${info.url}`)
     return yield* Command.make(name, ...args).pipe(
       // the command is the sandbox's client: it gets the password in its environment, never on a command line
       Command.env({
@@ -347,7 +349,7 @@ const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>, pa
       // a command that cannot start exits the way a shell says so: 127 not found, 126 not executable
       Effect.catchTag("SystemError", (error) => {
         const shell = error.reason === "NotFound" || error.reason === "PermissionDenied" ? unstartable[error.reason] : undefined
-        return shell === undefined ? Effect.fail(error) : Effect.as(note(`ocm: ${name}: ${shell[1]}`), shell[0])
+        return shell === undefined ? Effect.fail(error) : Effect.as(note("warning", `ocm: ${name}: ${shell[1]}`), shell[0])
       }),
       Effect.mapError(failedTo(`run ${name}`))
     )

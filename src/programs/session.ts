@@ -3,25 +3,28 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import { type MessageWithParts, type Session, writtenText } from "../Domain.js"
+import { note } from "../../services/Progress.js"
+import type { MessageWithParts, Session } from "../Domain.js"
 import { AssistantTurnFailed, InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
-import { formatModel } from "../Identity.js"
-import { emit, note } from "../Output.js"
-import { type ToolView, toolStepLine, toolView } from "../transcript/View.js"
+import type { IdentityFields } from "../Identity.js"
 import { writeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { errorDetail, replyText } from "../TurnEngine.js"
+import { errorDetail } from "../TurnEngine.js"
 import { confirmedTreeState } from "../WaitEngine.js"
 import { identityFlags, type IdentityOptions } from "./turns.js"
+
+/** A session created, with the defaults stored for it (and their file), if any were given. */
+export interface CreatedSession {
+  readonly session: Session
+  readonly defaults: (IdentityFields & { readonly file: string }) | undefined
+}
 
 export const createSession = (
   options: IdentityOptions & {
     readonly title: Option.Option<string>
     readonly parent: Option.Option<string>
     readonly dir: Option.Option<string>
-    readonly quiet: boolean
-    readonly json: boolean
   }
 ) =>
   Effect.gen(function* () {
@@ -35,64 +38,14 @@ export const createSession = (
       parentID: parent?.id
     })
     const stored = defaults.agent !== undefined || defaults.model !== undefined || defaults.variant !== undefined
-    const file = stored ? yield* writeDefaults(session.id, defaults) : undefined
-    yield* emit(
-      options.json,
-      {
-        id: session.id,
-        title: session.title,
-        directory: session.directory,
-        parentID: session.parentID ?? null,
-        defaults: stored
-          ? {
-              agent: defaults.agent ?? null,
-              model: defaults.model === undefined ? null : formatModel(defaults.model),
-              variant: defaults.variant ?? null,
-              file
-            }
-          : null
-      },
-      () => (options.quiet ? session.id : `${session.id}  ${session.title}  (${session.directory})`)
-    )
-    return session
+    const created: CreatedSession = {
+      session,
+      defaults: stored ? { ...defaults, file: yield* writeDefaults(session.id, defaults) } : undefined
+    }
+    return created
   })
 
 export type Role = "user" | "assistant"
-
-/** How much of a tool's output `--verbose` shows; the rest is counted, and `transcript` has it all. */
-const OUTPUT_LINES = 20
-
-const toolLines = (view: ToolView) => {
-  const error = view.error === undefined ? "" : `: ${view.error.split("\n")[0]}`
-  const head = `  ${toolStepLine(view, `${JSON.stringify(view.input ?? {})}${error}`)}`
-  const output = view.output === undefined ? [] : view.output.replace(/\s+$/, "").split("\n")
-  if (output.length === 0 || (output.length === 1 && output[0] === "")) return [head]
-  const shown = output.slice(0, OUTPUT_LINES).map((line) => `    ${line}`)
-  const more = output.length - OUTPUT_LINES
-  return [head, ...shown, ...(more > 0 ? [`    … ${more} more line${more === 1 ? "" : "s"} (ocm transcript shows all)`] : [])]
-}
-
-/** One message for people: a header line, then its text (and with `verbose`, reasoning and tool steps). */
-const renderMessage = (message: MessageWithParts, options: { readonly textOnly: boolean; readonly verbose: boolean }) => {
-  const text = writtenText(message.parts)
-  if (options.textOnly) return text
-  const info = message.info
-  const who =
-    info.role === "user"
-      ? `user ${info.agent ?? ""} ${info.model ? formatModel(info.model) : ""}`
-      : `assistant ${info.agent ?? ""} ${info.providerID}/${info.modelID}${info.finish ? ` finish=${info.finish}` : ""}${info.error ? ` error=${info.error.name}` : ""}`
-  const lines = [`── ${info.id}  ${who.replace(/\s+/g, " ").trim()}  ${new Date(info.time.created).toISOString()}`]
-  if (info.role === "user" && info.system) lines.push(`  [system] ${info.system}`)
-  if (options.verbose) {
-    for (const part of message.parts) {
-      if (part.type === "reasoning") lines.push(`  [reasoning] ${part.text}`)
-      const tool = toolView(part)
-      if (tool !== undefined) lines.push(...toolLines(tool))
-    }
-  }
-  if (text !== "") lines.push(text)
-  return lines.join("\n")
-}
 
 const positiveInteger = (flag: string, value: Option.Option<number>) =>
   Option.match(value, {
@@ -103,15 +56,10 @@ const positiveInteger = (flag: string, value: Option.Option<number>) =>
         : Effect.fail(new InvalidInput({ message: `${flag} must be a whole number ≥ 1, got ${n}` }))
   })
 
+/** `messages`: a session's messages, of one role or both, the last `limit` of them. */
 export const listMessages = (
   reference: Option.Option<string>,
-  options: {
-    readonly role: Option.Option<Role>
-    readonly limit: Option.Option<number>
-    readonly textOnly: boolean
-    readonly verbose: boolean
-    readonly json: boolean
-  }
+  options: { readonly role: Option.Option<Role>; readonly limit: Option.Option<number> }
 ) =>
   Effect.gen(function* () {
     const limit = yield* positiveInteger("--limit", options.limit)
@@ -120,19 +68,16 @@ export const listMessages = (
     const session = yield* resolveSession(Option.getOrUndefined(reference), host.cwd)
     const all = yield* client.messages(session.id, { directory: session.directory })
     const ofRole = Option.match(options.role, { onNone: () => all, onSome: (role) => all.filter((m) => m.info.role === role) })
-    const shown = limit === undefined ? ofRole : ofRole.slice(-limit)
-    yield* emit(options.json, shown, () =>
-      shown
-        .map((message) => renderMessage(message, options))
-        .filter((text) => text !== "")
-        .join("\n\n")
-    )
+    return limit === undefined ? ofRole : ofRole.slice(-limit)
   })
 
-export const lastMessage = (
-  reference: Option.Option<string>,
-  options: { readonly role: Option.Option<Role>; readonly json: boolean }
-) =>
+/** `last`: the session's last message of a role; none when it has none yet. */
+export interface LastMessage {
+  readonly role: Role
+  readonly message: MessageWithParts | undefined
+}
+
+export const lastMessage = (reference: Option.Option<string>, options: { readonly role: Option.Option<Role> }) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
@@ -140,12 +85,10 @@ export const lastMessage = (
     const role = Option.getOrElse(options.role, (): Role => "assistant")
     const messages = yield* client.messages(session.id, { directory: session.directory })
     const last = [...messages].reverse().find((message) => message.info.role === role)
-    if (last === undefined) {
-      yield* note(`ocm: ${session.id} has no ${role} message yet`)
-      return yield* emit(options.json, null, () => "")
-    }
-    if (last.info.role === "assistant") yield* checkReply(session, last)
-    yield* emit(options.json, last, () => (role === "assistant" ? replyText(last) : writtenText(last.parts)))
+    if (last === undefined) yield* note("warning", `ocm: ${session.id} has no ${role} message yet`)
+    else if (last.info.role === "assistant") yield* checkReply(session, last)
+    const result: LastMessage = { role, message: last }
+    return result
   })
 
 /**
@@ -165,5 +108,5 @@ const checkReply = (session: Session, reply: MessageWithParts) =>
     if (state.replyAbandoned && state.latestAssistant?.info.id === info.id) {
       return yield* failed("AbandonedByServer", "the server went idle leaving the reply unfinished (the turn failed on its side)")
     }
-    yield* note(`ocm: the reply ${info.id} is still being written; \`ocm wait ${session.id}\` prints it whole`)
+    yield* note("warning", `ocm: the reply ${info.id} is still being written; \`ocm wait ${session.id}\` prints it whole`)
   })

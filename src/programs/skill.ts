@@ -6,12 +6,11 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { writeFileAtomic } from "../Files.js"
 import { InvalidInput } from "../Errors.js"
-import { emit, note } from "../Output.js"
+import { note } from "../../services/Progress.js"
 import { SKILL_TEXT } from "../SkillText.js"
 
 /** `${XDG_CONFIG_HOME:-~/.config}/opencode/skills/ocm/SKILL.md` */
@@ -31,6 +30,8 @@ export const skillInstallPath = Effect.gen(function* () {
 const reasonOf = (error: { readonly message: string }) => error.message
 
 /** What is at the install path now: nothing, this very skill, or something else. */
+export type InstalledState = "absent" | "identical" | "different"
+
 const installedState = (file: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -46,7 +47,13 @@ const writeAtomically = (file: string, text: string) =>
     )
   )
 
-export const installSkill = (options: { readonly force: boolean; readonly json: boolean }) =>
+/** Where the skill is, and whether install-skill wrote it, replaced a different one, or found it up to date. */
+export interface SkillInstalled {
+  readonly path: string
+  readonly outcome: "installed" | "unchanged" | "replaced"
+}
+
+export const installSkill = (options: { readonly force: boolean }) =>
   Effect.gen(function* () {
     const file = yield* skillInstallPath
     const before = yield* installedState(file)
@@ -58,21 +65,24 @@ export const installSkill = (options: { readonly force: boolean; readonly json: 
     if (before !== "identical") yield* writeAtomically(file, SKILL_TEXT)
     const outcome = before === "absent" ? "installed" : before === "identical" ? "unchanged" : "replaced"
     yield* note(
+      "progress",
       outcome === "unchanged"
         ? "ocm: the skill is already installed and up to date"
         : `ocm: skill ${outcome}; OpenCode loads it when a directory is first used (restart running servers to see it everywhere)`
     )
-    yield* emit(options.json, { path: file, outcome }, () => file)
-    return { path: file, outcome }
+    const result: SkillInstalled = { path: file, outcome }
+    return result
   })
 
-export const viewSkill = (options: { readonly path: boolean; readonly json: boolean }) =>
-  Effect.gen(function* () {
-    const file = yield* skillInstallPath
-    if (options.json) {
-      const state = yield* installedState(file)
-      return yield* emit(true, { path: file, installed: state, content: SKILL_TEXT }, () => "")
-    }
-    // the text already ends with a newline: print it byte for byte
-    return yield* Console.log(options.path ? file : SKILL_TEXT.replace(/\n$/, ""))
-  })
+/** ocm's skill: its text, where install-skill puts it, and what is there now. */
+export interface Skill {
+  readonly path: string
+  readonly installed: InstalledState
+  readonly content: string
+}
+
+export const viewSkill = Effect.gen(function* () {
+  const path = yield* skillInstallPath
+  const skill: Skill = { path, installed: yield* installedState(path), content: SKILL_TEXT }
+  return skill
+})
