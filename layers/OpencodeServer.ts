@@ -90,8 +90,8 @@ const freePort = Effect.async<number, SandboxError>((resume) => {
 
 const tail = (text: string, lines = 8) => text.trim().split("\n").slice(-lines).join(" | ")
 
-export const serveOpencode = (options: ServeOptions) =>
-  Effect.gen(function* () {
+export const serveOpencode = Effect.fn("OpencodeServer.serveOpencode")(
+  function* (options: ServeOptions) {
     const fs = yield* FileSystem.FileSystem
     const host = yield* ProcessHost
     const startTimeout = Duration.decode(options.startTimeout)
@@ -102,8 +102,9 @@ export const serveOpencode = (options: ServeOptions) =>
     const tmpDir = `${options.ownedDir}/tmp`
     yield* fs.makeDirectory(tmpDir, { recursive: true }).pipe(Effect.mapError(failure(`cannot create ${tmpDir}`)))
 
-    const start = (port: number) =>
-      Effect.gen(function* () {
+    const start = Effect.fn("OpencodeServer.start")(
+      function* (port: number) {
+        yield* Effect.annotateCurrentSpan("server.port", port)
         const command = (
           options.environment === undefined
             ? Command.make(options.binary, ...serveArgs(port)).pipe(Command.env({ TMPDIR: tmpDir }))
@@ -165,9 +166,11 @@ export const serveOpencode = (options: ServeOptions) =>
           Effect.catchAll((error) => Effect.succeed(`was killed by ${/signal: (\w+)/.exec(error.message)?.[1] ?? "a signal"}`))
         )
         return { url, port, pid: server.pid, version: health.version, exited: ended } satisfies ServedOpencode
-      })
+      }
+    )
 
     const attempt = Effect.flatMap(options.port === undefined ? freePort : Effect.succeed(options.port), start)
     // a free port can be taken between our probe and the server's bind: try another one
     return yield* options.port === undefined ? Effect.retry(attempt, { times: 2 }) : attempt
-  })
+  }
+)

@@ -7,7 +7,7 @@ import { ProcessHost, type ProcessHostShape } from "../services/ProcessHost.js"
 const live: ProcessHostShape = {
   pid: process.pid,
   cwd: process.cwd(),
-  spawnSelfDetached: (args, logFile) =>
+  spawnSelfDetached: Effect.fn("ProcessHost.spawnSelfDetached")((args, logFile) =>
     Effect.try({
       try: () => {
         const log = openSync(logFile, "a")
@@ -24,22 +24,24 @@ const live: ProcessHostShape = {
         }
       },
       catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause)))
-    }),
+    })
+  ),
   readStdin: Effect.async<string, Error>((resume) => {
     if (process.stdin.isTTY) return resume(Effect.fail(new Error("standard input is a terminal, not piped text")))
     const chunks: Array<Buffer> = []
     process.stdin.on("data", (chunk: Buffer) => chunks.push(chunk))
     process.stdin.once("end", () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8"))))
     process.stdin.once("error", (error) => resume(Effect.fail(error)))
-  }),
-  signal: (pid, signal, options) =>
+  }).pipe(Effect.withSpan("ProcessHost.readStdin")),
+  signal: Effect.fn("ProcessHost.signal")((pid, signal, options) =>
     Effect.sync(() => {
       try {
         return process.kill(options?.group ? -pid : pid, signal)
       } catch {
         return false
       }
-    })
+    }).pipe(Effect.tap(() => Effect.annotateCurrentSpan({ "process.pid": pid, "ocm.signal": signal })))
+  )
 }
 
 export const layer = Layer.succeed(ProcessHost, live)

@@ -87,7 +87,7 @@ const isolatedEnvironment = (dirs: { home: string; root: string }, password: str
   ...(password === undefined ? {} : { OPENCODE_SERVER_PASSWORD: password })
 })
 
-const git = (cwd: string, home: string, ...args: Array<string>) =>
+const git = Effect.fn("Sandbox.git")((cwd: string, home: string, ...args: Array<string>) =>
   Command.make("git", ...args).pipe(
     Command.workingDirectory(cwd),
     Command.env({ HOME: home, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }),
@@ -98,9 +98,10 @@ const git = (cwd: string, home: string, ...args: Array<string>) =>
       (code) => new SandboxError({ reason: `git ${args.join(" ")} exited with ${code}` })
     )
   )
+)
 
-export const make = (options: SandboxOptions = {}) =>
-  Effect.gen(function* () {
+export const make = Effect.fn("Sandbox.make")(
+  function* (options: SandboxOptions = {}) {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const model = yield* ScriptedModel
@@ -167,8 +168,10 @@ export const make = (options: SandboxOptions = {}) =>
       clearModelRequests: model.clear,
       serverExited: started.exited
     }
+    yield* Effect.annotateCurrentSpan({ "server.address": info.url, "ocm.sandbox.root": root })
     return sandbox
-  })
+  }
+)
 
 /** A scoped sandbox with its own scripted model. */
 export const layer = (options?: SandboxOptions) =>

@@ -202,9 +202,10 @@ const randomId = Effect.map(Random.nextIntBetween(0, 2 ** 31), (n) => n.toString
 const errorJson = (status: number, message: string, type: string) =>
   HttpServerResponse.unsafeJson({ error: { message, type, code: status } }, { status })
 
-const respond = (received: Received) =>
-  Effect.gen(function*() {
+const respond = Effect.fn("ScriptedModel.respond")(
+  function*(received: Received) {
     const { answer, chat } = received
+    yield* Effect.annotateCurrentSpan({ "ocm.model.request": received.kind, "ocm.model.action": answer.action })
     if (answer.action === "fail") {
       return errorJson(answer.status, `scripted failure ${answer.status}`, "scripted_failure")
     }
@@ -263,7 +264,8 @@ const respond = (received: Received) =>
       contentType: "text/event-stream",
       headers: { "cache-control": "no-cache", connection: "keep-alive" }
     })
-  })
+  }
+)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Server
@@ -347,10 +349,12 @@ export const layer = (options?: { readonly port?: number }): Layer.Layer<Scripte
   })
 
 /** Reads the record of a scripted model running elsewhere, given its URL (any path; only the origin is used). */
-export const fetchRecordedRequests = (
+export const fetchRecordedRequests: (
   modelUrl: string
-): Effect.Effect<ReadonlyArray<ModelRequest>, SandboxError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+) => Effect.Effect<ReadonlyArray<ModelRequest>, SandboxError, HttpClient.HttpClient> = Effect.fn(
+  "ScriptedModel.fetchRecordedRequests"
+)(
+  function*(modelUrl: string) {
     const origin = yield* Effect.try({
       try: () => new URL(modelUrl).origin,
       catch: () => new SandboxError({ reason: `not a scripted model URL: ${modelUrl}` })
@@ -358,8 +362,9 @@ export const fetchRecordedRequests = (
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
     const response = yield* client.get(`${origin}/_ocm/requests`)
     return yield* HttpClientResponse.schemaBodyJson(Schema.Array(ModelRequest))(response)
-  }).pipe(
-    Effect.catchAll((error) =>
+  },
+  (effect, modelUrl) =>
+    Effect.catchAll(effect, (error) =>
       Effect.fail(
         error instanceof SandboxError
           ? error

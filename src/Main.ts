@@ -6,6 +6,7 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
@@ -15,16 +16,43 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import { keepAliveHttpClient } from "../layers/OpenCodeClientLive.js"
+import * as OtlpTracing from "../layers/OtlpTracing.js"
 import * as ProcessHostLive from "../layers/ProcessHostLive.js"
 import * as ProgressLive from "../layers/ProgressLive.js"
 import { markChildCommand } from "./ChildCommand.js"
-import { commandLineProblem, commandTree } from "./CommandLine.js"
+import { commandLineProblem, type CommandTree, commandTree } from "./CommandLine.js"
 import { exitCodeForTag, InvalidInput } from "./Errors.js"
 import { readableHelp } from "./Help.js"
 import { plainText } from "./Text.js"
 import { commandLineTimeout, withCommandTimeout } from "./Timeout.js"
 
 export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer, ProgressLive.stderr)
+
+/**
+ * Spans leave the process only when the OTEL_* variables ask for it (README, Observability), over an HttpClient of
+ * their own: the collector is not the OpenCode server.
+ */
+export const tracingLayer = (program: string) => OtlpTracing.fromEnv(program).pipe(Layer.provide(NodeHttpClient.layer))
+
+/**
+ * The command a command line runs, as the words that name it (`sandbox up`), read as @effect/cli reads them: past
+ * the root's `--log-level LEVEL`, each word naming a subcommand of the one before. Arguments are never part of it.
+ */
+export const commandPath = (argv: ReadonlyArray<string>, tree: CommandTree): ReadonlyArray<string> => {
+  const words = argv.slice(2)
+  let i = 0
+  while (words[i] === "--log-level") i += 2
+  const path: Array<string> = []
+  let level = tree
+  for (; i < words.length; i++) {
+    const word = words[i]!
+    const next = Object.prototype.hasOwnProperty.call(level, word) ? level[word] : undefined
+    if (next === undefined) break
+    path.push(word)
+    level = next
+  }
+  return path
+}
 
 export interface Outcome {
   readonly code: number
@@ -184,11 +212,17 @@ export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<
   process.once("SIGINT", () => (signal = "SIGINT"))
   process.once("SIGTERM", () => (signal = "SIGTERM"))
 
-  const problem = commandLineProblem(argv, { program, tree: commandTree(command), interactive: process.stdin.isTTY === true })
+  const tree = commandTree(command)
+  const problem = commandLineProblem(argv, { program, tree, interactive: process.stdin.isTTY === true })
   const checked: Effect.Effect<void, unknown, Layer.Layer.Success<typeof MainLayer>> =
     problem === undefined ? run(argv) : Effect.fail(new InvalidInput({ message: problem }))
+  const path = commandPath(argv, tree)
   const main = checked.pipe(
+    Effect.onExit((exit) => Effect.annotateCurrentSpan("process.exit.code", outcomeOf(exit, { program, signal }).code)),
+    // the root of a command's span tree; the exporter, when there is one, sends it as the layer below closes
+    Effect.withSpan([program, ...path].join(" "), { kind: "internal", attributes: { "ocm.command": path.join(" ") } }),
     Effect.provide(MainLayer),
+    Effect.provide(tracingLayer(program)),
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false })))
   )
   NodeRuntime.runMain(main as Effect.Effect<void, E>, {

@@ -14,6 +14,7 @@ import { InvalidInput } from "./Errors.js"
 import { ProcessHost } from "../services/ProcessHost.js"
 import { note } from "../services/Progress.js"
 import { readSandboxState, sandboxGone, statePath, unreadableState } from "./SandboxState.js"
+import { redactUrl } from "./Text.js"
 
 export type TargetRule =
   | "--url"
@@ -190,8 +191,8 @@ export const resolveCredentials = (flags: Pick<TargetFlags, "passwordFile">) =>
  */
 export const announceDiscoveredServer = FiberRef.unsafeMake(false)
 
-export const resolveServerTarget = (flags: TargetFlags) =>
-  Effect.gen(function* () {
+export const resolveServerTarget = Effect.fn("ServerTarget.resolveServerTarget")(
+  function* (flags: TargetFlags) {
     const { username, password } = yield* resolveCredentials(flags)
     const target = (url: string, rule: TargetRule, detail?: string): ServerTarget =>
       detail === undefined ? { url, rule, username, password } : { url, rule, username, password, detail }
@@ -235,4 +236,6 @@ export const resolveServerTarget = (flags: TargetFlags) =>
       return target(url, "discovered process", `pid ${pid}`)
     }
     return target(DEFAULT_URL, "default")
-  })
+  },
+  Effect.tap((target) => Effect.annotateCurrentSpan({ "ocm.server.rule": target.rule, "server.address": redactUrl(target.url) }))
+)

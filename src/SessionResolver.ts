@@ -84,8 +84,8 @@ export const matchSession = (reference: string, sessions: ReadonlyArray<Session>
 /** Enough to see every session of a busy machine; the server's own default is 100. */
 const LIST_LIMIT = 10_000
 
-export const resolveSession = (reference: string | undefined, cwd: string) =>
-  Effect.gen(function* () {
+export const resolveSession = Effect.fn("SessionResolver.resolveSession")(
+  function* (reference: string | undefined, cwd: string) {
     const client = yield* OpenCodeClient
     if (reference === undefined) {
       const [latest] = yield* client.listSessions({ directory: cwd, roots: true, limit: 1 })
@@ -121,4 +121,10 @@ export const resolveSession = (reference: string | undefined, cwd: string) =>
           candidates: match.candidates.map(({ id, title, directory }) => ({ id, title, directory }))
         })
     }
-  })
+  },
+  (resolved, reference, cwd) =>
+    Effect.zipRight(
+      Effect.annotateCurrentSpan({ "ocm.session.reference": reference ?? "(latest)", "opencode.directory": cwd }),
+      Effect.tap(resolved, (session) => Effect.annotateCurrentSpan("opencode.session.id", session.id))
+    )
+)

@@ -93,6 +93,7 @@ export { ModelRequest, ScriptedModel, type ScriptedModelShape } from "../service
 export { TranscriptStore, type TranscriptStoreShape } from "../services/TranscriptStore.js"
 
 export * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
+export * as OtlpTracing from "../layers/OtlpTracing.js"
 export * as ProcessHostLive from "../layers/ProcessHostLive.js"
 export * as SandboxLive from "../layers/SandboxLive.js"
 export * as ScriptedModelLive from "../layers/ScriptedModelLive.js"

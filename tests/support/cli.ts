@@ -16,11 +16,14 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/** The environment of the test process minus everything that would point ocm at some other server. */
+/**
+ * The environment of the test process minus everything that would point ocm at some other server (an OpenCode
+ * server, or an OpenTelemetry collector).
+ */
 export const cleanEnvironment = (extra: Record<string, string> = {}): Record<string, string> => {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("OPENCODE_") && !key.startsWith("OCM_")) env[key] = value
+    if (value !== undefined && !/^(OPENCODE|OCM|OTEL)_/.test(key)) env[key] = value
   }
   return { ...env, ...extra }
 }
