@@ -12,8 +12,7 @@ import { writeFileAtomic } from "../src/Files.js"
 import { InvalidInput } from "../src/Errors.js"
 import { resolveSession } from "../src/SessionResolver.js"
 import { decodeExport, type Transcript } from "../src/transcript/Decode.js"
-import { renderMarkdown } from "../src/transcript/Markdown.js"
-import { renderJson } from "../src/transcript/View.js"
+import { toDocument } from "../src/transcript/View.js"
 import { OpenCodeClient, type OpenCodeClientShape } from "../services/OpenCodeClient.js"
 import { ProcessHost } from "../services/ProcessHost.js"
 import {
@@ -94,9 +93,7 @@ export const make = (client: Option.Option<OpenCodeClientShape>) =>
 
     return TranscriptStore.of({
       load,
-      renderMarkdown: (transcript, options) =>
-        Effect.map(generatedAt(options), (render) => renderMarkdown(transcript, render)),
-      renderJson: (transcript, options) => Effect.map(generatedAt(options), (render) => renderJson(transcript, render)),
+      document: (transcript, options) => Effect.map(generatedAt(options), (render) => toDocument(transcript, render)),
       write
     } satisfies TranscriptStoreShape)
   })

@@ -2,6 +2,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { AmbiguousSession, InvalidInput, TranscriptDecodeError } from "../src/Errors.js"
 import type { Transcript } from "../src/transcript/Decode.js"
+import type { TranscriptDocument } from "../src/transcript/View.js"
 import type { SessionCallError } from "./OpenCodeClient.js"
 
 /** Where a transcript comes from: a live session (resolved per SPEC §5.4; omitted → latest here) or an export file. */
@@ -35,9 +36,11 @@ export interface WrittenTranscript {
 export interface TranscriptStoreShape {
   /** Reads and validates a transcript; a payload of the wrong shape is a TranscriptDecodeError. */
   readonly load: (source: TranscriptSource) => Effect.Effect<Transcript, TranscriptLoadError>
-  readonly renderMarkdown: (transcript: Transcript, options?: TranscriptRenderOptions) => Effect.Effect<string>
-  /** A structured view (session, counts, turns with their user and assistant messages), not the raw export. */
-  readonly renderJson: (transcript: Transcript, options?: TranscriptRenderOptions) => Effect.Effect<string>
+  /**
+   * The transcript as one structured document (session, counts, turns with their user and assistant messages), not
+   * the raw export: what a presenter shows as Markdown or as JSON.
+   */
+  readonly document: (transcript: Transcript, options?: TranscriptRenderOptions) => Effect.Effect<TranscriptDocument>
   /** Writes a rendering; a path that cannot be written is an InvalidInput. */
   readonly write: (text: string, options: TranscriptWriteOptions) => Effect.Effect<WrittenTranscript, InvalidInput>
 }

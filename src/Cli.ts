@@ -33,6 +33,8 @@ import {
   waitCommand
 } from "./cli/turns.js"
 import { demo } from "./programs/demo.js"
+import { presentSteps } from "./present/Presenter.js"
+import { demoView } from "./present/demo.js"
 import { ping } from "./programs/ping.js"
 import { pingView } from "./present/ping.js"
 import { present } from "./present/Presenter.js"
@@ -106,7 +108,9 @@ const sandboxRunCommand = Command.make(
   )
 )
 
-const demoCommand = Command.make("demo", { json, keep: sandboxOptions.keep, opencodeBin: sandboxOptions.opencodeBin }, demo).pipe(
+const demoCommand = Command.make("demo", { json, keep: sandboxOptions.keep, opencodeBin: sandboxOptions.opencodeBin }, (options) =>
+  presentSteps(demoView, options)(demo(options))
+).pipe(
   Command.withDescription(
     "run the whole proof contract on a throw-away sandbox with the scripted model, printing each witness as it is proved"
   )

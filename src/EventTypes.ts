@@ -2,7 +2,9 @@
  * The event types an OpenCode 1.18.33 server sends on `GET /global/event` (its OpenAPI document's `Event` union), so
  * that `watch --events` can refuse a name that would never match instead of watching nothing for ever.
  */
+import type * as Brand from "effect/Brand"
 import * as Either from "effect/Either"
+import type { OpenCodeEvent } from "./Domain.js"
 
 export const eventTypes: ReadonlyArray<string> = [
   "catalog.updated", "command.executed", "file.edited", "file.watcher.updated", "global.disposed",
@@ -32,7 +34,10 @@ export const eventTypes: ReadonlyArray<string> = [
  * Reads `--events`: comma-separated event types, each a name above or a prefix pattern ending in `.*`
  * (`session.*`, `message.part.*`) that matches at least one. Anything else is the message of an InvalidInput.
  */
-export const parseEventFilter = (list: string): Either.Either<ReadonlyArray<string>, string> => {
+/** `--events` once read: known event types and `prefix.*` families, each of which matches at least one type. */
+export type EventFilter = ReadonlyArray<string> & Brand.Brand<"EventFilter">
+
+export const parseEventFilter = (list: string): Either.Either<EventFilter, string> => {
   const names = list.split(",").map((name) => name.trim()).filter((name) => name !== "")
   if (names.length === 0) return Either.left("--events needs at least one event type, e.g. session.status,message.updated")
   const unknown = names.filter((name) => !eventTypes.some((type) => matchesEventType(name, type)))
@@ -47,7 +52,7 @@ export const parseEventFilter = (list: string): Either.Either<ReadonlyArray<stri
             : "; e.g. session.status, message.updated, permission.asked, or session.* for a family")
     )
   }
-  return Either.right(names)
+  return Either.right(names as ReadonlyArray<string> as EventFilter)
 }
 
 const sharedPrefix = (a: string, b: string) => {
@@ -66,3 +71,10 @@ const nearest = (name: string): ReadonlyArray<string> => {
 /** Whether an event type is selected by one `--events` entry: the type itself, or a `prefix.*` pattern. */
 export const matchesEventType = (entry: string, type: string): boolean =>
   entry.endsWith(".*") ? type.startsWith(entry.slice(0, -1)) : entry === type
+
+/** Whether an event type is selected by a filter. */
+export const matchesEventFilter = (filter: EventFilter, type: string): boolean =>
+  filter.some((entry) => matchesEventType(entry, type))
+
+/** An event's type as the server named it (also for a type ocm does not decode). */
+export const eventTypeOf = (event: OpenCodeEvent): string => (event.payload.type === "other" ? event.payload.name : event.payload.type)

@@ -19,10 +19,10 @@ import { eventSessionID, writtenText } from "./Domain.js"
 import { AssistantTurnFailed, NoAssistantTurn, PromptNotRecorded, WaitTimeout } from "./Errors.js"
 import { chooseIdentity, type Identity, type IdentityFields, observedIdentity } from "./Identity.js"
 import { nextMessageId } from "./MessageId.js"
-import { note } from "./Output.js"
 import { cleanupAfterTimeout, currentBudget, withinBudget } from "./Timeout.js"
 import { ABANDONED_AFTER, abandonment, permissionText } from "./WaitEngine.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
+import { note } from "../services/Progress.js"
 
 export interface TurnInput {
   readonly sessionID: string
@@ -188,7 +188,7 @@ const watchSession = (
           return payload.properties.info.id === messageID ? Deferred.succeed(watch.recorded, undefined) : Effect.void
         case "session.status": {
           const status = payload.properties.status
-          if (status.type === "retry") return note(`ocm: the provider is being retried (attempt ${status.attempt}): ${status.message}`)
+          if (status.type === "retry") return note("retry", `ocm: the provider is being retried (attempt ${status.attempt}): ${status.message}`)
           return status.type === "idle" ? signalIdle : Effect.void
         }
         case "session.idle":
@@ -457,7 +457,7 @@ export const runTurn = (input: TurnInput) =>
         const down = yield* Deferred.isDone(watch.streamDown)
         if (down && !announced) {
           announced = true
-          yield* note("ocm: the event stream ended; polling the session instead")
+          yield* note("warning", "ocm: the event stream ended; polling the session instead")
         }
         yield* down ? Effect.sleep("250 millis") : Effect.raceFirst(Effect.sleep("2 seconds"), Deferred.await(watch.streamDown))
         const verdict = yield* judge(previous === "NoReply" || previous === "Suspect")

@@ -20,8 +20,28 @@ export {
   type TurnProof,
   type TurnResult
 } from "./TurnEngine.js"
-export { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "./programs/turns.js"
-export { demo } from "./programs/demo.js"
+export {
+  identityFlags,
+  noteTurn,
+  promptTurn,
+  type IdentityOptions,
+  type Prompt,
+  type PromptedTurn,
+  type PromptPolicy
+} from "./PromptTurn.js"
+export {
+  beginSession,
+  chat,
+  deleteSession,
+  final,
+  oneShot,
+  waitIdle,
+  type DeletedSession,
+  type FinishedTurn,
+  type IdleSession,
+  type TurnOptions
+} from "./programs/turns.js"
+export { demo, type DemoPassed, type DemoStep, type Witness } from "./programs/demo.js"
 export {
   abortSession,
   listChildren,
@@ -43,10 +63,19 @@ export {
 } from "./programs/inspect.js"
 export { listModels, modelRows, type ModelFilters, type ModelRow } from "./programs/models.js"
 export { createSession, lastMessage, listMessages, type CreatedSession, type LastMessage, type Role } from "./programs/session.js"
-export { send, stream, watch } from "./programs/send.js"
-export { run } from "./programs/run.js"
+export { send, stream, watch, type SentPrompt, type TurnStreamItem, type WatchItem } from "./programs/send.js"
+export { run, type RunResult } from "./programs/run.js"
 export { listPermissions, respond, shareSession, showDiff, showSummary, unshareSession } from "./programs/control.js"
-export { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "./programs/worktree.js"
+export {
+  worktreeCreate,
+  worktreeList,
+  worktreeRemove,
+  worktreeRun,
+  type CreatedWorktree,
+  type RemovedWorktree,
+  type WorktreeListing,
+  type WorktreeTurn
+} from "./programs/worktree.js"
 export { proofJson } from "./TurnEngine.js"
 export {
   installSkill,
@@ -59,7 +88,10 @@ export {
 export { isIdle, waitAll, waitAny, waitForIdle, waitForText } from "./programs/waits.js"
 export { isSettled, treeState, treeStatus, waitFor, type TreeState, type TreeStatus, type WaitOptions } from "./WaitEngine.js"
 export { ping, type Ping } from "./programs/ping.js"
-export { transcript } from "./programs/transcript.js"
+export { transcript, type TranscriptFormat, type TranscriptResult } from "./programs/transcript.js"
+export { markdownOf } from "./transcript/Markdown.js"
+export { toDocument, type TranscriptDocument } from "./transcript/View.js"
+export { type EventFilter, parseEventFilter } from "./EventTypes.js"
 export {
   doctorReport,
   doctorVerdict,
@@ -70,7 +102,13 @@ export {
 } from "./programs/doctor.js"
 
 // how the CLI shows each result: a View gives its text and its --json document; present writes one to stdout
-export { present, presentStream, render, type Presentation, type View } from "./present/Presenter.js"
+export { present, presentSteps, presentStream, render, Verbatim, type Presentation, type View } from "./present/Presenter.js"
+export { begunView, chatView, deletedView, finishedView, idleView, turnJson } from "./present/turns.js"
+export { demoView } from "./present/demo.js"
+export { eventJson, presentTurnStream, sentView, turnStreamJsonView, turnStreamText, watchView } from "./present/send.js"
+export { runView } from "./present/run.js"
+export { transcriptView } from "./present/transcript.js"
+export { createdWorktreeView, removedWorktreeView, worktreeListView, worktreeTurnView } from "./present/worktree.js"
 export { doctorView } from "./present/doctor.js"
 export {
   abortedView,

@@ -13,6 +13,8 @@ import type { TranscriptDocument } from "../src/transcript/View.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { TranscriptStore } from "../services/TranscriptStore.js"
+import { render } from "../src/present/Presenter.js"
+import { transcriptView } from "../src/present/transcript.js"
 import { cleanEnvironment, ocmBin, repoRoot, runBin, runBinUnprivileged, transcriptBin } from "./support/cli.js"
 
 const text = (prompt: string) => [{ type: "text" as const, text: prompt }]
@@ -64,9 +66,9 @@ describe("opencode-transcript against a real sandbox", () => {
         )
 
         // one renderer: the bin prints exactly what the library renders from the same live session
-        const loaded = yield* store.load({ _tag: "Session", reference: session.id })
-        assert.strictEqual(markdown.stdout, `${yield* store.renderMarkdown(loaded)}\n`)
-        assert.strictEqual(json.stdout, `${yield* store.renderJson(loaded)}\n`)
+        const loaded = yield* store.document(yield* store.load({ _tag: "Session", reference: session.id }))
+        assert.strictEqual(markdown.stdout, `${render(transcriptView, { json: false }, { document: loaded, written: {} })}\n`)
+        assert.strictEqual(json.stdout, `${render(transcriptView, { json: true }, { document: loaded, written: {} })}\n`)
       }))
 
     it.effect("finds the session by title, or the latest one of the current directory when none is named", () =>

@@ -20,6 +20,8 @@ import type { MessageWithParts, Session } from "../src/Domain.js"
 import { decodeExport, type Transcript } from "../src/transcript/Decode.js"
 import { renderMarkdown } from "../src/transcript/Markdown.js"
 import { groupTurns, toDocument } from "../src/transcript/View.js"
+import { render } from "../src/present/Presenter.js"
+import { transcriptView } from "../src/present/transcript.js"
 import { TranscriptStore } from "../services/TranscriptStore.js"
 
 const fixtures = fileURLToPath(new URL("../fixtures/transcripts/", import.meta.url))
@@ -34,6 +36,15 @@ const storeAt = (cwd: string) =>
 
 const withStore = <A, E>(effect: Effect.Effect<A, E, TranscriptStore | FileSystem.FileSystem>, cwd = fixtures) =>
   Effect.provide(effect, storeAt(cwd))
+
+/** What stdout shows for a transcript: the presenter's Markdown and `--json` renderings of the store's document. */
+const renderings = (transcript: Transcript, options?: { readonly stamp?: boolean }) =>
+  Effect.flatMap(TranscriptStore, (store) =>
+    Effect.map(store.document(transcript, options), (document) => ({
+      markdown: render(transcriptView, { json: false }, { document, written: {} })!,
+      json: render(transcriptView, { json: true }, { document, written: {} })!
+    }))
+  )
 
 const loadFixture = (name: string) =>
   Effect.flatMap(TranscriptStore, (store) => store.load({ _tag: "File", path: `${fixtures}${name}` }))
@@ -53,10 +64,9 @@ describe("transcript rendering", () => {
     it.effect(`renders ${fixture}.export.json as its golden Markdown and JSON`, () =>
       withStore(
         Effect.gen(function* () {
-          const store = yield* TranscriptStore
-          const transcript = yield* loadFixture(`${fixture}.export.json`)
-          yield* compareToGolden(yield* store.renderMarkdown(transcript), `${fixture}.golden.md`)
-          yield* compareToGolden(yield* store.renderJson(transcript), `${fixture}.golden.json`)
+          const rendered = yield* renderings(yield* loadFixture(`${fixture}.export.json`))
+          yield* compareToGolden(rendered.markdown, `${fixture}.golden.md`)
+          yield* compareToGolden(rendered.json, `${fixture}.golden.json`)
         })
       ))
   }
@@ -64,11 +74,9 @@ describe("transcript rendering", () => {
   it.effect("renders the real `opencode export` output exactly like {info, messages} from the HTTP API", () =>
     withStore(
       Effect.gen(function* () {
-        const store = yield* TranscriptStore
-        const fromApi = yield* loadFixture("multiturn.export.json")
-        const fromCli = yield* loadFixture("multiturn.opencode-export.json")
-        assert.strictEqual(yield* store.renderMarkdown(fromCli), yield* store.renderMarkdown(fromApi))
-        assert.strictEqual(yield* store.renderJson(fromCli), yield* store.renderJson(fromApi))
+        const fromApi = yield* renderings(yield* loadFixture("multiturn.export.json"))
+        const fromCli = yield* renderings(yield* loadFixture("multiturn.opencode-export.json"))
+        assert.deepStrictEqual(fromCli, fromApi)
       })
     ))
 
@@ -158,20 +166,18 @@ describe("transcript rendering", () => {
   it.effect("is deterministic: the same rendering twice, and a timestamp only when stamped", () =>
     withStore(
       Effect.gen(function* () {
-        const store = yield* TranscriptStore
         const transcript = yield* loadFixture("multiturn.export.json")
         yield* TestClock.setTime(Date.UTC(2030, 0, 2, 3, 4, 5))
-        const markdown = yield* store.renderMarkdown(transcript)
-        const json = yield* store.renderJson(transcript)
+        const { markdown, json } = yield* renderings(transcript)
         yield* TestClock.adjust("1 hour")
-        assert.strictEqual(yield* store.renderMarkdown(transcript), markdown)
-        assert.strictEqual(yield* store.renderJson(transcript), json)
+        assert.deepStrictEqual(yield* renderings(transcript), { markdown, json })
         assert.notInclude(markdown, "generated")
         assert.notProperty(JSON.parse(json), "generatedAt")
         assert.notInclude(markdown + json, "2030-")
 
-        const stampedMarkdown = yield* store.renderMarkdown(transcript, { stamp: true })
-        const stampedJson = JSON.parse(yield* store.renderJson(transcript, { stamp: true })) as { generatedAt: string }
+        const stamped = yield* renderings(transcript, { stamp: true })
+        const stampedMarkdown = stamped.markdown
+        const stampedJson = JSON.parse(stamped.json) as { generatedAt: string }
         assert.include(stampedMarkdown, "- generated: 2030-01-02T04:04:05.000Z")
         assert.strictEqual(stampedJson.generatedAt, "2030-01-02T04:04:05.000Z")
       })

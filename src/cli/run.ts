@@ -2,9 +2,34 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as ProgressLive from "../../layers/ProgressLive.js"
+import { writeFileAtomic } from "../Files.js"
 import { run } from "../programs/run.js"
+import { present } from "../present/Presenter.js"
+import { runView } from "../present/run.js"
 import { connection, identity, json, portOption, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
+
+const messageOf = (error: unknown) =>
+  error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error)
+
+/** `--stderr FILE`: the notes of the run, and its failure if any, go to FILE instead of stderr. */
+const diagnosticsTo =
+  (file: string) =>
+  <A, E, R>(program: Effect.Effect<A, E, R>) =>
+    Effect.gen(function* () {
+      const lines = yield* Ref.make<ReadonlyArray<string>>([])
+      const add = (line: string) => Ref.update(lines, (all) => [...all, line])
+      return yield* program.pipe(
+        Effect.provide(ProgressLive.subscribe((note) => add(note.text))),
+        Effect.tapError((error) => add(`ocm: ${messageOf(error)}`)),
+        Effect.ensuring(
+          Effect.flatMap(Ref.get(lines), (all) => writeFileAtomic(file, all.map((line) => `${line}\n`).join(""))).pipe(Effect.ignore)
+        )
+      )
+    })
 
 export const runCommand = Command.make(
   "run",
@@ -47,7 +72,10 @@ export const runCommand = Command.make(
         attach: Option.getOrUndefined(options.attach),
         passwordFile: Option.getOrUndefined(options.passwordFile)
       }
-    })
+    }).pipe(
+      Effect.flatMap(present(runView, options)),
+      (program) => Option.match(options.stderr, { onNone: () => program, onSome: (file) => diagnosticsTo(file)(program) })
+    )
 ).pipe(
   Command.withDescription(
     "one witnessed turn in a new session from files and words, results to files; --model is required; the turn is aborted at --timeout"

@@ -7,7 +7,10 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { parseEventFilter } from "../EventTypes.js"
+import { flagsContradict } from "../Errors.js"
 import { send, stream, watch } from "../programs/send.js"
+import { present, presentStream } from "../present/Presenter.js"
+import { presentTurnStream, sentView, watchView } from "../present/send.js"
 import { abortOnTimeout, clientLayer, connection, identity, json, nonBlankText, sessionArg, timeoutSeconds } from "./common.js"
 
 const message = Args.text({ name: "message" }).pipe(Args.withDescription("the prompt (words are joined by spaces)"), Args.repeated)
@@ -37,8 +40,9 @@ const sendOptions = {
   noReply: Options.boolean("no-reply").pipe(Options.withDescription("record the prompt only; no turn runs"))
 }
 
-const sendHandler = (options: Parameters<typeof send>[1] & Parameters<typeof clientLayer>[0] & { readonly message: ReadonlyArray<string> }) =>
-  send(options.message, options).pipe(Effect.provide(clientLayer(options)))
+const sendHandler = (
+  options: Parameters<typeof send>[1] & Parameters<typeof clientLayer>[0] & { readonly message: ReadonlyArray<string>; readonly json: boolean }
+) => send(options.message, options).pipe(Effect.flatMap(present(sentView, options)), Effect.provide(clientLayer(options)))
 
 export const sendCommand = Command.make("send", sendOptions, sendHandler).pipe(
   Command.withDescription("send a prompt to a session and print the reply of the witnessed turn")
@@ -46,7 +50,7 @@ export const sendCommand = Command.make("send", sendOptions, sendHandler).pipe(
 export const promptCommand = Command.make("prompt", sendOptions, sendHandler).pipe(Command.withDescription("alias of send"))
 
 export const streamCommand = Command.make("stream", promptOptions, (options) =>
-  stream(options.message, options).pipe(Effect.provide(clientLayer(options)))
+  presentTurnStream(options)(stream(options.message, options)).pipe(Effect.provide(clientLayer(options)))
 ).pipe(
   Command.withDescription(
     "send a prompt and print the reply as it is written, with tool steps; --json: NDJSON events, then a result line"
@@ -72,5 +76,8 @@ export const watchCommand = Command.make(
     textOnly: Options.boolean("text-only").pipe(Options.withDescription("only assistant text, as each text part completes")),
     session: sessionArg
   },
-  (options) => watch(options.session, options).pipe(Effect.provide(clientLayer(options)))
+  (options) =>
+    options.json && options.textOnly
+      ? flagsContradict("--json", "--text-only", "--json prints every event as NDJSON, --text-only only the assistant's text")
+      : presentStream(watchView, options)(watch(options.session, options)).pipe(Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("print a session's events as they happen, until Ctrl-C"))

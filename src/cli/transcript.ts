@@ -6,6 +6,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { transcript, transcriptSource } from "../programs/transcript.js"
+import { present } from "../present/Presenter.js"
+import { transcriptView } from "../present/transcript.js"
 import { clientLayer, type Connection, connection, json, output, sessionArg } from "./common.js"
 
 export const stamp = Options.boolean("stamp").pipe(
@@ -31,11 +33,12 @@ export const runTranscriptCommand = (options: TranscriptCommandOptions) =>
   Effect.flatMap(transcriptSource(options.session, options.input), (source) =>
     transcript({
       source,
-      json: options.json,
+      format: options.json ? "json" : "markdown",
       output: Option.getOrUndefined(options.output),
       teeTemp: options.teeTemp,
       stamp: options.stamp
     }).pipe(
+      Effect.flatMap(present(transcriptView, options)),
       Effect.provide(
         source._tag === "File"
           ? TranscriptStoreLive.layerWithoutServer

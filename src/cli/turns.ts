@@ -8,6 +8,8 @@ import * as Option from "effect/Option"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { flagsContradict, InvalidInput } from "../Errors.js"
 import { beginSession, chat, deleteSession, final, oneShot, waitIdle } from "../programs/turns.js"
+import { present } from "../present/Presenter.js"
+import { begunView, chatView, deletedView, finishedView, idleView } from "../present/turns.js"
 import {
   abortOnTimeout,
   clientLayer,
@@ -49,11 +51,11 @@ const placement = {
 }
 
 export const oneShotCommand = Command.make("one-shot", { ...turnOptions, ...placement, ...withTranscript, prompt }, (options) =>
-  oneShot(options.prompt, options).pipe(Effect.provide(clientAndTranscripts(options)))
+  oneShot(options.prompt, options).pipe(Effect.flatMap(present(finishedView, options)), Effect.provide(clientAndTranscripts(options)))
 ).pipe(Command.withDescription("create a session, run one witnessed turn, print the reply, delete the session"))
 
 export const beginSessionCommand = Command.make("begin-session", { ...turnOptions, ...placement, prompt }, (options) =>
-  beginSession(options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+  beginSession(options.prompt, options).pipe(Effect.flatMap(present(begunView, options)), Effect.provide(clientLayer(options)))
 ).pipe(
   Command.withDescription(
     "create a persistent session and complete its opening turn; print the session id (--json: id, directory, reply, proof)"
@@ -71,17 +73,22 @@ export const chatCommand = Command.make(
     session: requiredSessionArg,
     prompt
   },
-  (options) => chat(options.session, options.prompt, options).pipe(Effect.provide(clientLayer(options)))
+  (options) =>
+    chat(options.session, options.prompt, options).pipe(Effect.flatMap(present(chatView, options)), Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("continue a session with a witnessed turn (default resumes the agent)"))
 
 export const finalCommand = Command.make("final", { ...turnOptions, ...withTranscript, session: requiredSessionArg, prompt }, (options) =>
-  final(options.session, options.prompt, options).pipe(Effect.provide(clientAndTranscripts(options)))
+  final(options.session, options.prompt, options).pipe(
+    Effect.flatMap(present(finishedView, options)),
+    Effect.provide(clientAndTranscripts(options))
+  )
 ).pipe(
   Command.withDescription("a witnessed last turn, then delete the session; if the turn was not witnessed, keep it and fail")
 )
 
 export const waitCommand = Command.make("wait", { ...connection, json, timeout: timeoutSeconds(600), session: sessionArg }, (options) =>
-  waitIdle(options.session._tag === "Some" ? options.session.value : undefined, options).pipe(
+  waitIdle(Option.getOrUndefined(options.session), options).pipe(
+    Effect.flatMap(present(idleView, options)),
     Effect.provide(clientLayer(options))
   )
 ).pipe(Command.withDescription("wait until the session is idle with nothing pending; print the latest reply"))
@@ -111,7 +118,10 @@ const deleteHandler = (options: Command.Command.ParseConfig<typeof deleteOptions
     if (Option.isNone(options.session)) {
       return yield* new InvalidInput({ message: "Missing argument <session>: name the session to delete (or pass --orphans)" })
     }
-    return yield* deleteSession(options.session.value, options).pipe(Effect.provide(clientLayer(options)))
+    return yield* deleteSession(options.session.value, options).pipe(
+      Effect.flatMap(present(deletedView, options)),
+      Effect.provide(clientLayer(options))
+    )
   })
 
 export const deleteCommand = Command.make("delete", deleteOptions, deleteHandler).pipe(

@@ -4,6 +4,8 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { worktreeCreate, worktreeList, worktreeRemove, worktreeRun } from "../programs/worktree.js"
+import { present } from "../present/Presenter.js"
+import { createdWorktreeView, removedWorktreeView, worktreeListView, worktreeTurnView } from "../present/worktree.js"
 import { abortOnTimeout, changesState, clientLayer, connection, identity, json, referenceArg, timeoutSeconds } from "./common.js"
 
 const name = referenceArg("name").pipe(
@@ -11,7 +13,7 @@ const name = referenceArg("name").pipe(
 )
 
 const createCommand = Command.make("create", { ...connection, json, name }, (options) =>
-  worktreeCreate(options.name, options).pipe(Effect.provide(clientLayer(options)))
+  worktreeCreate(options.name).pipe(Effect.flatMap(present(createdWorktreeView, options)), Effect.provide(clientLayer(options)))
 ).pipe(
   Command.withDescription(
     "create a worktree of the current project on branch opencode/NAME (under the server's data dir); witnessed ready and listed"
@@ -19,7 +21,7 @@ const createCommand = Command.make("create", { ...connection, json, name }, (opt
 )
 
 const listCommand = Command.make("list", { ...connection, json }, (options) =>
-  worktreeList(options).pipe(Effect.provide(clientLayer(options)))
+  worktreeList.pipe(Effect.flatMap(present(worktreeListView, options)), Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("the server's worktrees of the current project: name, branch, directory"))
 
 const removeCommand = Command.make(
@@ -34,7 +36,8 @@ const removeCommand = Command.make(
       Args.withDescription("a worktree NAME or DIR; only directories the server's worktree listing returned are ever removed")
     )
   },
-  (options) => worktreeRemove(options.target, options).pipe(Effect.provide(clientLayer(options)))
+  (options) =>
+    worktreeRemove(options.target, options).pipe(Effect.flatMap(present(removedWorktreeView, options)), Effect.provide(clientLayer(options)))
 ).pipe(
   Command.withDescription(
     "remove a worktree the server listed, and its branch; refused (exit 2) when uncommitted files or unmerged commits would be lost (unless --force), or when the server did not list it"
@@ -53,7 +56,11 @@ const runCommand = Command.make(
     name,
     message: Args.text({ name: "message" }).pipe(Args.withDescription("the prompt (several words are joined by spaces)"), Args.repeated)
   },
-  (options) => worktreeRun(options.name, options.message, options).pipe(Effect.provide(clientLayer(options)))
+  (options) =>
+    worktreeRun(options.name, options.message, options).pipe(
+      Effect.flatMap(present(worktreeTurnView, options)),
+      Effect.provide(clientLayer(options))
+    )
 ).pipe(
   Command.withDescription(
     "ensure the worktree NAME exists (created when missing), start a session in it and send MESSAGE; --wait: witnessed turn, print the reply"

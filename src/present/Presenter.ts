@@ -26,9 +26,20 @@ export interface Presentation {
 
 export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
 
+/**
+ * What a View's `json` returns when the `--json` output is text already, printed as it is: the path of a file that
+ * holds the JSON document (`transcript --json --output FILE`).
+ */
+export class Verbatim {
+  constructor(readonly text: string) {}
+}
+
+const jsonText = (value: unknown, stringify: (value: unknown) => string | undefined) =>
+  value instanceof Verbatim ? value.text : stringify(value)
+
 /** The text that goes to stdout for one result. `undefined`: nothing. */
 export const render = <A>(view: View<A>, options: Presentation, result: A): string | undefined =>
-  options.json ? toJson(view.json(result)) : view.text(result)
+  options.json ? jsonText(view.json(result), toJson) : view.text(result)
 
 /** The view's note for this result, if it has one and the text is shown. */
 const noteOf = <A>(view: View<A>, options: Presentation, result: A): Effect.Effect<void> => {
@@ -51,10 +62,21 @@ export const presentStream =
   <E, R>(stream: Stream.Stream<A, E, R>): Effect.Effect<void, E, R> =>
     Stream.runForEach(stream, (item) =>
       Effect.suspend(() => {
-        const text = options.json ? JSON.stringify(view.json(item)) : view.text(item)
+        const text = options.json ? jsonText(view.json(item), (value) => JSON.stringify(value)) : view.text(item)
         return Effect.zipRight(noteOf(view, options, item), text === undefined ? Effect.void : Console.log(text))
       })
     )
+
+/**
+ * Writes a result that is proved step by step: the text of each step as it comes; `--json`: only the last step's
+ * document (the whole result), once the stream has ended.
+ */
+export const presentSteps =
+  <A>(view: View<A>, options: Presentation) =>
+  <E, R>(stream: Stream.Stream<A, E, R>): Effect.Effect<void, E, R> =>
+    options.json
+      ? Effect.flatMap(Stream.runLast(stream), (last) => (last._tag === "Some" ? present(view, options)(last.value) : Effect.void))
+      : presentStream(view, options)(stream)
 
 /** Aligned `key  value` lines for human output. */
 export const table = (rows: ReadonlyArray<readonly [string, string | number | undefined]>, indent = "  "): string => {

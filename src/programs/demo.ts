@@ -1,44 +1,43 @@
 /**
  * `ocm demo`: the whole proof contract end to end on a throw-away sandbox with the scripted model, through the
- * same programs the commands use, printing each witness as it is proved.
+ * same programs the commands use, each witness given as it is proved.
  */
-import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { clientForSandbox } from "../../layers/TestLayers.js"
 import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
+import { Progress } from "../../services/Progress.js"
 import { Sandbox } from "../../services/Sandbox.js"
 import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { SandboxError } from "../Errors.js"
-import { toJson } from "../Output.js"
+import { markdownOf } from "../transcript/Markdown.js"
 import { beginSession, chat, final, type TurnOptions } from "./turns.js"
 
 export interface DemoOptions {
-  readonly json: boolean
   readonly keep: boolean
   readonly opencodeBin: Option.Option<string>
 }
 
-interface Witness {
+export interface Witness {
+  readonly _tag: "Witness"
   readonly step: string
   readonly proved: string
 }
 
-/** The programs print their own results; inside the demo only the witnesses are printed. */
-const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.console, (current) =>
-    Console.withConsole(effect, {
-      ...current,
-      log: () => Effect.void,
-      error: () => Effect.void,
-      unsafe: { ...current.unsafe, log: () => {}, error: () => {} }
-    })
-  )
+/** The end of a demo that passed: every witness, in order. */
+export interface DemoPassed {
+  readonly _tag: "Passed"
+  readonly witnesses: ReadonlyArray<Witness>
+}
+
+/** A demo proves step by step: a witness as each step is proved, then that it passed. */
+export type DemoStep = Witness | DemoPassed
 
 const fail = (reason: string) => Effect.fail(new SandboxError({ reason: `demo: ${reason}` }))
 
@@ -47,25 +46,27 @@ const turnOptions: TurnOptions = {
   model: Option.none(),
   variant: Option.none(),
   timeout: Duration.seconds(60),
-  abortOnTimeout: false,
-  json: false
+  abortOnTimeout: false
 }
 
-const steps = (json: boolean) =>
+const steps = (publish: (step: DemoStep) => Effect.Effect<void>) =>
   Effect.gen(function* () {
-    const witnesses = yield* Ref.make<ReadonlyArray<Witness>>([])
-    const witness = (step: string, proved: string) =>
-      Effect.zipRight(
-        Ref.update(witnesses, (all) => [...all, { step, proved }]),
-        json ? Effect.void : Console.log(`✓ ${step.padEnd(26)} ${proved}`)
-      )
+    const witnesses: Array<Witness> = []
+    const witness = (step: string, proved: string) => {
+      const proof: Witness = { _tag: "Witness", step, proved }
+      witnesses.push(proof)
+      return publish(proof)
+    }
     const sandbox = yield* Sandbox
     const { info } = sandbox
     yield* witness("sandbox", `opencode ${info.opencodeVersion} at ${info.url}, scripted model at ${info.modelUrl}`)
 
-    const begun = yield* quiet(
-      beginSession("Reply with ONLY READY.", { ...turnOptions, agent: Option.some("proof"), dir: Option.none(), title: Option.some("ocm demo") })
-    )
+    const begun = yield* beginSession("Reply with ONLY READY.", {
+      ...turnOptions,
+      agent: Option.some("proof"),
+      dir: Option.none(),
+      title: Option.some("ocm demo")
+    })
     const id = begun.session.id
     if (begun.turn.reply !== "READY") return yield* fail(`begin-session replied "${begun.turn.reply}"`)
     yield* witness(
@@ -73,7 +74,7 @@ const steps = (json: boolean) =>
       `${id}: ${begun.turn.proof.assistantMessageIDs.join(",")} answered ${begun.turn.proof.userMessageID} with "READY" (${begun.turn.proof.completedBy})`
     )
 
-    const resumed = yield* quiet(chat(id, "Reply with ONLY SECOND.", { ...turnOptions, noReply: false, system: false }))
+    const resumed = yield* chat(id, "Reply with ONLY SECOND.", { ...turnOptions, noReply: false, system: false })
     if (resumed.turn.reply !== "SECOND" || resumed.turn.proof.identity.agent !== "proof") {
       return yield* fail("chat did not resume the proof agent")
     }
@@ -82,7 +83,7 @@ const steps = (json: boolean) =>
       `resumed agent "${resumed.turn.proof.identity.agent}" (${resumed.turn.proof.identity.source.agent}); assistant turns ${resumed.turn.proof.assistantTurnsBefore} → ${resumed.turn.proof.assistantTurnsAfter}`
     )
 
-    const queued = yield* quiet(chat(id, "Reply with ONLY QUEUED.", { ...turnOptions, noReply: true, system: false }))
+    const queued = yield* chat(id, "Reply with ONLY QUEUED.", { ...turnOptions, noReply: true, system: false })
     if (queued.turn.proof.assistantTurnsAfter !== queued.turn.proof.assistantTurnsBefore) return yield* fail("--no-reply was answered")
     yield* witness(
       "chat --no-reply",
@@ -90,10 +91,10 @@ const steps = (json: boolean) =>
     )
 
     const marker = `DEMO-QUEUED-SYSTEM-${id}`
-    const system = yield* quiet(chat(id, `Answer tersely. ${marker}`, { ...turnOptions, noReply: true, system: true }))
+    const system = yield* chat(id, `Answer tersely. ${marker}`, { ...turnOptions, noReply: true, system: true })
     yield* witness("chat --system --no-reply", `${system.turn.proof.userMessageID} queued an agent-only system prompt`)
 
-    const carried = yield* quiet(chat(id, "Reply with ONLY CARRIED.", { ...turnOptions, noReply: false, system: false }))
+    const carried = yield* chat(id, "Reply with ONLY CARRIED.", { ...turnOptions, noReply: false, system: false })
     const reached = (yield* sandbox.modelRequests).filter((request) => request.kind === "chat" && request.system.includes(marker))
     if (!carried.turn.proof.carriedSystemPrompts.some((text) => text.includes(marker)) || reached.length !== 1) {
       return yield* fail("the queued system prompt did not reach the next turn's system message exactly once")
@@ -104,25 +105,29 @@ const steps = (json: boolean) =>
     )
 
     const store = yield* TranscriptStore
-    const markdown = yield* store.renderMarkdown(yield* store.load({ _tag: "Session", reference: id }))
+    const markdown = markdownOf(yield* store.document(yield* store.load({ _tag: "Session", reference: id })))
     // inside the sandbox's dir: it goes with the sandbox, or stays with it under --keep
     const written = yield* store.write(markdown, { output: `${info.root}/transcript.md`, teeTemp: false })
     if (!markdown.includes(marker) || !markdown.includes("CARRIED")) return yield* fail("the transcript misses the system prompt or a reply")
     yield* witness("transcript", `${markdown.split("\n").length} lines with the queued system prompt, at ${written.output}`)
 
-    const finished = yield* quiet(final(id, "Reply with ONLY DONE.", { ...turnOptions, transcript: false }))
+    const finished = yield* final(id, "Reply with ONLY DONE.", { ...turnOptions, transcript: false })
     yield* witness("final", `"${finished.turn.reply}", then deleted: ${id} reads 404`)
 
-    const all = yield* Ref.get(witnesses)
-    yield* json ? Console.log(toJson({ passed: true, witnesses: all })) : Console.log(`demo passed: ${all.length} witnesses`)
+    yield* publish({ _tag: "Passed", witnesses })
   })
 
-export const demo = (options: DemoOptions) =>
+const proveAll = (options: DemoOptions, publish: (step: DemoStep) => Effect.Effect<void>) =>
   Effect.gen(function* () {
     const { info } = yield* Sandbox
     // sessions of the demo live in the sandbox's own project
     const host = yield* ProcessHost
-    yield* steps(options.json).pipe(Effect.provideService(ProcessHost, { ...host, cwd: info.projectDir }))
+    // the witnesses say what each program proved; their own notes would only repeat it
+    const progress = yield* Progress
+    yield* steps(publish).pipe(
+      Effect.provideService(ProcessHost, { ...host, cwd: info.projectDir }),
+      Effect.provideService(Progress, { ...progress, note: () => Effect.void })
+    )
   }).pipe(
     Effect.provide(
       Layer.provideMerge(
@@ -133,4 +138,16 @@ export const demo = (options: DemoOptions) =>
         )
       )
     )
+  )
+
+export type DemoError = Effect.Effect.Error<ReturnType<typeof proveAll>>
+
+/** The demo's steps as they are proved; the sandbox lives as long as the stream runs. */
+export const demo = (options: DemoOptions) =>
+  Stream.unwrapScoped(
+    Effect.gen(function* () {
+      const mailbox = yield* Mailbox.make<DemoStep, DemoError>()
+      yield* proveAll(options, (step) => Effect.asVoid(mailbox.offer(step))).pipe(Mailbox.into(mailbox), Effect.forkScoped)
+      return Mailbox.toStream(mailbox)
+    })
   )

@@ -4,32 +4,30 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
 import { resolveOpencodeBinary } from "../../layers/OpenCodeBinary.js"
 import { serveOpencode } from "../../layers/OpencodeServer.js"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
+import { note } from "../../services/Progress.js"
 import { InvalidInput } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
 import { writeFileAtomic } from "../Files.js"
-import { emit } from "../Output.js"
 import { resolveCredentials, resolveServerTarget, type TargetFlags } from "../ServerTarget.js"
 import { redactUrl } from "../Text.js"
-import { proofJson, runTurn, turnReasoning, withThinking } from "../TurnEngine.js"
-import { deleteWitnessed, identityFlags, type IdentityOptions } from "./turns.js"
+import { type IdentityOptions, type PromptedTurn, promptTurn } from "../PromptTurn.js"
+import { turnReasoning, withThinking } from "../TurnEngine.js"
+import { deleteWitnessed } from "./turns.js"
 
 export interface RunOptions extends IdentityOptions {
   readonly files: ReadonlyArray<string>
   readonly message: Option.Option<string>
   readonly out: Option.Option<string>
   readonly raw: Option.Option<string>
-  readonly stderr: Option.Option<string>
   readonly timeout: Duration.Duration
   readonly spawn: boolean
   readonly spawnPort: Option.Option<number>
@@ -38,7 +36,6 @@ export interface RunOptions extends IdentityOptions {
   readonly dir: Option.Option<string>
   readonly title: Option.Option<string>
   readonly thinking: boolean
-  readonly json: boolean
   readonly target: TargetFlags
 }
 
@@ -48,8 +45,6 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
   Effect.gen(function* () {
     if (Option.isNone(options.model)) return yield* new InvalidInput({ message: "run needs --model provider/model" })
-    const flags = identityFlags(options)
-    const timeout = options.timeout
     if (!options.spawn && Option.isSome(options.spawnPort)) return yield* new InvalidInput({ message: "--spawn-port needs --spawn" })
     const named = options.target.url !== undefined ? "--url" : options.target.attach !== undefined ? "--attach" : undefined
     if (options.spawn && named !== undefined) {
@@ -63,7 +58,7 @@ const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
       .filter((part) => part !== "")
       .join("\n\n")
     if (text === "") return yield* new InvalidInput({ message: "nothing to send: give MESSAGE words, --file or --message" })
-    return { flags, text, timeout }
+    return { text }
   })
 
 /** The client: of the server the usual rules find, or of one started for this run and stopped after it. */
@@ -90,19 +85,23 @@ const clientFor = (options: RunOptions) =>
     })
   )
 
+/** A finished batch job: the turn, what was shown of it, and where it was written. */
+export interface RunResult extends PromptedTurn {
+  /** The turn's reasoning, with `thinking`. */
+  readonly reasoning: ReadonlyArray<string> | undefined
+  /** The reply, after the reasoning's `<thinking>` blocks when asked for. */
+  readonly shown: string
+  /** Absolute paths of the files written. */
+  readonly out: string | undefined
+  readonly raw: string | undefined
+  /** The session was deleted after the turn (`ephemeral`). */
+  readonly deleted: boolean
+}
+
 export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
   Effect.gen(function* () {
     const prepared = yield* preparePrompt(words, options)
-    // with --stderr FILE, diagnostics (and the failure, if any) go to that file instead of stderr
-    const diagnostics = yield* Ref.make<ReadonlyArray<string>>([])
-    const console = yield* Effect.console
-    const capture = Option.isSome(options.stderr)
-    const quietStderr: Console.Console = {
-      ...console,
-      error: (...args: ReadonlyArray<unknown>) => Ref.update(diagnostics, (lines) => [...lines, args.map(String).join(" ")]),
-      unsafe: { ...console.unsafe, error: () => {} }
-    }
-    const body = Effect.gen(function* () {
+    return yield* Effect.gen(function* () {
       const client = yield* OpenCodeClient
       const host = yield* ProcessHost
       const path = yield* Path.Path
@@ -110,63 +109,33 @@ export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
         directory: yield* directoryFrom(options.dir),
         title: Option.getOrElse(options.title, () => "ocm run")
       })
-      yield* Console.error(`ocm: session ${session.id} (${redactUrl(client.target.url)})`)
-      const turn = yield* runTurn({
-        sessionID: session.id,
-        directory: session.directory,
-        text: prepared.text,
-        noReply: false,
-        flags: prepared.flags,
-        timeout: prepared.timeout,
+      yield* note("progress", `ocm: session ${session.id} (${redactUrl(client.target.url)})`)
+      const prompted = yield* promptTurn(
+        session,
         // a batch job that overruns is stopped, not left running (occtl's --timeout did the same)
-        abortOnTimeout: true
-      }).pipe(Effect.tapError(() => Console.error(`ocm: session ${session.id} was kept (${session.directory})`)))
-      const reasoning = options.thinking ? turnReasoning(turn.replies) : []
-      const shown = withThinking(reasoning, turn.reply)
-      const written: { out?: string; raw?: string } = {}
+        { ...options, text: prepared.text, abortOnTimeout: true },
+        { sayKept: true }
+      )
+      const { turn } = prompted
+      const reasoning = options.thinking ? turnReasoning(turn.replies) : undefined
+      const shown = withThinking(reasoning ?? [], turn.reply)
+      let out: string | undefined
+      let raw: string | undefined
       if (Option.isSome(options.out)) {
-        const out = path.resolve(host.cwd, options.out.value)
+        out = path.resolve(host.cwd, options.out.value)
         yield* writeFileAtomic(out, shown.endsWith("\n") ? shown : `${shown}\n`)
         yield* writeFileAtomic(`${out}.session`, `${session.id}\n`)
-        written.out = out
       }
       if (Option.isSome(options.raw)) {
-        const raw = path.resolve(host.cwd, options.raw.value)
+        raw = path.resolve(host.cwd, options.raw.value)
         yield* writeFileAtomic(raw, `${JSON.stringify(turn.assistant ?? null, null, 2)}\n`)
-        written.raw = raw
       }
       if (options.ephemeral) yield* deleteWitnessed(session)
-      return { session, turn, reasoning, shown, written }
+      return { ...prompted, reasoning, shown, out, raw, deleted: options.ephemeral } satisfies RunResult
     }).pipe(
       Effect.mapError((error) =>
         error._tag === "SystemError" || error._tag === "BadArgument" ? new InvalidInput({ message: `cannot write a result: ${error.message}` }) : error
       ),
       Effect.provide(clientFor(options))
-    )
-    const result = yield* (capture ? Console.withConsole(body, quietStderr) : body).pipe(
-      Effect.tapError((error) => (capture ? Ref.update(diagnostics, (lines) => [...lines, `ocm: ${reason(error)}`]) : Effect.void)),
-      Effect.ensuring(
-        Option.match(options.stderr, {
-          onNone: () => Effect.void,
-          onSome: (file) =>
-            Effect.flatMap(Ref.get(diagnostics), (lines) => writeFileAtomic(file, lines.map((line) => `${line}\n`).join(""))).pipe(
-              Effect.ignore
-            )
-        })
-      )
-    )
-    yield* emit(
-      options.json,
-      {
-        sessionID: result.session.id,
-        directory: result.session.directory,
-        reply: result.turn.reply,
-        ...(options.thinking ? { reasoning: result.reasoning } : {}),
-        out: result.written.out ?? null,
-        raw: result.written.raw ?? null,
-        deleted: options.ephemeral,
-        proof: proofJson(result.turn.proof)
-      },
-      () => result.written.out ?? result.shown
     )
   })

@@ -1,17 +1,32 @@
-/** `ocm transcript` and `opencode-transcript`: render a live session or an export file (SPEC §5.1). */
-import * as Console from "effect/Console"
+/** `ocm transcript` and `opencode-transcript`: a live session or an export file as a transcript (SPEC §5.1). */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { type TranscriptSource, TranscriptStore } from "../../services/TranscriptStore.js"
+import { note } from "../../services/Progress.js"
+import { type TranscriptSource, TranscriptStore, type WrittenTranscript } from "../../services/TranscriptStore.js"
 import { InvalidInput } from "../Errors.js"
-import { note } from "../Output.js"
+import { markdownOf } from "../transcript/Markdown.js"
+import type { TranscriptDocument } from "../transcript/View.js"
+
+/** The two renderings of a transcript: Markdown for people, the document as JSON for programs. */
+export type TranscriptFormat = "markdown" | "json"
+
+/** The text of a transcript file. */
+export const transcriptText = (document: TranscriptDocument, format: TranscriptFormat): string =>
+  format === "json" ? JSON.stringify(document, null, 2) : markdownOf(document)
 
 export interface TranscriptOptions {
   readonly source: TranscriptSource
-  readonly json: boolean
+  /** The rendering written to `output` and the temp copy. */
+  readonly format: TranscriptFormat
   readonly output?: string | undefined
   readonly teeTemp: boolean
   readonly stamp: boolean
+}
+
+export interface TranscriptResult {
+  readonly document: TranscriptDocument
+  /** The files that hold the rendering (absolute paths), when asked for. */
+  readonly written: WrittenTranscript
 }
 
 /** A session reference or an export file, never both: which one would be rendered is not for us to guess. */
@@ -27,21 +42,19 @@ export const transcriptSource = (session: Option.Option<string>, input: Option.O
         : Effect.succeed({ _tag: "File", path })
   })
 
-/**
- * Prints the rendering on stdout; with an output file, its absolute path instead (the file holds the rendering);
- * with `teeTemp`, also a temp copy whose path goes to stderr.
- */
+/** The transcript document; with an output file or `teeTemp`, the rendering is written there too (the temp copy's path is a note). */
 export const transcript = (options: TranscriptOptions) =>
   Effect.gen(function* () {
     const store = yield* TranscriptStore
-    const loaded = yield* store.load(options.source)
-    const render = options.json ? store.renderJson : store.renderMarkdown
-    const text = yield* render(loaded, { stamp: options.stamp })
-    const written = yield* store.write(text, {
-      output: options.output,
-      teeTemp: options.teeTemp,
-      suffix: options.json ? ".json" : ".md"
-    })
-    yield* Console.log(written.output ?? text)
-    if (written.teeTemp !== undefined) yield* note(written.teeTemp)
+    const document = yield* store.document(yield* store.load(options.source), { stamp: options.stamp })
+    const written =
+      options.output === undefined && !options.teeTemp
+        ? {}
+        : yield* store.write(transcriptText(document, options.format), {
+            output: options.output,
+            teeTemp: options.teeTemp,
+            suffix: options.format === "json" ? ".json" : ".md"
+          })
+    if (written.teeTemp !== undefined) yield* note("progress", written.teeTemp)
+    return { document, written } satisfies TranscriptResult
   })

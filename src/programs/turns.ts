@@ -1,60 +1,52 @@
 /** The proof contract (SPEC §5.1): one-shot, begin-session, chat, final, wait, delete — all over the turn engine. */
-import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
-import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { Session } from "../Domain.js"
+import { note, waiting } from "../../services/Progress.js"
+import { TranscriptStore } from "../../services/TranscriptStore.js"
+import type { AssistantMessage, Session } from "../Domain.js"
 import { flagsContradict, InvalidInput, ServerRejected } from "../Errors.js"
 import { directoryFrom } from "../Directories.js"
-import type { IdentityFields, ModelId } from "../Identity.js"
-import { emit, note } from "../Output.js"
-import { readDefaults, removeDefaults, writeDefaults } from "../SessionDefaults.js"
+import { type IdentityOptions, noteTurn, type PromptedTurn, type PromptPolicy, promptTurn } from "../PromptTurn.js"
+import { removeDefaults } from "../SessionDefaults.js"
 import { resolveSession } from "../SessionResolver.js"
-import { proofJson, replyText, runTurn, type TurnResult } from "../TurnEngine.js"
+import type { TranscriptDocument } from "../transcript/View.js"
+import { replyText } from "../TurnEngine.js"
 import { waitFor } from "../WaitEngine.js"
 
-export interface IdentityOptions {
-  readonly agent: Option.Option<string>
-  readonly model: Option.Option<ModelId>
-  readonly variant: Option.Option<string>
-}
+export { identityFlags, type IdentityOptions } from "../PromptTurn.js"
 
 export interface TurnOptions extends IdentityOptions {
   readonly timeout: Duration.Duration
   readonly abortOnTimeout: boolean
-  readonly json: boolean
 }
 
-/** The identity flags (already validated where they were parsed) as the turn engine's fields. */
-export const identityFlags = (options: IdentityOptions): IdentityFields => ({
-  agent: Option.getOrUndefined(options.agent),
-  model: Option.getOrUndefined(options.model),
-  variant: Option.getOrUndefined(options.variant)
-})
+/** A witnessed last turn, after which the session was deleted (and witnessed gone). */
+export interface FinishedTurn extends PromptedTurn {
+  /** The session's transcript, read before it was deleted, when asked for. */
+  readonly transcript: TranscriptDocument | undefined
+}
+
+/** `wait`: the session went idle with nothing pending; its latest reply. */
+export interface IdleSession {
+  readonly sessionID: string
+  readonly lastAssistantID: string | null
+  readonly error: AssistantMessage["error"] | null
+  /** The server went idle leaving the latest reply unfinished. */
+  readonly abandoned: boolean
+  readonly reply: string
+}
+
+export interface DeletedSession {
+  readonly sessionID: string
+  readonly title: string
+}
 
 const nonEmpty = (text: string, what: string) =>
   text.trim() === "" ? Effect.fail(new InvalidInput({ message: `${what} must not be empty` })) : Effect.void
-
-/** The JSON form of a turn, shared by every prompt-bearing command. */
-const turnJson = (session: Session, turn: TurnResult) => ({
-  sessionID: session.id,
-  directory: session.directory,
-  title: session.title,
-  mode: turn.mode,
-  reply: turn.reply,
-  proof: proofJson(turn.proof)
-})
-
-const progress = (turn: TurnResult) =>
-  note(
-    turn.mode === "queue-only"
-      ? `ocm: recorded ${turn.proof.userMessageID} (queue-only: no turn ran)`
-      : `ocm: turn done (${turn.proof.completedBy}, ${turn.proof.elapsedMs} ms): ${turn.proof.assistantMessageIDs.join(", ")} answered ${turn.proof.userMessageID}`
-  )
 
 /** Deletes a session and witnesses it: afterwards it must read 404. */
 export const deleteWitnessed = (session: Session, options?: { readonly keepDefaults?: boolean }) =>
@@ -83,27 +75,9 @@ const createSession = (options: { readonly title?: string | undefined; readonly 
     })
   })
 
-const turnIn = (
-  session: Session,
-  text: string,
-  options: TurnOptions,
-  extra: { readonly system?: string | undefined; readonly noReply?: boolean } = {}
-) =>
-  Effect.gen(function* () {
-    const flags = identityFlags(options)
-    const timeout = options.timeout
-    return yield* runTurn({
-      sessionID: session.id,
-      directory: session.directory,
-      text,
-      system: extra.system,
-      noReply: extra.noReply ?? false,
-      flags,
-      storedDefaults: yield* readDefaults(session.id),
-      timeout,
-      abortOnTimeout: options.abortOnTimeout
-    })
-  })
+/** A witnessed turn with its progress note. */
+const noted = (session: Session, prompt: string, options: TurnOptions, policy: PromptPolicy = {}) =>
+  promptTurn(session, { ...options, text: prompt }, policy).pipe(Effect.tap(noteTurn))
 
 /** Every flag and the prompt are checked before the first request; then the session is resolved. */
 const checkThenResolve = (reference: string, prompt: string, what: string) =>
@@ -113,39 +87,17 @@ const checkThenResolve = (reference: string, prompt: string, what: string) =>
     return yield* resolveSession(reference, host.cwd)
   })
 
-/** A failed turn keeps its session: say where it is, then fail with the turn's error. */
-const keepOnFailure = (session: Session) =>
-  Effect.tapError(() => note(`ocm: session ${session.id} was kept (${session.directory})`))
-
-/** With `--transcript`, one-shot and final print the session's transcript (read before it is deleted). */
-const transcriptOf = (session: Session, json: boolean) =>
-  Effect.gen(function* () {
-    const store = yield* TranscriptStore
-    const loaded = yield* store.load({ _tag: "Session", reference: session.id })
-    return json ? yield* store.renderJson(loaded) : yield* store.renderMarkdown(loaded)
-  })
-
-const emitFinished = (
-  session: Session,
-  turn: TurnResult,
-  options: { readonly json: boolean },
-  transcript: string | undefined
-) =>
-  transcript === undefined
-    ? emit(options.json, { ...turnJson(session, turn), deleted: true }, () => turn.reply)
-    : options.json
-      ? emit(true, { ...turnJson(session, turn), deleted: true, transcript: JSON.parse(transcript) as unknown }, () => "")
-      : Console.log(transcript.replace(/\n$/, ""))
-
-/** The end of one-shot and final: a witnessed turn, the transcript if asked, then the witnessed deletion. */
+/** The end of one-shot and final: a witnessed turn, the transcript if asked (read first), then the witnessed deletion. */
 const lastTurn = (session: Session, prompt: string, options: TurnOptions & { readonly transcript: boolean }) =>
   Effect.gen(function* () {
-    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
-    yield* progress(turn)
-    const transcript = options.transcript ? yield* transcriptOf(session, options.json) : undefined
+    const prompted = yield* noted(session, prompt, options, { sayKept: true })
+    let transcript: TranscriptDocument | undefined
+    if (options.transcript) {
+      const store = yield* TranscriptStore
+      transcript = yield* store.document(yield* store.load({ _tag: "Session", reference: session.id }))
+    }
     yield* deleteWitnessed(session)
-    yield* emitFinished(session, turn, options, transcript)
-    return { session, turn }
+    return { ...prompted, transcript } satisfies FinishedTurn
   })
 
 export const oneShot = (
@@ -168,16 +120,8 @@ export const beginSession = (
 ) =>
   Effect.gen(function* () {
     yield* nonEmpty(prompt, "the prompt")
-    const flags = identityFlags(options)
     const session = yield* createSession({ title: Option.getOrUndefined(options.title), dir: options.dir })
-    // explicit identity becomes the session's stored default, so later prompts keep it
-    if (flags.agent !== undefined || flags.model !== undefined || flags.variant !== undefined) {
-      yield* writeDefaults(session.id, flags)
-    }
-    const turn = yield* turnIn(session, prompt, options).pipe(keepOnFailure(session))
-    yield* progress(turn)
-    yield* emit(options.json, turnJson(session, turn), () => session.id)
-    return { session, turn }
+    return yield* noted(session, prompt, options, { storeIdentity: true, sayKept: true })
   })
 
 export const chat = (
@@ -190,51 +134,47 @@ export const chat = (
       return yield* flagsContradict("--no-reply", "--abort-on-timeout", "--no-reply runs no turn to abort")
     }
     const session = yield* checkThenResolve(reference, prompt, options.system ? "the system prompt" : "the prompt")
-    const turn = yield* turnIn(session, options.system ? "" : prompt, options, {
-      system: options.system ? prompt : undefined,
-      noReply: options.noReply
-    })
-    yield* progress(turn)
-    yield* emit(options.json, turnJson(session, turn), () =>
-      turn.mode === "queue-only" ? `recorded ${turn.proof.userMessageID} in ${session.id} (no reply requested)` : turn.reply
-    )
-    return { session, turn }
+    return yield* promptTurn(session, {
+      ...options,
+      text: options.system ? "" : prompt,
+      system: options.system ? prompt : undefined
+    }).pipe(Effect.tap(noteTurn))
   })
 
-export const final = (
-  reference: string,
-  prompt: string,
-  options: TurnOptions & { readonly transcript: boolean }
-) =>
+export const final = (reference: string, prompt: string, options: TurnOptions & { readonly transcript: boolean }) =>
   Effect.gen(function* () {
     const session = yield* checkThenResolve(reference, prompt, "the prompt")
     return yield* lastTurn(session, prompt, options)
   })
 
-/** Waits until the session (and its sub-agent sessions) is idle with nothing pending; prints the latest reply. */
-export const waitIdle = (reference: string | undefined, options: { readonly timeout: Duration.Duration; readonly json: boolean }) =>
+/** Waits until the session (and its sub-agent sessions) is idle with nothing pending; its latest reply. */
+export const waitIdle = (reference: string | undefined, options: { readonly timeout: Duration.Duration }) =>
   Effect.gen(function* () {
-    const timeout = options.timeout
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const { states } = yield* waitFor([session], { mode: "all", requireBusy: false, mainAgent: false, timeout })
+    const { states } = yield* waitFor([session], { mode: "all", requireBusy: false, mainAgent: false, timeout: options.timeout }).pipe(
+      waiting(`waiting for ${session.id} to be idle`)
+    )
     const latest = states[0]?.latestAssistant
     const info = latest?.info.role === "assistant" ? latest.info : undefined
-    const reply = replyText(latest)
     const abandoned = states[0]?.replyAbandoned === true
-    if (info?.error !== undefined) yield* note(`ocm: the latest turn of ${session.id} ended with ${info.error.name}`)
-    if (abandoned) yield* note(`ocm: the server went idle leaving the latest reply of ${session.id} unfinished (the turn failed on its side)`)
-    yield* emit(
-      options.json,
-      { sessionID: session.id, idle: true, lastAssistantID: info?.id ?? null, error: info?.error ?? null, abandoned, reply },
-      () => reply
-    )
+    if (info?.error !== undefined) yield* note("warning", `ocm: the latest turn of ${session.id} ended with ${info.error.name}`)
+    if (abandoned) {
+      yield* note("warning", `ocm: the server went idle leaving the latest reply of ${session.id} unfinished (the turn failed on its side)`)
+    }
+    return {
+      sessionID: session.id,
+      lastAssistantID: info?.id ?? null,
+      error: info?.error ?? null,
+      abandoned,
+      reply: replyText(latest)
+    } satisfies IdleSession
   })
 
-export const deleteSession = (reference: string, options: { readonly json: boolean; readonly keepDefaults?: boolean }) =>
+export const deleteSession = (reference: string, options: { readonly keepDefaults?: boolean } = {}) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     yield* deleteWitnessed(session, options)
-    yield* emit(options.json, { sessionID: session.id, title: session.title, deleted: true }, () => `deleted ${session.id} (${session.title})`)
+    return { sessionID: session.id, title: session.title } satisfies DeletedSession
   })

@@ -13,12 +13,10 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
+import { note, waiting } from "../../services/Progress.js"
 import type { Worktree } from "../Domain.js"
 import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
-import { emit, note, table } from "../Output.js"
-import { writeDefaults } from "../SessionDefaults.js"
-import { proofJson, runTurn } from "../TurnEngine.js"
-import { identityFlags, type IdentityOptions } from "./turns.js"
+import { type IdentityOptions, noteTurn, type PromptedTurn, promptTurn } from "../PromptTurn.js"
 
 /** The server's own slug for a worktree name (OpenCode's `Worktree.slug`): it names the directory and branch. */
 export const worktreeSlug = (name: string): string =>
@@ -139,7 +137,7 @@ const createWitnessed = (name: string, slug: string, window: Duration.Duration) 
     const scope = yield* projectScope
     const subscription = yield* client.subscribe
     const created = yield* client.createWorktree({ name }, scope)
-    if (created.name !== slug) yield* note(`ocm: the server named the worktree "${created.name}" (asked for "${slug}")`)
+    if (created.name !== slug) yield* note("warning", `ocm: the server named the worktree "${created.name}" (asked for "${slug}")`)
     const settled = yield* subscription.events.pipe(
       Stream.filterMap((event) =>
         event.directory === created.directory &&
@@ -163,18 +161,25 @@ const createWitnessed = (name: string, slug: string, window: Duration.Duration) 
       const message = (settled.value.properties as { message?: unknown } | undefined)?.message
       return yield* rejected("POST", `worktree ${created.directory} was created but failed to start: ${String(message ?? "unknown")}`)
     }
-    if (Option.isNone(settled)) yield* note("ocm: the event stream ended before the worktree reported ready; checking the listing")
+    if (Option.isNone(settled)) yield* note("warning", "ocm: the event stream ended before the worktree reported ready; checking the listing")
     const listed = yield* client.worktrees(scope)
     if (!listed.includes(created.directory)) {
       return yield* rejected("POST", `the server created ${created.directory} but does not list it`)
     }
     return created
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.scoped, waiting(`waiting for worktree ${slug} to be ready`))
 
 const alreadyExists = (slug: string, listed: ReadonlyArray<string>) =>
   Effect.map(Path.Path, (path) => listed.find((directory) => path.basename(directory) === slug))
 
-export const worktreeCreate = (name: string, options: { readonly json: boolean }) =>
+/** A worktree the server made: its name (the server's slug), branch and directory. */
+export interface CreatedWorktree {
+  readonly name: string
+  readonly branch: string | null
+  readonly directory: string
+}
+
+export const worktreeCreate = (name: string) =>
   Effect.gen(function* () {
     const slug = yield* checkWorktreeName(name)
     const client = yield* OpenCodeClient
@@ -185,37 +190,26 @@ export const worktreeCreate = (name: string, options: { readonly json: boolean }
       })
     }
     const created = yield* createWitnessed(name, slug, READY_WINDOW)
-    const result = { name: created.name, branch: created.branch ?? null, directory: created.directory }
-    yield* emit(options.json, result, () =>
-      table([["name", result.name], ["branch", result.branch ?? "(unknown)"], ["directory", result.directory]], "")
-    )
-    return result
+    return { name: created.name, branch: created.branch ?? null, directory: created.directory } satisfies CreatedWorktree
   })
 
 // ---------------------------------------------------------------------------------------------------------
 // list
 
-export const worktreeList = (options: { readonly json: boolean }) =>
-  Effect.gen(function* () {
-    const client = yield* OpenCodeClient
-    const scope = yield* projectScope
-    const listed = yield* client.worktrees(scope)
-    const entries = yield* Effect.forEach(listed, describeWorktree, { concurrency: 4 })
-    if (entries.length === 0 && !options.json) {
-      yield* note(`ocm: the server lists no worktrees for the project of ${scope.directory}`)
-      return entries
-    }
-    const nameWidth = Math.max(4, ...entries.map((entry) => entry.name.length))
-    const branchOf = (entry: WorktreeEntry) => (entry.exists ? (entry.branch ?? "(unknown)") : "(missing on disk)")
-    const branchWidth = Math.max(6, ...entries.map((entry) => branchOf(entry).length))
-    yield* emit(options.json, { project: scope.directory, worktrees: entries }, () =>
-      [
-        `${"NAME".padEnd(nameWidth)}  ${"BRANCH".padEnd(branchWidth)}  DIRECTORY`,
-        ...entries.map((entry) => `${entry.name.padEnd(nameWidth)}  ${branchOf(entry).padEnd(branchWidth)}  ${entry.directory}`)
-      ].join("\n")
-    )
-    return entries
-  })
+/** The server's worktrees of the project (the directory ocm runs in). */
+export interface WorktreeListing {
+  readonly project: string
+  readonly worktrees: ReadonlyArray<WorktreeEntry>
+}
+
+export const worktreeList = Effect.gen(function* () {
+  const client = yield* OpenCodeClient
+  const scope = yield* projectScope
+  const listed = yield* client.worktrees(scope)
+  const worktrees = yield* Effect.forEach(listed, describeWorktree, { concurrency: 4 })
+  if (worktrees.length === 0) yield* note("progress", `ocm: the server lists no worktrees for the project of ${scope.directory}`)
+  return { project: scope.directory, worktrees } satisfies WorktreeListing
+})
 
 // ---------------------------------------------------------------------------------------------------------
 // remove
@@ -334,7 +328,17 @@ const lossLines = (losses: WorktreeLosses, branch: string | null) => {
 const sessionLines = (sessions: ReadonlyArray<{ readonly id: string; readonly title: string }>) =>
   sessions.map((session) => `  session    ${session.id} "${session.title}"`)
 
-export const worktreeRemove = (target: string, options: { readonly json: boolean; readonly force: boolean }) =>
+/** A removed worktree, what its removal discarded (with --force), and the sessions that had it as directory. */
+export interface RemovedWorktree {
+  readonly name: string
+  readonly branch: string | null
+  readonly directory: string
+  readonly removed: true
+  readonly discarded: WorktreeLosses
+  readonly sessions: ReadonlyArray<{ readonly id: string; readonly title: string; readonly directory: string }>
+}
+
+export const worktreeRemove = (target: string, options: { readonly force: boolean }) =>
   Effect.gen(function* () {
     if (target.trim() === "") return yield* new InvalidInput({ message: "give the NAME or DIR of a worktree to remove" })
     const client = yield* OpenCodeClient
@@ -359,8 +363,8 @@ export const worktreeRemove = (target: string, options: { readonly json: boolean
       losses.commits.length > 0 ? `${plural(losses.commits.length, "commit")} found on no other branch` : undefined
     ].filter((item) => item !== undefined)
     if (lost.length > 0 && !options.force) {
-      yield* note(`ocm: removing worktree ${entry.name} (${entry.directory}) would lose:`)
-      yield* note([...lossLines(losses, entry.branch), ...sessionLines(sessions)].join("\n"))
+      yield* note("warning", `ocm: removing worktree ${entry.name} (${entry.directory}) would lose:`)
+      yield* note("warning", [...lossLines(losses, entry.branch), ...sessionLines(sessions)].join("\n"))
       const inIt = sessions.length === 0 ? "" : `; ${plural(sessions.length, "session")} ${sessions.length === 1 ? "has" : "have"} it as directory (${sessions.map((session) => session.id).join(", ")})`
       return yield* new InvalidInput({
         message: `refusing to remove worktree ${entry.name}: ${lost.join(", ")} would be lost${inIt}; commit or push them, or pass --force`
@@ -376,20 +380,18 @@ export const worktreeRemove = (target: string, options: { readonly json: boolean
         `the server answered but ${resolved.directory} is still ${stillListed ? "listed" : "on disk"}`
       )
     }
-    const result = {
+    if (lost.length > 0) yield* note("warning", `ocm: --force: discarded ${lost.join(", ")}`)
+    if (sessions.length > 0) {
+      yield* note("warning", `ocm: ${plural(sessions.length, "session")} had this worktree as directory (it is gone now):\n${sessionLines(sessions).join("\n")}`)
+    }
+    return {
       name: entry.name,
       branch: entry.branch,
       directory: entry.directory,
       removed: true,
       discarded: losses,
       sessions
-    }
-    if (lost.length > 0) yield* note(`ocm: --force: discarded ${lost.join(", ")}`)
-    if (sessions.length > 0) {
-      yield* note(`ocm: ${plural(sessions.length, "session")} had this worktree as directory (it is gone now):\n${sessionLines(sessions).join("\n")}`)
-    }
-    yield* emit(options.json, result, () => `removed ${entry.name}${entry.branch ? ` (branch ${entry.branch} deleted)` : ""}: ${entry.directory}`)
-    return result
+    } satisfies RemovedWorktree
   })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -397,7 +399,6 @@ export const worktreeRemove = (target: string, options: { readonly json: boolean
 
 export interface WorktreeRunOptions extends IdentityOptions {
   readonly wait: boolean
-  readonly json: boolean
   readonly timeout: Duration.Duration
   readonly abortOnTimeout: boolean
 }
@@ -409,13 +410,18 @@ const ensureWorktree = (name: string, slug: string, window: Duration.Duration) =
     const existing = yield* alreadyExists(slug, yield* client.worktrees(yield* projectScope))
     if (existing !== undefined) {
       const entry = yield* describeWorktree(existing)
-      yield* note(`ocm: using worktree ${entry.name} (${entry.branch ?? "branch unknown"}) at ${entry.directory}`)
+      yield* note("progress", `ocm: using worktree ${entry.name} (${entry.branch ?? "branch unknown"}) at ${entry.directory}`)
       return { name: entry.name, branch: entry.branch, directory: entry.directory, created: false }
     }
     const created: Worktree = yield* createWitnessed(name, slug, window)
-    yield* note(`ocm: created worktree ${created.name} (${created.branch ?? "branch unknown"}) at ${created.directory}`)
+    yield* note("progress", `ocm: created worktree ${created.name} (${created.branch ?? "branch unknown"}) at ${created.directory}`)
     return { name: created.name, branch: created.branch ?? null, directory: created.directory, created: true }
   })
+
+/** `wt run`: the turn (or the recorded prompt, without --wait) in a session of the worktree. */
+export interface WorktreeTurn extends PromptedTurn {
+  readonly worktree: { readonly name: string; readonly branch: string | null; readonly created: boolean }
+}
 
 export const worktreeRun = (name: string, message: ReadonlyArray<string>, options: WorktreeRunOptions) =>
   Effect.gen(function* () {
@@ -430,47 +436,19 @@ export const worktreeRun = (name: string, message: ReadonlyArray<string>, option
         message: "--abort-on-timeout needs --wait: without --wait the turn runs on once its prompt is recorded, and nothing waits to abort it"
       })
     }
-    const flags = identityFlags(options)
-    const timeout = options.timeout
-
     const client = yield* OpenCodeClient
-    const worktree = yield* ensureWorktree(name, slug, timeout)
+    const worktree = yield* ensureWorktree(name, slug, options.timeout)
     const session = yield* client.createSession({ directory: worktree.directory })
-    yield* note(`ocm: session ${session.id} in ${session.directory}`)
-    // explicit identity becomes the session's stored default, so later prompts (ocm chat) keep it
-    if (flags.agent !== undefined || flags.model !== undefined || flags.variant !== undefined) {
-      yield* writeDefaults(session.id, flags)
-    }
-    const base = {
-      worktree: worktree.name,
-      branch: worktree.branch,
-      worktreeCreated: worktree.created,
-      directory: session.directory,
-      sessionID: session.id
-    }
-
-    const kept = Effect.tapError(() => note(`ocm: session ${session.id} was kept (${session.directory})`))
-    const turn = yield* runTurn({
-      sessionID: session.id,
-      directory: session.directory,
-      text,
-      noReply: false,
-      flags,
-      timeout,
-      abortOnTimeout: options.abortOnTimeout,
+    yield* note("progress", `ocm: session ${session.id} in ${session.directory}`)
+    const prompted = yield* promptTurn(
+      session,
       // without --wait: witnessed as recorded, and the turn runs on
-      detach: !options.wait
-    }).pipe(kept)
-    if (turn.mode === "sent") {
-      yield* note(`ocm: recorded ${turn.proof.userMessageID}; the turn runs on (ocm wait ${session.id} picks up the reply)`)
-      const result = { ...base, mode: turn.mode, proof: proofJson(turn.proof) }
-      yield* emit(options.json, result, () => session.id)
-      return result
-    }
-    yield* note(
-      `ocm: turn done (${turn.proof.completedBy}, ${turn.proof.elapsedMs} ms): ${turn.proof.assistantMessageIDs.join(", ")} answered ${turn.proof.userMessageID}`
+      { ...options, text, detach: !options.wait },
+      { storeIdentity: true, sayKept: true }
     )
-    const result = { ...base, mode: turn.mode, reply: turn.reply, proof: proofJson(turn.proof) }
-    yield* emit(options.json, result, () => turn.reply)
-    return result
+    yield* noteTurn(prompted)
+    return {
+      ...prompted,
+      worktree: { name: worktree.name, branch: worktree.branch, created: worktree.created }
+    } satisfies WorktreeTurn
   })

@@ -10,6 +10,7 @@ import {
   type RenderOptions,
   toDocument,
   type TokensView,
+  type TranscriptDocument,
   type TurnView,
   type UserView
 } from "./View.js"
@@ -187,8 +188,8 @@ const turnMarkdown = (turn: TurnView): string => {
   return blocks.join("\n\n")
 }
 
-export const renderMarkdown = (transcript: Transcript, options: RenderOptions = {}): string => {
-  const document = toDocument(transcript, options)
+/** The transcript document as Markdown for people. */
+export const markdownOf = (document: TranscriptDocument): string => {
   const { session, counts } = document
   const header = [
     `# Transcript: ${session.title}`,
@@ -206,3 +207,6 @@ export const renderMarkdown = (transcript: Transcript, options: RenderOptions = 
   ]
   return [...header, ...document.turns.map(turnMarkdown)].join("\n\n")
 }
+
+export const renderMarkdown = (transcript: Transcript, options: RenderOptions = {}): string =>
+  markdownOf(toDocument(transcript, options))
