@@ -62,6 +62,33 @@ describe("send, stream and watch against a real sandbox", () => {
         assert.strictEqual(parsed[parsed.length - 1]!.reply, "NDJSON")
       }))
 
+    it.effect("stream notes each provider retry once on stderr (the turn engine's note, not a second one of its own)", () =>
+      Effect.gen(function* () {
+        const client = yield* OpenCodeClient
+        const id = yield* newSession
+        const run = yield* ocmInSandbox(["stream", "-s", id, "[[fail 503]] Reply with ONLY NEVER.", "--timeout", "8", "--abort-on-timeout"])
+        assert.strictEqual(run.code, 124, run.stderr)
+        const notes = run.stderr.split("\n").filter((line) => line.includes("the provider is being retried"))
+        assert.isAtLeast(notes.length, 1, run.stderr)
+        for (const line of notes) assert.match(line, /^ocm: the provider is being retried \(attempt \d+\): /)
+        const attempts = notes.map((line) => /attempt (\d+)/.exec(line)![1])
+        assert.deepStrictEqual(attempts, [...new Set(attempts)], `each retry once: ${run.stderr}`)
+        const status = yield* client.sessionStatus({ directory: (yield* client.getSession(id)).directory })
+        assert.isUndefined(status[id], "aborted, so no longer retrying")
+      }))
+
+    it.effect("watch --events with a type the server never sends is exit 2 before it subscribes", () =>
+      Effect.gen(function* () {
+        const id = yield* newSession
+        const run = yield* ocmInSandbox(["watch", id, "--events", "session.idel,message.*"])
+        assert.strictEqual(run.code, 2, run.stderr)
+        assert.strictEqual(run.stdout, "")
+        assert.strictEqual(run.stderr, 'ocm: --events: unknown event type "session.idel"; did you mean session.idle?\n', "no 'watching' note: it never subscribed")
+        const json = yield* ocmInSandbox(["watch", "--all", "--events", "nope", "--json"])
+        assert.strictEqual(json.code, 2, json.stderr)
+        assert.strictEqual((JSON.parse(json.stdout) as { error: { tag: string } }).error.tag, "ValidationError")
+      }))
+
     it.effect("watch prints a session's events until interrupted (exit 130); --text-only prints the reply text", () =>
       Effect.gen(function* () {
         const { info } = yield* Sandbox
