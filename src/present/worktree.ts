@@ -13,6 +13,8 @@ const branchOf = (entry: WorktreeEntry) => (entry.exists ? (entry.branch ?? "(un
 /** A table of name, branch and directory; nothing when there are none (a note says so). */
 export const worktreeListView: View<WorktreeListing> = {
   json: (listing) => listing,
+  note: ({ project, worktrees }) =>
+    worktrees.length === 0 ? `ocm: the server lists no worktrees for the project of ${project}` : undefined,
   text: ({ worktrees }) => {
     if (worktrees.length === 0) return undefined
     const nameWidth = Math.max(4, ...worktrees.map((entry) => entry.name.length))

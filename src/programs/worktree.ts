@@ -207,7 +207,6 @@ export const worktreeList = Effect.gen(function* () {
   const scope = yield* projectScope
   const listed = yield* client.worktrees(scope)
   const worktrees = yield* Effect.forEach(listed, describeWorktree, { concurrency: 4 })
-  if (worktrees.length === 0) yield* note("progress", `ocm: the server lists no worktrees for the project of ${scope.directory}`)
   return { project: scope.directory, worktrees } satisfies WorktreeListing
 })
 
