@@ -326,7 +326,12 @@ export const sandboxRun = (options: UpOptions & { readonly command: ReadonlyArra
     const [name, ...args] = command as [string, ...Array<string>]
     yield* checkUpOptions(options)
     const password = yield* sandboxPassword(options)
-    const code = yield* runWithSandboxEnvironment(name, args, password).pipe(Effect.provide(sandboxLayer(options)))
+    // only the start is a wait to show: the command then has the terminal to itself
+    const code = yield* Effect.scoped(
+      Effect.flatMap(Layer.build(sandboxLayer(options)).pipe(waiting("the sandbox to start")), (sandbox) =>
+        runWithSandboxEnvironment(name, args, password).pipe(Effect.provide(sandbox))
+      )
+    )
     if (code !== 0) return yield* new ExitWith({ code })
   })
 
