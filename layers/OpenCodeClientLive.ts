@@ -163,6 +163,35 @@ export const splitBaseUrl = (url: string): { readonly base: string; readonly bas
   }
 }
 
+/** What a call's span says about it: method, path (holding the session and message ids), directory, message id. */
+const callAttributes = (call: Call): Record<string, unknown> => {
+  const messageID = (call.body as { readonly messageID?: unknown } | undefined)?.messageID
+  return {
+    "http.request.method": call.method,
+    "url.path": call.path,
+    ...(call.query?.directory === undefined ? {} : { "opencode.directory": call.query.directory }),
+    ...(typeof messageID === "string" ? { "opencode.message.id": messageID } : {})
+  }
+}
+
+/**
+ * Each call of a client in a span of its own, `OpenCodeClient.<method>` (the platform's `http.client` span of each
+ * request below it); the event stream is left as it is, since it lasts as long as it is read.
+ */
+const traced = (client: OpenCodeClientShape): OpenCodeClientShape => {
+  const spanned: Record<string, unknown> = {}
+  for (const [name, member] of Object.entries(client)) {
+    const span = `OpenCodeClient.${name}`
+    spanned[name] =
+      typeof member === "function"
+        ? Effect.fn(span)(member as (...args: Array<unknown>) => Effect.Effect<unknown, unknown>)
+        : Effect.isEffect(member)
+          ? Effect.withSpan(member, span)
+          : member
+  }
+  return spanned as unknown as OpenCodeClientShape
+}
+
 export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions = {}) =>
   Effect.gen(function* () {
     const requestLimit = options.requestTimeout === undefined ? undefined : Duration.decode(options.requestTimeout)
@@ -283,6 +312,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
     ): Effect.Effect<A, ClientError> =>
       Effect.gen(function* () {
         if (call.heavy === true && !(yield* Ref.get(alive))) yield* exchange(healthCall, () => Effect.void)
+        yield* Effect.annotateCurrentSpan(callAttributes(call))
         const sent = (call.method === "GET" ? reads : http).execute(requestOf(call))
         return yield* bounded(
           call,
@@ -291,7 +321,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
               RequestError: (error) => Effect.fail(unreachable(transportReason(error))),
               ResponseError: (error) => Effect.fail(unreachable(transportReason(error)))
             }),
-            Effect.tap(() => Ref.set(alive, true)),
+            Effect.tap((response) => Effect.zipRight(Effect.annotateCurrentSpan("http.response.status_code", response.status), Ref.set(alive, true))),
             Effect.flatMap((response) => checkResponse(call, response)),
             Effect.flatMap(read)
           )
@@ -350,7 +380,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       (sessionID: string) =>
       <A>(effect: Effect.Effect<A, ClientError>): Effect.Effect<A, SessionCallError> =>
         Effect.catchIf(
-          effect,
+          Effect.zipRight(Effect.annotateCurrentSpan("opencode.session.id", sessionID), effect),
           (error): error is ServerRejected => error._tag === "ServerRejected" && error.status === 404,
           (error) => Effect.fail(new SessionNotFound({ reference: sessionID, detail: error.detail }))
         )
@@ -543,7 +573,7 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
       events,
       subscribe
     }
-    return client
+    return traced(client)
   })
 
 /**

@@ -92,9 +92,11 @@ export const make = (client: Option.Option<OpenCodeClientShape>) =>
       })
 
     return TranscriptStore.of({
-      load,
-      document: (transcript, options) => Effect.map(generatedAt(options), (render) => toDocument(transcript, render)),
-      write
+      load: Effect.fn("TranscriptStore.load")(load),
+      document: Effect.fn("TranscriptStore.document")((transcript, options) =>
+        Effect.map(generatedAt(options), (render) => toDocument(transcript, render))
+      ),
+      write: Effect.fn("TranscriptStore.write")(write)
     } satisfies TranscriptStoreShape)
   })
 

@@ -230,7 +230,7 @@ const watchSession = (
 // ---------------------------------------------------------------------------------------------------------
 // The engine
 
-export const runTurn = (input: TurnInput) =>
+export const runTurn = Effect.fn("TurnEngine.runTurn")((input: TurnInput) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const started = yield* Clock.currentTimeMillis
@@ -243,6 +243,7 @@ export const runTurn = (input: TurnInput) =>
     const carried = input.noReply ? [] : queuedSystemPrompts(before)
     const identity = chooseIdentity(input.flags, input.storedDefaults, observedIdentity(before))
     const messageID = nextMessageId(started, before.map((message) => message.info.id))
+    yield* Effect.annotateCurrentSpan("opencode.message.id", messageID)
     const ownSystem = input.system !== undefined && input.system.trim() !== "" ? input.system : undefined
     const systemParts = [...carried, ...(ownSystem === undefined ? [] : [ownSystem])]
     const systemSent = systemParts.length > 0 ? systemParts.join("\n\n") : undefined
@@ -330,6 +331,8 @@ export const runTurn = (input: TurnInput) =>
       Deferred.await(watch.recorded).pipe(Effect.as("event" as const)),
       Effect.zipRight(Effect.sleep("150 millis"), recordedByReadBack)
     ).pipe(
+      Effect.tap((by) => Effect.annotateCurrentSpan("ocm.turn.recorded_by", by)),
+      Effect.withSpan("TurnEngine.recorded"),
       Effect.timeout(Duration.min(recordWindow, recordLimit)),
       Effect.catchTag("TimeoutException", (): Effect.Effect<never, WaitTimeout | PromptNotRecorded> =>
         Duration.lessThan(recordLimit, recordWindow)
@@ -404,7 +407,7 @@ export const runTurn = (input: TurnInput) =>
     const isFinal = (verdict: Verdict) => verdict._tag !== "Pending" && verdict._tag !== "Suspect"
     const abandoned = abandonment()
     const judge = (settled: boolean): Effect.Effect<Verdict, Effect.Effect.Error<typeof readBack>> =>
-      Effect.gen(function* () {
+      Effect.withSpan("TurnEngine.judge")(Effect.gen(function* () {
         const after = yield* readBack
         const replies = repliesTo(after, messageID)
         const errors = yield* Ref.get(watch.errors)
@@ -426,7 +429,7 @@ export const runTurn = (input: TurnInput) =>
         // idle and nothing answered: final only once confirmed on a second look (absent ≠ done: the prompt may
         // not have started yet when a previous turn's idle arrived)
         return settled ? { _tag: "NoReply", after, detail: "the session went idle without answering" } : { _tag: "Pending" }
-      })
+      }))
 
     const byEvents = Effect.gen(function* () {
       let idleSeen = 0
@@ -467,7 +470,12 @@ export const runTurn = (input: TurnInput) =>
       }
     })
 
-    const outcome = yield* Effect.raceFirst(byEvents, byPolling).pipe(Effect.timeout(yield* timeLeft), Effect.either)
+    const outcome = yield* Effect.raceFirst(byEvents, byPolling).pipe(
+      Effect.timeout(yield* timeLeft),
+      Effect.tap(([, by]) => Effect.annotateCurrentSpan("ocm.turn.completed_by", by)),
+      Effect.withSpan("TurnEngine.completed"),
+      Effect.either
+    )
     if (Either.isLeft(outcome) && outcome.left._tag === "TimeoutException") {
       return yield* Effect.flatMap(timedOut(`the turn of ${messageID} in ${input.sessionID}`), Effect.fail)
     }
@@ -500,4 +508,10 @@ export const runTurn = (input: TurnInput) =>
       })
     }
     return resultOf("turn", verdict.replies, proofOf(verdict.after, verdict.replies, completedBy, now))
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.scoped),
+  (turn, input) =>
+    Effect.zipRight(
+      Effect.annotateCurrentSpan({ "opencode.session.id": input.sessionID, "opencode.directory": input.directory }),
+      Effect.tap(turn, (result) => Effect.annotateCurrentSpan("ocm.turn.mode", result.mode))
+    )
+)

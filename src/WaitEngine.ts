@@ -195,8 +195,9 @@ export interface TreeStatus {
 }
 
 /** The one judgement of a tree's status, used by status, summary, get, the waits and respond. */
-export const treeStatus = (session: Session, options: { readonly mainAgent: boolean }) =>
+export const treeStatus = Effect.fn("WaitEngine.treeStatus")((session: Session, options: { readonly mainAgent: boolean }) =>
   Effect.gen(function* () {
+    yield* Effect.annotateCurrentSpan("opencode.session.id", session.id)
     const descendants = options.mainAgent ? [] : yield* descendantsOf([session])
     const tree = [session, ...descendants]
     const statuses = yield* statusesOf(tree)
@@ -221,6 +222,7 @@ export const treeStatus = (session: Session, options: { readonly mainAgent: bool
     }
     return state
   })
+)
 
 /** `idle`, `busy`, `retry (…)`, or "blocked on permission (…)" when a request holds the session or one below it. */
 export const treeStatusLabel = (state: TreeStatus) => blockedLabel(state.session, state.blocked) ?? statusLabel(state.status)
@@ -388,7 +390,7 @@ export const untilJudged = <T, A, E, R, E2>(spec: Rejudging<T, A, E, R, E2>): Ef
     )
     if (Option.isNone(verdict)) return yield* Effect.flatMap(spec.onTimeout, Effect.fail)
     return verdict.value
-  })
+  }).pipe(Effect.withSpan("WaitEngine.untilJudged", { attributes: { "ocm.waiting_for": spec.waitingFor } }))
 
 // ---------------------------------------------------------------------------------------------------------
 // Which trees an event concerns
@@ -460,7 +462,7 @@ export interface WaitResult {
   readonly states: ReadonlyArray<TreeState>
 }
 
-export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) =>
+export const waitFor = Effect.fn("WaitEngine.waitFor")((sessions: ReadonlyArray<Session>, options: WaitOptions) =>
   Effect.gen(function* () {
     const client = yield* OpenCodeClient
     const subscription = yield* client.subscribe
@@ -515,4 +517,10 @@ export const waitFor = (sessions: ReadonlyArray<Session>, options: WaitOptions) 
       states: sessions.flatMap((session) => Option.toArray(Option.fromNullable(latest.get(session.id))))
     }
     return result
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.scoped),
+  (wait, sessions, options) =>
+    Effect.zipRight(
+      Effect.annotateCurrentSpan({ "opencode.session.ids": sessions.map((session) => session.id), "ocm.wait.mode": options.mode }),
+      wait
+    )
+)

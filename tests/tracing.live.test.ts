@@ -133,13 +133,43 @@ describe("traces of a command, exported over OTLP", () => {
         assert.deepStrictEqual(ancestry(spans, target!), ["ocm one-shot"])
         assert.strictEqual(attribute(target!.attributes, "ocm.server.rule"), "OPENCODE_BASE_URL")
 
-        const calls = spans.filter((span) => span.name.startsWith("http.client "))
-        assert.isAtLeast(calls.length, 2)
-        for (const call of calls) {
-          assert.include(ancestry(spans, call), "ocm one-shot")
-          assert.isNumber(Number(attribute(call.attributes, "http.response.status_code")))
+        const turns = spans.filter((span) => span.name === "TurnEngine.runTurn")
+        assert.strictEqual(turns.length, 1)
+        const turnSpan = turns[0]!
+        assert.include(ancestry(spans, turnSpan), "ocm one-shot")
+        assert.match(String(attribute(turnSpan.attributes, "opencode.session.id")), /^ses_/)
+        assert.match(String(attribute(turnSpan.attributes, "opencode.message.id")), /^msg_/)
+        assert.strictEqual(attribute(turnSpan.attributes, "ocm.turn.mode"), "turn")
+        const step = (name: string) => {
+          const found = spans.find((span) => span.name === name)
+          assert.isDefined(found, `no ${name} span`)
+          assert.strictEqual(ancestry(spans, found!)[0], "TurnEngine.runTurn")
+          return found!
+        }
+        assert.oneOf(attribute(step("TurnEngine.recorded").attributes, "ocm.turn.recorded_by"), ["event", "read-back"])
+        assert.oneOf(attribute(step("TurnEngine.completed").attributes, "ocm.turn.completed_by"), ["session.idle event", "status poll"])
+
+        // the prompt, the subscription and the reads of the turn are client calls below it
+        const clientCalls = spans.filter((span) => span.name.startsWith("OpenCodeClient."))
+        const inTurn = clientCalls.filter((span) => ancestry(spans, span).includes("TurnEngine.runTurn")).map((span) => span.name)
+        for (const name of ["OpenCodeClient.subscribe", "OpenCodeClient.messages", "OpenCodeClient.promptAsync"]) {
+          assert.include(inTurn, name)
+        }
+        const prompt = clientCalls.find((span) => span.name === "OpenCodeClient.promptAsync")!
+        assert.strictEqual(attribute(prompt.attributes, "http.request.method"), "POST")
+        assert.strictEqual(attribute(prompt.attributes, "http.response.status_code"), 204)
+        assert.strictEqual(attribute(prompt.attributes, "opencode.message.id"), attribute(turnSpan.attributes, "opencode.message.id"))
+        assert.strictEqual(attribute(prompt.attributes, "opencode.session.id"), attribute(turnSpan.attributes, "opencode.session.id"))
+        assert.match(String(attribute(prompt.attributes, "url.path")), /^\/session\/ses_[^/]+\/prompt_async$/)
+
+        // every HTTP request is made by a client call, shows its status, and shows the credentials only redacted
+        const requests = spans.filter((span) => span.name.startsWith("http.client "))
+        assert.isAtLeast(requests.length, 4)
+        for (const request of requests) {
+          assert.match(ancestry(spans, request)[0]!, /^OpenCodeClient\./)
+          assert.isAtLeast(Number(attribute(request.attributes, "http.response.status_code")), 200)
           // the credentials were sent (the server requires them) and are redacted where the header is shown
-          assert.strictEqual(attribute(call.attributes, "http.request.header.authorization"), "<redacted>")
+          assert.strictEqual(attribute(request.attributes, "http.request.header.authorization"), "<redacted>")
         }
 
         const everything = received.map((request) => request.body).join("\n")
