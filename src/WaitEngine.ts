@@ -369,7 +369,8 @@ export interface Rejudging<T, A, E, R, E2> {
 
 /**
  * Looks now, then again whenever a relevant event comes or the safety tick fires, until a look gives a verdict or
- * the time runs out. Looks never overlap: an event that comes during a look is judged after it.
+ * the time runs out. Looks never overlap: an event that comes during a look is judged after it. The spinner
+ * (`waiting`) runs only between looks, so whatever a look writes (respond's answers) never shares its line.
  */
 export const untilJudged = <T, A, E, R, E2>(spec: Rejudging<T, A, E, R, E2>): Effect.Effect<A, E | E2 | ClientError, R> =>
   Effect.gen(function* () {
@@ -379,15 +380,21 @@ export const untilJudged = <T, A, E, R, E2>(spec: Rejudging<T, A, E, R, E2>): Ef
       // a tick comes at once: that is the first look
       Stream.tick(SAFETY_TICK).pipe(Stream.as(spec.everything))
     )
-    const verdict = yield* looks.pipe(
-      Stream.mapEffect(spec.judge),
-      Stream.filterMap(identity),
-      Stream.runHead,
-      // the tick never ends, so neither do the looks: only a verdict or the time ends this
-      Effect.flatMap(Option.match({ onNone: () => Effect.never, onSome: Effect.succeed })),
-      Effect.timeoutTo({ duration, onSuccess: Option.some, onTimeout: Option.none }),
-      waiting(`waiting for ${spec.waitingFor}`)
-    )
+    const untilVerdict = Effect.gen(function* () {
+      const next = yield* Stream.toPull(looks)
+      const awaitNext = next.pipe(
+        // the tick never ends, so neither do the looks: only a verdict or the time ends this
+        Effect.catchAll(Option.match({ onNone: () => Effect.never, onSome: Effect.fail })),
+        waiting(`waiting for ${spec.waitingFor}`)
+      )
+      while (true) {
+        for (const what of yield* awaitNext) {
+          const verdict = yield* spec.judge(what)
+          if (Option.isSome(verdict)) return verdict.value
+        }
+      }
+    }).pipe(Effect.scoped)
+    const verdict = yield* Effect.timeoutTo(untilVerdict, { duration, onSuccess: Option.some, onTimeout: Option.none })
     if (Option.isNone(verdict)) return yield* Effect.flatMap(spec.onTimeout, Effect.fail)
     return verdict.value
   }).pipe(Effect.withSpan("WaitEngine.untilJudged", { attributes: { "ocm.waiting_for": spec.waitingFor } }))

@@ -65,7 +65,17 @@ export { listModels, modelRows, type ModelFilters, type ModelRow } from "./progr
 export { createSession, lastMessage, listMessages, type CreatedSession, type LastMessage, type Role } from "./programs/session.js"
 export { send, stream, watch, type SentPrompt, type TurnStreamItem, type WatchItem } from "./programs/send.js"
 export { run, type RunResult } from "./programs/run.js"
-export { listPermissions, respond, shareSession, showDiff, showSummary, unshareSession } from "./programs/control.js"
+export {
+  listPermissions,
+  respond,
+  type Answered,
+  type PermissionList,
+  type RespondOptions,
+  type RespondResult
+} from "./programs/respond.js"
+export { gitPatch, sessionChanges, showDiff, type FileChange, type SessionDiff } from "./programs/diff.js"
+export { showSummary, type SessionSummary, type TokenTotals } from "./programs/summary.js"
+export { shareSession, unshareSession, type Shared, type Unshared } from "./programs/share.js"
 export {
   worktreeCreate,
   worktreeList,
@@ -85,8 +95,30 @@ export {
   type Skill,
   type SkillInstalled
 } from "./programs/skill.js"
-export { isIdle, waitAll, waitAny, waitForIdle, waitForText } from "./programs/waits.js"
-export { isSettled, treeState, treeStatus, waitFor, type TreeState, type TreeStatus, type WaitOptions } from "./WaitEngine.js"
+export {
+  isIdle,
+  waitAll,
+  waitAny,
+  waitForIdle,
+  waitForText,
+  type IdleCheck,
+  type IdleWait,
+  type TextFound,
+  type WaitFlags
+} from "./programs/waits.js"
+export {
+  ABANDONED_AFTER,
+  isSettled,
+  treeState,
+  treeStatus,
+  untilJudged,
+  waitFor,
+  type Rejudging,
+  type TreeState,
+  type TreeStatus,
+  type WaitOptions,
+  type WaitResult
+} from "./WaitEngine.js"
 export { ping, type Ping } from "./programs/ping.js"
 export { transcript, type TranscriptFormat, type TranscriptResult } from "./programs/transcript.js"
 export { markdownOf } from "./transcript/Markdown.js"
@@ -123,6 +155,11 @@ export { modelsView } from "./present/models.js"
 export { pingView } from "./present/ping.js"
 export { createdSessionView, lastMessageView, messagesView, type MessagesLayout } from "./present/session.js"
 export { skillInstalledView, skillView } from "./present/skill.js"
+export { answeredLine, answeredAsWitnessed, permissionListView, respondView } from "./present/respond.js"
+export { diffView } from "./present/diff.js"
+export { summaryView } from "./present/summary.js"
+export { sharedView, unsharedView } from "./present/share.js"
+export { allWaitView, anyWaitView, idleCheckView, idleWaitView, stateJson, textFoundView } from "./present/waits.js"
 
 export { OpenCodeClient, type OpenCodeClientShape } from "../services/OpenCodeClient.js"
 export { ProcessHost, type ProcessHostShape } from "../services/ProcessHost.js"

@@ -13,7 +13,7 @@ import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import type { AssistantMessage, MessageWithParts, PermissionRequest, Session } from "../src/Domain.js"
-import { gitPatch } from "../src/programs/control.js"
+import { gitPatch } from "../src/programs/diff.js"
 import { replyText } from "../src/TurnEngine.js"
 import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 

@@ -11,6 +11,7 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import type { OpenCodeEvent } from "../src/Domain.js"
 import { WaitTimeout } from "../src/Errors.js"
+import { Progress } from "../services/Progress.js"
 import { currentBudget } from "../src/Timeout.js"
 import { untilJudged } from "../src/WaitEngine.js"
 
@@ -116,5 +117,47 @@ describe("untilJudged", () => {
       yield* TestClock.adjust("3 seconds")
       const outcome = yield* Fiber.join(waiting)
       assert.isTrue(Either.isLeft(outcome) && outcome.left._tag === "WaitTimeout")
+    }))
+
+  it.effect("the spinner is shown while waiting for the next look, never during a look (a look may print)", () =>
+    Effect.gen(function* () {
+      const spinning = yield* Ref.make(false)
+      const labels: Array<string> = []
+      const during: Array<boolean> = []
+      const events = yield* Queue.unbounded<OpenCodeEvent>()
+      const looked = yield* Queue.unbounded<void>()
+      const waitingForIt = untilJudged({
+        events: Stream.fromQueue(events),
+        react: () => Effect.succeed(Option.some<void>(undefined)),
+        everything: undefined,
+        judge: () =>
+          Effect.gen(function* () {
+            during.push(yield* Ref.get(spinning))
+            yield* Queue.offer(looked, undefined)
+            return during.length === 2 ? Option.some("done") : Option.none()
+          }),
+        waitingFor: "the second look",
+        timeout: "60 seconds",
+        onTimeout: Effect.succeed(new WaitTimeout({ waitingFor: "", seconds: 0, hint: "" }))
+      }).pipe(
+        Effect.provideService(Progress, {
+          note: () => Effect.void,
+          waiting: (label, self) =>
+            Effect.acquireUseRelease(
+              Effect.zipRight(Ref.set(spinning, true), Effect.sync(() => labels.push(label))),
+              () => self,
+              () => Ref.set(spinning, false)
+            )
+        })
+      )
+      const fiber = yield* Effect.fork(waitingForIt)
+      yield* Queue.take(looked)
+      // between looks the spinner comes back (and a test that never sees it times out)
+      yield* Effect.repeat(Effect.zipLeft(Ref.get(spinning), Effect.yieldNow()), { until: (on) => on })
+      yield* Queue.offer(events, idle("ses_a"))
+      assert.strictEqual(yield* Fiber.join(fiber), "done")
+      assert.deepStrictEqual(during, [false, false])
+      assert.isFalse(yield* Ref.get(spinning))
+      assert.include(labels, "waiting for the second look")
     }))
 })

@@ -5,19 +5,24 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { MessageWithParts } from "../Domain.js"
-import { ExitWith, InvalidInput, WaitTimeout } from "../Errors.js"
-import { emit } from "../Output.js"
+import type { MessageWithParts, Session } from "../Domain.js"
+import { InvalidInput, WaitTimeout } from "../Errors.js"
 import { resolveSession } from "../SessionResolver.js"
 import { replyText } from "../TurnEngine.js"
-import { blockedJson, confirmedTreeState, isSettled, type TreeState, untilJudged, waitFor } from "../WaitEngine.js"
+import { confirmedTreeState, isSettled, type TreeState, untilJudged, waitFor, type WaitOptions, type WaitResult } from "../WaitEngine.js"
 
 export interface WaitFlags {
   readonly requireBusy: boolean
   readonly mainAgent: boolean
   readonly timeout: Duration.Duration
-  readonly json: boolean
 }
+
+const waitOptions = (mode: WaitOptions["mode"], flags: WaitFlags): WaitOptions => ({
+  mode,
+  requireBusy: flags.requireBusy,
+  mainAgent: flags.mainAgent,
+  timeout: flags.timeout
+})
 
 const resolveAll = (references: ReadonlyArray<string>) =>
   Effect.gen(function* () {
@@ -27,68 +32,66 @@ const resolveAll = (references: ReadonlyArray<string>) =>
     return [...new Map(sessions.map((session) => [session.id, session])).values()]
   })
 
-const stateJson = (state: TreeState) => ({
-  sessionID: state.session.id,
-  title: state.session.title,
-  status: state.status.type,
-  busySubAgents: state.busyDescendants.map(({ session }) => session.id),
-  blocked: blockedJson(state.blocked),
-  latestReply: replyText(state.latestAssistant),
-  latestError: state.latestAssistant?.info.role === "assistant" ? (state.latestAssistant.info.error ?? null) : null,
-  /** The server went idle leaving the latest reply unfinished (see `confirmedTreeState`). */
-  replyAbandoned: state.replyAbandoned
-})
+export interface IdleWait {
+  /** The tree's state at the look that found it settled. */
+  readonly state: TreeState
+  readonly elapsedMs: number
+}
 
 /** Waits until one session's tree is idle with nothing pending. */
 export const waitForIdle = (reference: string | undefined, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = flags.timeout
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
-    const result = yield* waitFor([session], { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
-    const state = result.states[0]!
-    yield* emit(flags.json, { ...stateJson(state), idle: true, elapsedMs: result.elapsedMs }, () => `${session.id} idle`)
-    return state
+    const result = yield* waitFor([session], waitOptions("all", flags))
+    const idle: IdleWait = { state: result.states[0]!, elapsedMs: result.elapsedMs }
+    return idle
   })
 
+/** Waits until the first of the sessions is settled; `settled[0]` is it. */
 export const waitAny = (references: ReadonlyArray<string>, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = flags.timeout
     if (references.length === 0) return yield* new InvalidInput({ message: "wait-any needs at least one session" })
     const sessions = yield* resolveAll(references)
-    const result = yield* waitFor(sessions, { mode: "any", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
-    const first = result.settled[0]!
-    yield* emit(
-      flags.json,
-      { first: first.id, settled: result.settled.map((session) => session.id), elapsedMs: result.elapsedMs },
-      () => first.id
-    )
+    const result: WaitResult = yield* waitFor(sessions, waitOptions("any", flags))
+    return result
   })
 
+/** Waits until every one of the sessions is settled (a barrier). */
 export const waitAll = (references: ReadonlyArray<string>, flags: WaitFlags) =>
   Effect.gen(function* () {
-    const timeout = flags.timeout
     if (references.length === 0) return yield* new InvalidInput({ message: "wait-all needs at least one session" })
     const sessions = yield* resolveAll(references)
-    const result = yield* waitFor(sessions, { mode: "all", requireBusy: flags.requireBusy, mainAgent: flags.mainAgent, timeout })
-    yield* emit(flags.json, { sessions: result.states.map(stateJson), elapsedMs: result.elapsedMs }, () =>
-      sessions.map((session) => session.id).join("\n")
-    )
+    const result: WaitResult = yield* waitFor(sessions, waitOptions("all", flags))
+    return result
   })
 
-/** A predicate: exit 0 when settled, 1 when not (errors keep their codes, all ≥ 2). */
+export interface IdleCheck {
+  readonly state: TreeState
+  /** Settled: the tree is idle with nothing pending (and, with `requireBusy`, the newest prompt has its reply). */
+  readonly idle: boolean
+}
+
+/** A predicate: whether the session is settled now (the CLI exits 1 when not). */
 export const isIdle = (reference: string | undefined, flags: Omit<WaitFlags, "timeout">) =>
   Effect.gen(function* () {
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
     const state = yield* confirmedTreeState(session, flags)
     // a single look cannot see busy come and go: with --require-busy the newest prompt must have its reply
-    const idle = isSettled(state, { requireBusy: flags.requireBusy, sawBusy: false })
-    yield* emit(flags.json, { ...stateJson(state), idle }, () => (idle ? "idle" : "not idle"))
-    if (!idle) return yield* new ExitWith({ code: 1 })
+    const check: IdleCheck = { state, idle: isSettled(state, { requireBusy: flags.requireBusy, sawBusy: false }) }
+    return check
   })
 
 const assistantTextOf = (message: MessageWithParts) => (message.info.role === "assistant" ? replyText(message) : "")
+
+export interface TextFound {
+  readonly session: Session
+  /** The assistant message that contains the text. */
+  readonly message: MessageWithParts
+  /** Its reply text. */
+  readonly text: string
+}
 
 /**
  * Waits until an assistant message contains TEXT — never the user's own prompt. Existing messages count unless
@@ -97,11 +100,10 @@ const assistantTextOf = (message: MessageWithParts) => (message.info.role === "a
 export const waitForText = (
   text: string,
   reference: string | undefined,
-  flags: { readonly noCheckExisting: boolean; readonly timeout: Duration.Duration; readonly json: boolean }
+  flags: { readonly noCheckExisting: boolean; readonly timeout: Duration.Duration }
 ) =>
   Effect.gen(function* () {
     if (text.trim() === "") return yield* new InvalidInput({ message: "wait-for-text needs a TEXT that is neither empty nor blank" })
-    const timeout = flags.timeout
     const client = yield* OpenCodeClient
     const host = yield* ProcessHost
     const session = yield* resolveSession(reference, host.cwd)
@@ -118,6 +120,7 @@ export const waitForText = (
         )
       )
     )
+    const waitingFor = `an assistant message in ${session.id} containing "${text}"`
     // a text part is complete in its `message.part.updated`: look again then (and at every tick regardless)
     const found = yield* untilJudged({
       events: subscription.events,
@@ -132,17 +135,10 @@ export const waitForText = (
         ),
       everything: undefined,
       judge: () => matching,
-      waitingFor: `an assistant message in ${session.id} containing "${text}"`,
-      timeout,
-      onTimeout: Effect.succeed(
-        new WaitTimeout({
-          waitingFor: `an assistant message in ${session.id} containing "${text}"`,
-          seconds: Duration.toSeconds(flags.timeout),
-          hint: ""
-        })
-      )
+      waitingFor,
+      timeout: flags.timeout,
+      onTimeout: Effect.succeed(new WaitTimeout({ waitingFor, seconds: Duration.toSeconds(flags.timeout), hint: "" }))
     })
-    const reply = assistantTextOf(found)
-    yield* emit(flags.json, { sessionID: session.id, messageID: found.info.id, text: reply }, () => reply)
+    const result: TextFound = { session, message: found, text: assistantTextOf(found) }
+    return result
   }).pipe(Effect.scoped)
-
