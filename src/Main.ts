@@ -23,10 +23,16 @@ import { markChildCommand } from "./ChildCommand.js"
 import { commandLineProblem, type CommandTree, commandTree } from "./CommandLine.js"
 import { exitCodeForTag, InvalidInput } from "./Errors.js"
 import { readableHelp } from "./Help.js"
+import { ResultWriter } from "./present/Presenter.js"
 import { plainText } from "./Text.js"
 import { commandLineTimeout, withCommandTimeout } from "./Timeout.js"
 
-export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer, ProgressLive.stderr)
+/** The CLI's results: the process's stdout (through Node's console, which ignores a closed pipe), never the Effect Console. */
+const stdoutResults = Layer.succeed(ResultWriter, {
+  line: (text: string) => Effect.sync(() => globalThis.console.log(text))
+})
+
+export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer, ProgressLive.stderr, stdoutResults)
 
 /**
  * Spans leave the process only when the OTEL_* variables ask for it (README, Observability), over an HttpClient of
@@ -152,7 +158,7 @@ export const helpAsFlag = (argv: ReadonlyArray<string>): ReadonlyArray<string> =
  * `--completions`. Help is made readable (`readableHelp`: one line per command, no generic lines) and loses its
  * ANSI styling when it is not shown on a colour terminal. The explanation of a bad command line is not printed
  * here: the exit-code mapping prints it as the one `ocm: …` line (and the JSON error document under `--json`)
- * from the ValidationError that follows it.
+ * from the ValidationError that follows it. Logs (`--log-level`, written with `unsafe.error`) pass through.
  */
 export const parsingConsole = (
   base: Console.Console,
@@ -166,13 +172,14 @@ export const parsingConsole = (
     ...base,
     log: (...args) => base.log(...shown(args)),
     error: () => Effect.void,
-    unsafe: { ...base.unsafe, log: (...args) => base.unsafe.log(...shown(args)), error: () => {} }
+    unsafe: { ...base.unsafe, log: (...args) => base.unsafe.log(...shown(args)) }
   }
 }
 
 /**
- * Runs a command line program: parsing under `parsingConsole`, each command's own handler under the console it
- * was given (so a program's output is never touched).
+ * Runs a command line program under `parsingConsole`. A command's results do not go through it: programs return
+ * them and the presenter writes them with the ResultWriter (the process's stdout in the CLI), and notes go to
+ * Progress (stderr), so nothing a command prints needs the console put back.
  */
 export const cliProgram = <Name extends string, R, E, A>(
   command: Command.Command<Name, R, E, A>,
@@ -184,7 +191,7 @@ export const cliProgram = <Name extends string, R, E, A>(
     // `--timeout` bounds the whole handler of the command that has one: resolution, requests, waits (one place)
     const bounded = Command.transformHandler(command, (handler, parsed) => {
       const timeout = commandLineTimeout(parsed)
-      return Effect.withConsole(timeout === undefined ? handler : withCommandTimeout(timeout)(handler), base)
+      return timeout === undefined ? handler : withCommandTimeout(timeout)(handler)
     })
     const app = Command.run(bounded, config)
     // the words that can lead to a subcommand: not options, nor the value of a (hoisted) --log-level

@@ -1,11 +1,13 @@
+import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, vi } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import { capturingConsole } from "./support/console.js"
 import {
   AmbiguousSession,
   AssistantTurnFailed,
@@ -23,7 +25,8 @@ import {
   Unauthorized,
   WaitTimeout
 } from "../src/Errors.js"
-import { outcomeOf, parsingConsole } from "../src/Main.js"
+import { cliProgram, MainLayer, outcomeOf, parsingConsole } from "../src/Main.js"
+import { present, ResultWriter } from "../src/present/Presenter.js"
 import { plainText } from "../src/Text.js"
 
 const ctx = { program: "ocm" } as const
@@ -222,4 +225,29 @@ describe("parsingConsole", () => {
   it("strips only colour and style sequences", () => {
     assert.strictEqual(plainText("\u001b[0;37;1mocm\u001b[0m [x] 50%"), "ocm [x] 50%")
   })
+})
+
+describe("a command's result", () => {
+  // text that reads like help: were it printed through the console @effect/cli is given, it would be rewritten
+  const helpLike = "USAGE\n\n$ probe [--x]\n\u001b[1mbold\u001b[0m"
+  const probe = Command.make("probe", {}, () => present({ json: () => helpLike, text: () => helpLike }, { json: false })(undefined))
+
+  it.effect("goes to stdout as it is in the CLI, never through the console that parsing and help use", () =>
+    Effect.gen(function* () {
+      const printed: Array<unknown> = []
+      const spy = vi.spyOn(globalThis.console, "log").mockImplementation((...args) => void printed.push(...args))
+      const { exit, captured } = yield* capturingConsole(
+        cliProgram(probe, { name: "ocm", version: "0.0.0" }, false)(["node", "ocm"]).pipe(Effect.provide(MainLayer))
+      ).pipe(Effect.ensuring(Effect.sync(() => spy.mockRestore())))
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.deepStrictEqual(printed, [helpLike])
+      assert.deepStrictEqual(captured.stdout, [])
+    }))
+
+  it.effect("goes to the ResultWriter a library provides", () =>
+    Effect.gen(function* () {
+      const written: Array<string> = []
+      yield* probe.handler({}).pipe(Effect.provideService(ResultWriter, { line: (text) => Effect.sync(() => void written.push(text)) }))
+      assert.deepStrictEqual(written, [helpLike])
+    }))
 })

@@ -170,7 +170,7 @@ describe("stream", () => {
     assert.strictEqual(shown({ _tag: "Result", ...streamed }), "text that arrives in pieces\n")
   })
 
-  it("--json: every event as a line (type, directory, its properties), then the result line", () =>
+  it.effect("--json: every event as a line (type, directory, its properties), then the result line", () =>
     Effect.gen(function* () {
       const { captured } = yield* capturingConsole(presentStream(turnStreamJsonView, { json: true })(Stream.fromIterable(streamItems)))
       const lines = captured.stdout.map((line) => JSON.parse(line) as { readonly type: string } & Record<string, unknown>)
@@ -294,7 +294,7 @@ describe("demo", () => {
   ]
   const all: ReadonlyArray<DemoStep> = [...steps, { _tag: "Passed", witnesses: steps.filter((step) => step._tag === "Witness") }]
 
-  it("a line per witness as it is proved, then the verdict", () =>
+  it.effect("a line per witness as it is proved, then the verdict", () =>
     Effect.gen(function* () {
       const { captured } = yield* capturingConsole(presentSteps(demoView, { json: false })(Stream.fromIterable(all)))
       assert.deepStrictEqual(captured.stdout, [
@@ -304,7 +304,7 @@ describe("demo", () => {
       ])
     }))
 
-  it("--json: one document at the end, with every witness", () =>
+  it.effect("--json: one document at the end, with every witness", () =>
     Effect.gen(function* () {
       const { captured } = yield* capturingConsole(presentSteps(demoView, { json: true })(Stream.fromIterable(all)))
       assert.lengthOf(captured.stdout, 1)

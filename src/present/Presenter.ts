@@ -4,6 +4,7 @@
  * (Notes and progress are not results: they go through the Progress service, to stderr in the CLI.)
  */
 import * as Console from "effect/Console"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { note } from "../../services/Progress.js"
@@ -25,6 +26,16 @@ export interface Presentation {
 }
 
 export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
+
+/**
+ * Where results are written, a text at a time (each ends a line): the Console by default, so a library's own
+ * Console sees them; the CLI writes them to the process's stdout itself, past the console it gives @effect/cli.
+ */
+export class ResultWriter extends Context.Reference<ResultWriter>()("opencode-manager/ResultWriter", {
+  defaultValue: () => ({ line: (text: string): Effect.Effect<void> => Console.log(text) })
+}) {}
+
+const writeLine = (text: string) => Effect.flatMap(ResultWriter, (writer) => writer.line(text))
 
 /**
  * What a View's `json` returns when the `--json` output is text already, printed as it is: the path of a file that
@@ -53,7 +64,7 @@ export const present =
   (result: A): Effect.Effect<void> =>
     Effect.suspend(() => {
       const text = render(view, options, result)
-      return Effect.zipRight(noteOf(view, options, result), text === undefined ? Effect.void : Console.log(text))
+      return Effect.zipRight(noteOf(view, options, result), text === undefined ? Effect.void : writeLine(text))
     })
 
 /** Writes each element of a stream as it comes: a line of text, or (`--json`) one compact JSON document per line. */
@@ -63,7 +74,7 @@ export const presentStream =
     Stream.runForEach(stream, (item) =>
       Effect.suspend(() => {
         const text = options.json ? jsonText(view.json(item), (value) => JSON.stringify(value)) : view.text(item)
-        return Effect.zipRight(noteOf(view, options, item), text === undefined ? Effect.void : Console.log(text))
+        return Effect.zipRight(noteOf(view, options, item), text === undefined ? Effect.void : writeLine(text))
       })
     )
 
