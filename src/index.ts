@@ -134,7 +134,17 @@ export {
 } from "./programs/doctor.js"
 
 // how the CLI shows each result: a View gives its text and its --json document; present writes one to stdout
-export { present, presentSteps, presentStream, render, Verbatim, type Presentation, type View } from "./present/Presenter.js"
+export {
+  present,
+  presentSteps,
+  presentStream,
+  render,
+  ResultWriter,
+  Verbatim,
+  writeLine,
+  type Presentation,
+  type View
+} from "./present/Presenter.js"
 export { begunView, chatView, deletedView, finishedView, idleView, turnJson } from "./present/turns.js"
 export { demoView } from "./present/demo.js"
 export { eventJson, presentTurnStream, sentView, turnStreamJsonView, turnStreamText, watchView } from "./present/send.js"

@@ -35,7 +35,8 @@ export class ResultWriter extends Context.Reference<ResultWriter>()("opencode-ma
   defaultValue: () => ({ line: (text: string): Effect.Effect<void> => Console.log(text) })
 }) {}
 
-const writeLine = (text: string) => Effect.flatMap(ResultWriter, (writer) => writer.line(text))
+/** Writes one line of a result (for a view that shows a result piece by piece as it is proved). */
+export const writeLine = (text: string): Effect.Effect<void> => Effect.flatMap(ResultWriter, (writer) => writer.line(text))
 
 /**
  * What a View's `json` returns when the `--json` output is text already, printed as it is: the path of a file that

@@ -1,10 +1,9 @@
 /** How permission requests read: `respond` (each answer as it is witnessed) and `permissions`. */
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import type { PermissionReply, Session } from "../Domain.js"
 import type { Answered, PermissionList, RespondResult } from "../programs/respond.js"
 import type { PendingPermission } from "../WaitEngine.js"
-import type { Presentation, View } from "./Presenter.js"
+import { type Presentation, type View, writeLine } from "./Presenter.js"
 
 interface RequestFields {
   readonly id: string
@@ -46,7 +45,7 @@ export const answeredLine = (root: Session, answered: Answered) => requestLine(r
 export const answeredAsWitnessed =
   (options: Presentation) =>
   (answered: Answered, root: Session): Effect.Effect<void> =>
-    options.json ? Effect.void : Console.log(answeredLine(root, answered))
+    options.json ? Effect.void : writeLine(answeredLine(root, answered))
 
 /** respond: `{answered: […]}`; its text was written answer by answer (`answeredAsWitnessed`). */
 export const respondView: View<RespondResult> = {
