@@ -34,11 +34,11 @@ import {
   SessionStatusMap,
   Todo,
   Worktree
-} from "../src/Domain.js"
-import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized, WaitTimeout } from "../src/Errors.js"
-import { redactUrl } from "../src/Text.js"
-import { withinBudget } from "../src/Timeout.js"
-import type { ServerTarget } from "../src/ServerTarget.js"
+} from "../src/domain/Domain.js"
+import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized, WaitTimeout } from "../src/domain/Errors.js"
+import { redactUrl } from "../src/domain/Text.js"
+import { withinBudget } from "../src/engine/Timeout.js"
+import type { ServerTarget } from "../src/engine/ServerTarget.js"
 import {
   type ClientError,
   OpenCodeClient,

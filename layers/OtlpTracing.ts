@@ -12,8 +12,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { redactUrl, redactUrlsIn } from "../src/Text.js"
-import { VERSION } from "../src/Version.js"
+import { redactUrl, redactUrlsIn } from "../src/domain/Text.js"
+import { VERSION } from "../src/domain/Version.js"
 
 export type OtlpProtocol = "http/protobuf" | "http/json"
 

@@ -13,11 +13,11 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import proofConfig from "../fixtures/sandbox/opencode.json" with { type: "json" }
-import { SandboxError } from "../src/Errors.js"
+import { SandboxError } from "../src/domain/Errors.js"
 import { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
-import { resolveOpencodeBinary } from "./OpenCodeBinary.js"
-import { OWNER_FILE, serveOpencode } from "./OpencodeServer.js"
+import { resolveOpencodeBinary } from "../src/process/OpenCodeBinary.js"
+import { OWNER_FILE, serveOpencode } from "../src/process/OpencodeServer.js"
 import * as ScriptedModelLive from "./ScriptedModelLive.js"
 
 export interface SandboxOptions {

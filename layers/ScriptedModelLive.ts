@@ -17,7 +17,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
-import { SandboxError } from "../src/Errors.js"
+import { SandboxError } from "../src/domain/Errors.js"
 import { ModelRequest, ScriptedModel } from "../services/ScriptedModel.js"
 
 // ---------------------------------------------------------------------------------------------------------------------

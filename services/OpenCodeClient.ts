@@ -20,9 +20,9 @@ import type {
   SessionStatusMap,
   Todo,
   Worktree
-} from "../src/Domain.js"
-import type { SessionNotFound, TranscriptDecodeError, TransportError, WaitTimeout } from "../src/Errors.js"
-import type { ServerTarget } from "../src/ServerTarget.js"
+} from "../src/domain/Domain.js"
+import type { SessionNotFound, TranscriptDecodeError, TransportError, WaitTimeout } from "../src/domain/Errors.js"
+import type { ServerTarget } from "../src/engine/ServerTarget.js"
 
 /** Failures of a call that does not name a session. */
 /** WaitTimeout: the command's `--timeout` ran out while a call was unanswered. */

@@ -1,6 +1,6 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type { SandboxError } from "../src/Errors.js"
+import type { SandboxError } from "../src/domain/Errors.js"
 import type { ModelRequest } from "./ScriptedModel.js"
 
 export interface SandboxInfo {

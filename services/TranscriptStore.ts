@@ -1,6 +1,6 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type { AmbiguousSession, InvalidInput, TranscriptDecodeError } from "../src/Errors.js"
+import type { AmbiguousSession, InvalidInput, TranscriptDecodeError } from "../src/domain/Errors.js"
 import type { Transcript } from "../src/transcript/Decode.js"
 import type { TranscriptDocument } from "../src/transcript/View.js"
 import type { SessionCallError } from "./OpenCodeClient.js"

@@ -2,13 +2,13 @@
  * opencode-manager as a library: the services, their live and test layers, the programs, the typed errors and
  * the schemas — so another Effect app can run the same proofs.
  */
-export * from "./Domain.js"
-export * from "./Errors.js"
-export { chooseIdentity, formatModel, observedIdentity, parseModel, type Identity, type IdentityFields } from "./Identity.js"
-export { ascendingMessageId, nextMessageId } from "./MessageId.js"
-export { resolveServerTarget, type ServerTarget, type TargetFlags, type TargetRule } from "./ServerTarget.js"
-export { matchSession, resolveSession } from "./SessionResolver.js"
-export { readDefaults, removeDefaults, writeDefaults } from "./SessionDefaults.js"
+export * from "./domain/Domain.js"
+export * from "./domain/Errors.js"
+export { chooseIdentity, formatModel, observedIdentity, parseModel, type Identity, type IdentityFields } from "./domain/Identity.js"
+export { ascendingMessageId, nextMessageId } from "./domain/MessageId.js"
+export { resolveServerTarget, type ServerTarget, type TargetFlags, type TargetRule } from "./engine/ServerTarget.js"
+export { matchSession, resolveSession } from "./engine/SessionResolver.js"
+export { readDefaults, removeDefaults, writeDefaults } from "./local/SessionDefaults.js"
 export {
   queuedSystemPrompts,
   repliesTo,
@@ -19,7 +19,7 @@ export {
   type TurnInput,
   type TurnProof,
   type TurnResult
-} from "./TurnEngine.js"
+} from "./engine/TurnEngine.js"
 export {
   identityFlags,
   noteTurn,
@@ -28,7 +28,7 @@ export {
   type Prompt,
   type PromptedTurn,
   type PromptPolicy
-} from "./PromptTurn.js"
+} from "./engine/PromptTurn.js"
 export {
   beginSession,
   chat,
@@ -86,7 +86,7 @@ export {
   type WorktreeListing,
   type WorktreeTurn
 } from "./programs/worktree.js"
-export { proofJson } from "./TurnEngine.js"
+export { proofJson } from "./engine/TurnEngine.js"
 export {
   installSkill,
   skillInstallPath,
@@ -118,12 +118,12 @@ export {
   type TreeStatus,
   type WaitOptions,
   type WaitResult
-} from "./WaitEngine.js"
+} from "./engine/WaitEngine.js"
 export { ping, type Ping } from "./programs/ping.js"
 export { transcript, type TranscriptFormat, type TranscriptResult } from "./programs/transcript.js"
 export { markdownOf } from "./transcript/Markdown.js"
 export { toDocument, type TranscriptDocument } from "./transcript/View.js"
-export { type EventFilter, parseEventFilter } from "./EventTypes.js"
+export { type EventFilter, parseEventFilter } from "./domain/EventTypes.js"
 export {
   doctorReport,
   doctorVerdict,

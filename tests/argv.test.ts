@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ocm } from "../src/Cli.js"
-import { commandLineProblem, commandTree } from "../src/CommandLine.js"
-import { hideWizard } from "../src/Help.js"
-import { helpAsFlag, hoistLogLevel } from "../src/Main.js"
+import { ocm } from "../src/cli/Cli.js"
+import { commandLineProblem, commandTree } from "../src/cli/CommandLine.js"
+import { hideWizard } from "../src/cli/Help.js"
+import { helpAsFlag, hoistLogLevel } from "../src/cli/Main.js"
 
 describe("hoistLogLevel", () => {
   const node = ["node", "ocm.mjs"]

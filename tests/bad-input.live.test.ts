@@ -11,7 +11,7 @@ import { createServer } from "node:net"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { resolveSession } from "../src/SessionResolver.js"
+import { resolveSession } from "../src/engine/SessionResolver.js"
 import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 /** Every session of the server with what a command could change: title, last update, share, message count. */

@@ -12,9 +12,9 @@ import * as Schedule from "effect/Schedule"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import type { AssistantMessage, MessageWithParts, PermissionRequest, Session } from "../src/Domain.js"
+import type { AssistantMessage, MessageWithParts, PermissionRequest, Session } from "../src/domain/Domain.js"
 import { gitPatch } from "../src/programs/diff.js"
-import { replyText } from "../src/TurnEngine.js"
+import { replyText } from "../src/engine/TurnEngine.js"
 import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 interface Answered {

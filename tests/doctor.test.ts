@@ -16,13 +16,13 @@ import {
   openCodeEnvironment,
   parseConfigText,
   parseJsonc
-} from "../src/OpencodeConfig.js"
-import type { OpenApiDocument } from "../src/Domain.js"
-import { DoctorFailed } from "../src/Errors.js"
+} from "../src/local/OpencodeConfig.js"
+import type { OpenApiDocument } from "../src/domain/Domain.js"
+import { DoctorFailed } from "../src/domain/Errors.js"
 import { runDoctor } from "../src/cli/doctor.js"
 import { doctorReport, missingEndpoints } from "../src/programs/doctor.js"
 import { renderDoctorReport } from "../src/present/doctor.js"
-import { writeSandboxState } from "../src/SandboxState.js"
+import { writeSandboxState } from "../src/local/SandboxState.js"
 import { capturingConsole } from "./support/console.js"
 
 type Env = Record<string, string>

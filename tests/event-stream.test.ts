@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
 import { decodeEventStream } from "../layers/OpenCodeClientLive.js"
-import type { OpenCodeEvent } from "../src/Domain.js"
+import type { OpenCodeEvent } from "../src/domain/Domain.js"
 
 const recorded = readFileSync(new URL("../fixtures/events/warm-turn.sse", import.meta.url), "utf8")
 const dataLines = recorded.split("\n").filter((line) => line.startsWith("data: "))

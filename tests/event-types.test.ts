@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Either from "effect/Either"
-import { eventTypes, matchesEventType, parseEventFilter } from "../src/EventTypes.js"
+import { eventTypes, matchesEventType, parseEventFilter } from "../src/domain/EventTypes.js"
 
 describe("watch --events", () => {
   it("knows the event types ocm itself relies on", () => {

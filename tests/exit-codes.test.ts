@@ -24,10 +24,10 @@ import {
   TranscriptDecodeError,
   Unauthorized,
   WaitTimeout
-} from "../src/Errors.js"
-import { cliProgram, MainLayer, outcomeOf, parsingConsole } from "../src/Main.js"
+} from "../src/domain/Errors.js"
+import { cliProgram, MainLayer, outcomeOf, parsingConsole } from "../src/cli/Main.js"
 import { present, ResultWriter } from "../src/present/Presenter.js"
-import { plainText } from "../src/Text.js"
+import { plainText } from "../src/domain/Text.js"
 
 const ctx = { program: "ocm" } as const
 

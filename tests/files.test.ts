@@ -7,7 +7,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { writeFileAtomic } from "../src/Files.js"
+import { writeFileAtomic } from "../src/local/Files.js"
 import { cleanEnvironment, repoRoot, runBinUnprivileged, transcriptBin } from "./support/cli.js"
 
 const modeOf = (file: string) =>

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { compactCommandList, dropGenericLines, fullUsage } from "../src/Help.js"
+import { compactCommandList, dropGenericLines, fullUsage } from "../src/cli/Help.js"
 
 const bold = (text: string) => `\u001b[0;1m${text}\u001b[0m`
 

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { chooseIdentity, formatModel, observedIdentity, parseModel } from "../src/Identity.js"
+import { chooseIdentity, formatModel, observedIdentity, parseModel } from "../src/domain/Identity.js"
 import { messageBuilders } from "./support/messages.js"
 
 const { user, assistant } = messageBuilders("ses_identity")

@@ -10,9 +10,9 @@ import * as Schedule from "effect/Schedule"
 import { SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
-import type { Session } from "../src/Domain.js"
-import type { IdentityFields } from "../src/Identity.js"
-import { writeDefaults } from "../src/SessionDefaults.js"
+import type { Session } from "../src/domain/Domain.js"
+import type { IdentityFields } from "../src/domain/Identity.js"
+import { writeDefaults } from "../src/local/SessionDefaults.js"
 import { type CliResult, ocmInSandbox, succeeded } from "./support/cli.js"
 
 interface Row {

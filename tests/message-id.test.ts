@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ascendingMessageId, nextMessageId, timeField } from "../src/MessageId.js"
+import { ascendingMessageId, nextMessageId, timeField } from "../src/domain/MessageId.js"
 
 const ID_SHAPE = /^msg_[0-9a-f]{12}[0-9A-Za-z]{14}$/
 const low48 = (value: bigint) => value & ((1n << 48n) - 1n)

@@ -9,8 +9,8 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import { realpathSync } from "node:fs"
 import { pathToFileURL } from "node:url"
-import { resolveOpencodeBinary } from "../layers/OpenCodeBinary.js"
-import { SandboxError } from "../src/Errors.js"
+import { resolveOpencodeBinary } from "../src/process/OpenCodeBinary.js"
+import { SandboxError } from "../src/domain/Errors.js"
 import { repoRoot } from "./support/cli.js"
 
 /** Only these variables, so neither the runner's PATH nor its OCM_OPENCODE_BIN decides. */

@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
 import { decodeEventStream } from "../layers/OpenCodeClientLive.js"
-import { EventPayload, knownPartTypes, MessageWithParts, Part, writtenText } from "../src/Domain.js"
+import { EventPayload, knownPartTypes, MessageWithParts, Part, writtenText } from "../src/domain/Domain.js"
 import { renderMarkdown } from "../src/transcript/Markdown.js"
 import { toDocument } from "../src/transcript/View.js"
 

@@ -9,7 +9,7 @@ import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as ProgressLive from "../layers/ProgressLive.js"
 import type { Note } from "../services/Progress.js"
-import { type PermissionRequest, Session } from "../src/Domain.js"
+import { type PermissionRequest, Session } from "../src/domain/Domain.js"
 import { present, render } from "../src/present/Presenter.js"
 import {
   abortedView,
@@ -21,7 +21,7 @@ import {
   treeStatusView
 } from "../src/present/inspect.js"
 import type { SessionRow } from "../src/programs/inspect.js"
-import type { TreeStatus } from "../src/WaitEngine.js"
+import type { TreeStatus } from "../src/engine/WaitEngine.js"
 import { repoRoot } from "./support/cli.js"
 import { capturingConsole } from "./support/console.js"
 

@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { render, type View } from "../src/present/Presenter.js"
 import { sandboxDownView, sandboxEnvironmentView, sandboxRunningView, sandboxStatusView } from "../src/present/sandbox.js"
-import type { SandboxState } from "../src/SandboxState.js"
+import type { SandboxState } from "../src/local/SandboxState.js"
 
 const text = <A>(view: View<A>, result: A) => render(view, { json: false }, result)
 const json = <A>(view: View<A>, result: A) => JSON.parse(render(view, { json: true }, result)!)

@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
-import { MessageWithParts, Session } from "../src/Domain.js"
+import { MessageWithParts, Session } from "../src/domain/Domain.js"
 import { render, type View } from "../src/present/Presenter.js"
 import { createdSessionView, lastMessageView, messagesView } from "../src/present/session.js"
 import { repoRoot } from "./support/cli.js"

@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { render, type View } from "../src/present/Presenter.js"
 import { skillInstalledView, skillView } from "../src/present/skill.js"
-import { SKILL_TEXT } from "../src/SkillText.js"
+import { SKILL_TEXT } from "../src/local/SkillText.js"
 
 const text = <A>(view: View<A>, result: A) => render(view, { json: false }, result)
 const json = <A>(view: View<A>, result: A) => JSON.parse(render(view, { json: true }, result)!)

@@ -5,10 +5,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
-import { MessageWithParts, Session } from "../src/Domain.js"
+import { MessageWithParts, Session } from "../src/domain/Domain.js"
 import { render, type View } from "../src/present/Presenter.js"
 import { allWaitView, anyWaitView, idleCheckView, idleWaitView, textFoundView } from "../src/present/waits.js"
-import { latestFacts, type TreeState } from "../src/WaitEngine.js"
+import { latestFacts, type TreeState } from "../src/engine/WaitEngine.js"
 import { repoRoot } from "./support/cli.js"
 
 const exported = JSON.parse(readFileSync(`${repoRoot}fixtures/transcripts/multiturn.export.json`, "utf8"))

@@ -9,11 +9,11 @@ import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import type { OpenCodeEvent } from "../src/Domain.js"
-import { WaitTimeout } from "../src/Errors.js"
+import type { OpenCodeEvent } from "../src/domain/Domain.js"
+import { WaitTimeout } from "../src/domain/Errors.js"
 import { Progress } from "../services/Progress.js"
-import { currentBudget } from "../src/Timeout.js"
-import { untilJudged } from "../src/WaitEngine.js"
+import { currentBudget } from "../src/engine/Timeout.js"
+import { untilJudged } from "../src/engine/WaitEngine.js"
 
 const idle = (sessionID: string): OpenCodeEvent => ({ directory: "/p", payload: { type: "session.idle", properties: { sessionID } } })
 const busy = (sessionID: string): OpenCodeEvent => ({

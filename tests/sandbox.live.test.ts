@@ -10,7 +10,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { createServer } from "node:net"
-import { resolveOpencodeBinary } from "../layers/OpenCodeBinary.js"
+import { resolveOpencodeBinary } from "../src/process/OpenCodeBinary.js"
 import { PlatformLayer } from "../layers/TestLayers.js"
 import { cleanEnvironment, ocmBin, runOcm } from "./support/cli.js"
 

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Session } from "../src/Domain.js"
-import { isSearchTerm, type Match, matchSession, MIN_SEARCH_LENGTH } from "../src/SessionResolver.js"
+import type { Session } from "../src/domain/Domain.js"
+import { isSearchTerm, type Match, matchSession, MIN_SEARCH_LENGTH } from "../src/engine/SessionResolver.js"
 
 const CWD = "/home/me/project"
 const OTHER = "/home/me/elsewhere"

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
 import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
 import { Sandbox } from "../services/Sandbox.js"
-import { SKILL_TEXT } from "../src/SkillText.js"
+import { SKILL_TEXT } from "../src/local/SkillText.js"
 import { cleanEnvironment, repoRoot, runOcm } from "./support/cli.js"
 
 const fixture = readFileSync(`${repoRoot}fixtures/skill/SKILL.md`, "utf8")
@@ -21,7 +21,7 @@ const regenerate =
 
 describe("the embedded skill", () => {
   it("is fixtures/skill/SKILL.md exactly", () => {
-    assert.strictEqual(SKILL_TEXT, fixture, `src/SkillText.ts is out of date; regenerate its lines with: ${regenerate}`)
+    assert.strictEqual(SKILL_TEXT, fixture, `src/local/SkillText.ts is out of date; regenerate its lines with: ${regenerate}`)
   })
 
   it("has the front matter OpenCode skills need: name ocm and a one-line description", () => {

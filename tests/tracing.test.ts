@@ -13,7 +13,7 @@ import {
   tracingChoice,
   type TracingVariable
 } from "../layers/OtlpTracing.js"
-import { commandPath } from "../src/Main.js"
+import { commandPath } from "../src/cli/Main.js"
 
 const choice = (env: Partial<Record<TracingVariable, string>>): TracingChoice => tracingChoice((name) => env[name], "ocm")
 

@@ -13,7 +13,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
-import { runTurn } from "../src/TurnEngine.js"
+import { runTurn } from "../src/engine/TurnEngine.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { cleanEnvironment, ocmInSandbox, runOcm } from "./support/cli.js"

@@ -12,9 +12,9 @@ import * as TestClock from "effect/TestClock"
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { createServer, type Server, type Socket } from "node:net"
 import { keepAliveHttpClient, makeOpenCodeClient, splitBaseUrl, type ClientOptions } from "../layers/OpenCodeClientLive.js"
-import { ServerRejected, ServerUnreachable, Unauthorized } from "../src/Errors.js"
-import { redactUrl, redactUrlsIn } from "../src/Text.js"
-import { commandLineTimeout, withCommandTimeout, withinBudget } from "../src/Timeout.js"
+import { ServerRejected, ServerUnreachable, Unauthorized } from "../src/domain/Errors.js"
+import { redactUrl, redactUrlsIn } from "../src/domain/Text.js"
+import { commandLineTimeout, withCommandTimeout, withinBudget } from "../src/engine/Timeout.js"
 
 describe("redactUrl", () => {
   it("hides every query value, keeps the names", () => {

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { assistantCount, queuedSystemPrompts, repliesTo, replyText } from "../src/TurnEngine.js"
+import { assistantCount, queuedSystemPrompts, repliesTo, replyText } from "../src/engine/TurnEngine.js"
 import { messageBuilders, type UserOptions } from "./support/messages.js"
 
 const messages = messageBuilders("ses_turns")

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { MessageWithParts, Session, SessionStatus } from "../src/Domain.js"
+import type { MessageWithParts, Session, SessionStatus } from "../src/domain/Domain.js"
 import {
   abandonedReplies,
   blockedHint,
@@ -10,7 +10,7 @@ import {
   type PendingPermission,
   type TreeState,
   treeStatusLabel
-} from "../src/WaitEngine.js"
+} from "../src/engine/WaitEngine.js"
 import { messageBuilders } from "./support/messages.js"
 
 const { user, assistant } = messageBuilders("ses_wait")

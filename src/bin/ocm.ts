@@ -1,5 +1,5 @@
-import { ocm } from "../Cli.js"
-import { runCli } from "../Main.js"
-import { VERSION } from "../Version.js"
+import { ocm } from "../cli/Cli.js"
+import { runCli } from "../cli/Main.js"
+import { VERSION } from "../domain/Version.js"
 
 runCli("ocm", ocm, VERSION, { helpCommand: true })

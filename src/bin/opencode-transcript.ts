@@ -1,5 +1,5 @@
-import { opencodeTranscript } from "../TranscriptCli.js"
-import { runCli } from "../Main.js"
-import { VERSION } from "../Version.js"
+import { opencodeTranscript } from "../cli/TranscriptCli.js"
+import { runCli } from "../cli/Main.js"
+import { VERSION } from "../domain/Version.js"
 
 runCli("opencode-transcript", opencodeTranscript, VERSION)

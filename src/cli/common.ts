@@ -12,10 +12,10 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
-import { parseModel } from "../Identity.js"
+import { parseModel } from "../domain/Identity.js"
 import { present, type View } from "../present/Presenter.js"
-import { announceDiscoveredServer, resolveServerTarget } from "../ServerTarget.js"
-import { MIN_SEARCH_LENGTH } from "../SessionResolver.js"
+import { announceDiscoveredServer, resolveServerTarget } from "../engine/ServerTarget.js"
+import { MIN_SEARCH_LENGTH } from "../engine/SessionResolver.js"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
 

@@ -1,6 +1,6 @@
 /** How the read side of the control surface reads: list|ls, get|show, status, children, todo, abort, rm --orphans. */
-import type { Todo } from "../Domain.js"
-import { formatModel, type IdentityFields } from "../Identity.js"
+import type { Todo } from "../domain/Domain.js"
+import { formatModel, type IdentityFields } from "../domain/Identity.js"
 import type {
   Aborted,
   Children,
@@ -11,7 +11,7 @@ import type {
   SessionRow,
   TodoList
 } from "../programs/inspect.js"
-import { blockedJson, blockedLabel, isBusy, retryJson, type TreeStatus, treeStatusLabel, waitingLabel } from "../WaitEngine.js"
+import { blockedJson, blockedLabel, isBusy, retryJson, type TreeStatus, treeStatusLabel, waitingLabel } from "../engine/WaitEngine.js"
 import { table, type View } from "./Presenter.js"
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString()

@@ -1,8 +1,8 @@
 /** How permission requests read: `respond` (each answer as it is witnessed) and `permissions`. */
 import * as Effect from "effect/Effect"
-import type { PermissionReply, Session } from "../Domain.js"
+import type { PermissionReply, Session } from "../domain/Domain.js"
 import type { Answered, PermissionList, RespondResult } from "../programs/respond.js"
-import type { PendingPermission } from "../WaitEngine.js"
+import type { PendingPermission } from "../engine/WaitEngine.js"
 import { type Presentation, type View, writeLine } from "./Presenter.js"
 
 interface RequestFields {

@@ -1,6 +1,6 @@
 /** How `ocm sandbox up|down|status|env` read. */
 import type { SandboxDown, SandboxEnvironment, SandboxRunning, SandboxStatus } from "../programs/sandbox.js"
-import { goneReason, howItEnded, type SandboxState } from "../SandboxState.js"
+import { goneReason, howItEnded, type SandboxState } from "../local/SandboxState.js"
 import { table, type View } from "./Presenter.js"
 
 const describe = (state: SandboxState, statePath: string) =>

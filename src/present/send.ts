@@ -2,7 +2,7 @@
 import * as Terminal from "@effect/platform/Terminal"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { eventSessionID, type OpenCodeEvent } from "../Domain.js"
+import { eventSessionID, type OpenCodeEvent } from "../domain/Domain.js"
 import type { SentPrompt, TurnStreamItem, WatchItem } from "../programs/send.js"
 import { type ToolView, toolStepLine, toolView } from "../transcript/View.js"
 import { type Presentation, presentStream, type View } from "./Presenter.js"

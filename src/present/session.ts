@@ -1,9 +1,9 @@
 /** How the session commands read: create|new, messages|msgs, last. */
-import { type MessageWithParts, writtenText } from "../Domain.js"
-import { formatModel } from "../Identity.js"
+import { type MessageWithParts, writtenText } from "../domain/Domain.js"
+import { formatModel } from "../domain/Identity.js"
 import type { CreatedSession, LastMessage } from "../programs/session.js"
 import { type ToolView, toolStepLine, toolView } from "../transcript/View.js"
-import { replyText } from "../TurnEngine.js"
+import { replyText } from "../engine/TurnEngine.js"
 import type { View } from "./Presenter.js"
 
 /** `create`: the new session's id, title and directory (`quiet`: only its id). */

@@ -1,6 +1,6 @@
 /** How a session's summary reads: `summary`. */
 import type { SessionSummary } from "../programs/summary.js"
-import { blockedJson, isBusy, retryJson, treeStatusLabel, waitingLabel } from "../WaitEngine.js"
+import { blockedJson, isBusy, retryJson, treeStatusLabel, waitingLabel } from "../engine/WaitEngine.js"
 import { table, type View } from "./Presenter.js"
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`

@@ -1,8 +1,8 @@
 /** How the proof contract's results read (one-shot, begin-session, chat, final, wait, delete), and the one turn JSON. */
-import type { PromptedTurn } from "../PromptTurn.js"
+import type { PromptedTurn } from "../engine/PromptTurn.js"
 import type { DeletedSession, FinishedTurn, IdleSession } from "../programs/turns.js"
 import { markdownOf } from "../transcript/Markdown.js"
-import { proofJson } from "../TurnEngine.js"
+import { proofJson } from "../engine/TurnEngine.js"
 import type { View } from "./Presenter.js"
 
 /**

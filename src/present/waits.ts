@@ -1,7 +1,7 @@
 /** How the waits read: wait-for-idle, wait-any, wait-all, is-idle, wait-for-text. */
 import type { IdleCheck, IdleWait, TextFound } from "../programs/waits.js"
-import { replyText } from "../TurnEngine.js"
-import { blockedJson, type TreeState, type WaitResult } from "../WaitEngine.js"
+import { replyText } from "../engine/TurnEngine.js"
+import { blockedJson, type TreeState, type WaitResult } from "../engine/WaitEngine.js"
 import type { View } from "./Presenter.js"
 
 /** One session's tree as the waits report it in `--json`. */

@@ -15,7 +15,7 @@ import { ProcessHost } from "../../services/ProcessHost.js"
 import { Progress } from "../../services/Progress.js"
 import { Sandbox } from "../../services/Sandbox.js"
 import { TranscriptStore } from "../../services/TranscriptStore.js"
-import { SandboxError } from "../Errors.js"
+import { SandboxError } from "../domain/Errors.js"
 import { markdownOf } from "../transcript/Markdown.js"
 import { beginSession, chat, final, type TurnOptions } from "./turns.js"
 

@@ -2,8 +2,8 @@
 import * as Effect from "effect/Effect"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { FileDiff, MessageWithParts, Session } from "../Domain.js"
-import { resolveSession } from "../SessionResolver.js"
+import type { FileDiff, MessageWithParts, Session } from "../domain/Domain.js"
+import { resolveSession } from "../engine/SessionResolver.js"
 
 export interface FileChange {
   readonly file: string

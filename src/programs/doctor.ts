@@ -12,12 +12,12 @@ import * as Option from "effect/Option"
 import { makeOpenCodeClient, usedEndpoints } from "../../layers/OpenCodeClientLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Connection } from "../cli/common.js"
-import * as OpenCodeConfig from "../OpencodeConfig.js"
-import type { OpenApiDocument } from "../Domain.js"
-import { DoctorFailed } from "../Errors.js"
-import { redactUrl } from "../Text.js"
-import { howItEnded, readSandboxState, statePath } from "../SandboxState.js"
-import { resolveServerTarget, type ServerTarget } from "../ServerTarget.js"
+import * as OpenCodeConfig from "../local/OpencodeConfig.js"
+import type { OpenApiDocument } from "../domain/Domain.js"
+import { DoctorFailed } from "../domain/Errors.js"
+import { redactUrl } from "../domain/Text.js"
+import { howItEnded, readSandboxState, statePath } from "../local/SandboxState.js"
+import { resolveServerTarget, type ServerTarget } from "../engine/ServerTarget.js"
 
 export interface DoctorOptions extends Connection {
   /** Skip reachability and endpoints (reported as skipped, not failed). */

@@ -5,8 +5,8 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
-import type { ProviderCatalog } from "../Domain.js"
-import { InvalidInput, ModelNotFound } from "../Errors.js"
+import type { ProviderCatalog } from "../domain/Domain.js"
+import { InvalidInput, ModelNotFound } from "../domain/Errors.js"
 
 export interface ModelRow {
   /** What `--model` takes: `provider/model`, the model id kept whole even when it has slashes. */

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
-import type { TargetRule } from "../ServerTarget.js"
-import { redactUrl } from "../Text.js"
+import type { TargetRule } from "../engine/ServerTarget.js"
+import { redactUrl } from "../domain/Text.js"
 
 /** The server's health, where it is (its URL without credentials) and the rule that chose it. */
 export interface Ping {

@@ -11,9 +11,9 @@ import * as Schedule from "effect/Schedule"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { note } from "../../services/Progress.js"
-import type { OpenCodeEvent, PermissionReply, Session } from "../Domain.js"
-import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
-import { resolveSession } from "../SessionResolver.js"
+import type { OpenCodeEvent, PermissionReply, Session } from "../domain/Domain.js"
+import { InvalidInput, ServerRejected, WaitTimeout } from "../domain/Errors.js"
+import { resolveSession } from "../engine/SessionResolver.js"
 import {
   isBusy,
   isSessionCreated,
@@ -23,7 +23,7 @@ import {
   treeStatus,
   type TreeStatus,
   untilJudged
-} from "../WaitEngine.js"
+} from "../engine/WaitEngine.js"
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`
 

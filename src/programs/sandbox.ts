@@ -16,10 +16,10 @@ import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { note, waiting } from "../../services/Progress.js"
 import { Sandbox } from "../../services/Sandbox.js"
-import { childCommand } from "../ChildCommand.js"
-import { ExitWith, InvalidInput, SandboxError } from "../Errors.js"
-import { parseModel } from "../Identity.js"
-import { readPasswordFile } from "../ServerTarget.js"
+import { childCommand } from "../cli/ChildCommand.js"
+import { ExitWith, InvalidInput, SandboxError } from "../domain/Errors.js"
+import { parseModel } from "../domain/Identity.js"
+import { readPasswordFile } from "../engine/ServerTarget.js"
 import {
   isOpencodeProcess,
   processAlive,
@@ -31,7 +31,7 @@ import {
   statePath,
   unreadableState,
   writeSandboxState
-} from "../SandboxState.js"
+} from "../local/SandboxState.js"
 
 export interface UpOptions {
   readonly port: Option.Option<number>

@@ -3,9 +3,9 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { Session } from "../Domain.js"
-import { ServerRejected } from "../Errors.js"
-import { resolveSession } from "../SessionResolver.js"
+import type { Session } from "../domain/Domain.js"
+import { ServerRejected } from "../domain/Errors.js"
+import { resolveSession } from "../engine/SessionResolver.js"
 
 /** The server answers a bare 500 when sharing is switched off in its config; say so. */
 const explainShareFailure = (session: Session) => (error: ServerRejected) =>

@@ -8,10 +8,10 @@ import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { writeFileAtomic } from "../Files.js"
-import { InvalidInput } from "../Errors.js"
+import { writeFileAtomic } from "../local/Files.js"
+import { InvalidInput } from "../domain/Errors.js"
 import { note } from "../../services/Progress.js"
-import { SKILL_TEXT } from "../SkillText.js"
+import { SKILL_TEXT } from "../local/SkillText.js"
 
 /** `${XDG_CONFIG_HOME:-~/.config}/opencode/skills/ocm/SKILL.md` */
 export const skillInstallPath = Effect.gen(function* () {

@@ -2,10 +2,10 @@
 import * as Effect from "effect/Effect"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { Session, Tokens as MessageTokens } from "../Domain.js"
-import { resolveSession } from "../SessionResolver.js"
-import { replyText } from "../TurnEngine.js"
-import { treeStatus, type TreeStatus } from "../WaitEngine.js"
+import type { Session, Tokens as MessageTokens } from "../domain/Domain.js"
+import { resolveSession } from "../engine/SessionResolver.js"
+import { replyText } from "../engine/TurnEngine.js"
+import { treeStatus, type TreeStatus } from "../engine/WaitEngine.js"
 import { type FileChange, sessionChanges } from "./diff.js"
 
 /** Tokens summed over the session's assistant messages; `total` is the server's, or the sum of the parts. */

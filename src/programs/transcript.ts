@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { note } from "../../services/Progress.js"
 import { type TranscriptSource, TranscriptStore, type WrittenTranscript } from "../../services/TranscriptStore.js"
-import { InvalidInput } from "../Errors.js"
+import { InvalidInput } from "../domain/Errors.js"
 import { markdownOf } from "../transcript/Markdown.js"
 import type { TranscriptDocument } from "../transcript/View.js"
 

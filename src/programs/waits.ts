@@ -5,11 +5,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import type { MessageWithParts, Session } from "../Domain.js"
-import { InvalidInput, WaitTimeout } from "../Errors.js"
-import { resolveSession } from "../SessionResolver.js"
-import { replyText } from "../TurnEngine.js"
-import { confirmedTreeState, isSettled, type TreeState, untilJudged, waitFor, type WaitOptions, type WaitResult } from "../WaitEngine.js"
+import type { MessageWithParts, Session } from "../domain/Domain.js"
+import { InvalidInput, WaitTimeout } from "../domain/Errors.js"
+import { resolveSession } from "../engine/SessionResolver.js"
+import { replyText } from "../engine/TurnEngine.js"
+import { confirmedTreeState, isSettled, type TreeState, untilJudged, waitFor, type WaitOptions, type WaitResult } from "../engine/WaitEngine.js"
 
 export interface WaitFlags {
   readonly requireBusy: boolean

@@ -14,9 +14,9 @@ import * as Stream from "effect/Stream"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { note, waiting } from "../../services/Progress.js"
-import type { Worktree } from "../Domain.js"
-import { InvalidInput, ServerRejected, WaitTimeout } from "../Errors.js"
-import { type IdentityOptions, noteTurn, type PromptedTurn, promptTurn } from "../PromptTurn.js"
+import type { Worktree } from "../domain/Domain.js"
+import { InvalidInput, ServerRejected, WaitTimeout } from "../domain/Errors.js"
+import { type IdentityOptions, noteTurn, type PromptedTurn, promptTurn } from "../engine/PromptTurn.js"
 
 /** The server's own slug for a worktree name (OpenCode's `Worktree.slug`): it names the directory and branch. */
 export const worktreeSlug = (name: string): string =>

@@ -5,8 +5,8 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { MessageWithParts, Session } from "../Domain.js"
-import { TranscriptDecodeError } from "../Errors.js"
+import { MessageWithParts, Session } from "../domain/Domain.js"
+import { TranscriptDecodeError } from "../domain/Errors.js"
 
 export interface Transcript {
   readonly session: Session

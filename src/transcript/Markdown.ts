@@ -2,7 +2,7 @@
  * The transcript as Markdown for people (SPEC §5.1), rendered from the view model's document: turns with their
  * prompt, system prompt and replies, tool steps with input and output, agent-only system prompts marked as such.
  */
-import type { ModelRef } from "../Domain.js"
+import type { ModelRef } from "../domain/Domain.js"
 import type { Transcript } from "./Decode.js"
 import {
   type AssistantView,

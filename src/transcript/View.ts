@@ -14,7 +14,7 @@ import {
   type Tokens,
   type UserMessage,
   writtenTextParts
-} from "../Domain.js"
+} from "../domain/Domain.js"
 import type { Transcript } from "./Decode.js"
 
 // ---------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * message built through them gets a strictly increasing `time.created`.
  */
 import * as Schema from "effect/Schema"
-import { type MessageWithParts, Part } from "../../src/Domain.js"
+import { type MessageWithParts, Part } from "../../src/domain/Domain.js"
 
 export interface UserOptions {
   readonly agent?: string

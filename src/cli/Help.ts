@@ -5,7 +5,7 @@
  * argument and option the generic line of its type ("A user-defined piece of text.", "This setting is optional.")
  * before and after our own description; the usage line already says both, so those lines are dropped.
  */
-import { plainText } from "./Text.js"
+import { plainText } from "../domain/Text.js"
 
 const entry = /^ {2}- (.*?)(?: {2,}(.*))?$/
 

@@ -1,7 +1,7 @@
 /** The `opencode-transcript` bin: render a live session or an export file as Markdown or JSON. */
 import * as Command from "@effect/cli/Command"
-import { runTranscriptCommand, input, stamp } from "./cli/transcript.js"
-import { connection, json, output, sessionArg } from "./cli/common.js"
+import { runTranscriptCommand, input, stamp } from "./transcript.js"
+import { connection, json, output, sessionArg } from "./common.js"
 
 export const opencodeTranscript = Command.make(
   "opencode-transcript",

@@ -5,7 +5,7 @@ import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
-import { InvalidInput } from "./Errors.js"
+import { InvalidInput } from "../domain/Errors.js"
 
 const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`
 

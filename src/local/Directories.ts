@@ -2,7 +2,7 @@
 import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { ProcessHost } from "../services/ProcessHost.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
 
 /** DIR made absolute against ocm's working directory (the server would read it against its own), or `otherwise`. */
 export const directoryFrom = (dir: Option.Option<string>, otherwise?: string) =>

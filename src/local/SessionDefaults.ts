@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { writeFileAtomic } from "./Files.js"
-import type { IdentityFields } from "./Identity.js"
+import type { IdentityFields } from "../domain/Identity.js"
 
 export const StoredDefaults = Schema.Struct({
   agent: Schema.optional(Schema.String),

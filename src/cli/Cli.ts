@@ -2,9 +2,9 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import { changesState, clientLayer, connection, json, portOption } from "./cli/common.js"
-import { permissionsCommand, respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./cli/control.js"
-import { doctorCommand } from "./cli/doctor.js"
+import { changesState, clientLayer, connection, json, portOption } from "./common.js"
+import { permissionsCommand, respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./control.js"
+import { doctorCommand } from "./doctor.js"
 import {
   abortCommand,
   childrenCommand,
@@ -14,15 +14,15 @@ import {
   showCommand,
   statusCommand,
   todoCommand
-} from "./cli/inspect.js"
-import { modelsCommand } from "./cli/models.js"
-import { installSkillCommand, viewSkillCommand } from "./cli/skill.js"
-import { worktreeCommand, wtCommand } from "./cli/worktree.js"
-import { runCommand } from "./cli/run.js"
-import { promptCommand, sendCommand, streamCommand, watchCommand } from "./cli/send.js"
-import { isIdleCommand, waitAllCommand, waitAnyCommand, waitForIdleCommand, waitForTextCommand } from "./cli/waits.js"
-import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./cli/session.js"
-import { transcriptCommand } from "./cli/transcript.js"
+} from "./inspect.js"
+import { modelsCommand } from "./models.js"
+import { installSkillCommand, viewSkillCommand } from "./skill.js"
+import { worktreeCommand, wtCommand } from "./worktree.js"
+import { runCommand } from "./run.js"
+import { promptCommand, sendCommand, streamCommand, watchCommand } from "./send.js"
+import { isIdleCommand, waitAllCommand, waitAnyCommand, waitForIdleCommand, waitForTextCommand } from "./waits.js"
+import { createCommand, lastCommand, messagesCommand, msgsCommand, newCommand } from "./session.js"
+import { transcriptCommand } from "./transcript.js"
 import {
   beginSessionCommand,
   chatCommand,
@@ -31,15 +31,15 @@ import {
   oneShotCommand,
   rmCommand,
   waitCommand
-} from "./cli/turns.js"
-import { demo } from "./programs/demo.js"
-import { presentSteps } from "./present/Presenter.js"
-import { demoView } from "./present/demo.js"
-import { ping } from "./programs/ping.js"
-import { pingView } from "./present/ping.js"
-import { present } from "./present/Presenter.js"
-import { sandboxDownView, sandboxEnvironmentView, sandboxRunningView, sandboxStatusView } from "./present/sandbox.js"
-import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "./programs/sandbox.js"
+} from "./turns.js"
+import { demo } from "../programs/demo.js"
+import { presentSteps } from "../present/Presenter.js"
+import { demoView } from "../present/demo.js"
+import { ping } from "../programs/ping.js"
+import { pingView } from "../present/ping.js"
+import { present } from "../present/Presenter.js"
+import { sandboxDownView, sandboxEnvironmentView, sandboxRunningView, sandboxStatusView } from "../present/sandbox.js"
+import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "../programs/sandbox.js"
 
 const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
   ping.pipe(Effect.flatMap(present(pingView, options)), Effect.provide(clientLayer(options)))

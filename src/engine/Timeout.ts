@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import { WaitTimeout } from "./Errors.js"
+import { WaitTimeout } from "../domain/Errors.js"
 
 /** The whole command's time budget (`--timeout`): when it ends (epoch ms) and what the user gave. */
 export interface CommandBudget {

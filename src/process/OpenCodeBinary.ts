@@ -10,7 +10,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { createRequire } from "node:module"
-import { SandboxError } from "../src/Errors.js"
+import { SandboxError } from "../domain/Errors.js"
 
 /** Replaced by the bundler with package.json's opencode-ai version; absent when running from source. */
 declare const __OCM_OPENCODE_VERSION__: string | undefined

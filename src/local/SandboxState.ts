@@ -9,7 +9,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { SandboxError } from "./Errors.js"
+import { SandboxError } from "../domain/Errors.js"
 import { writeFileAtomic } from "./Files.js"
 
 export const SandboxStateSchema = Schema.Struct({

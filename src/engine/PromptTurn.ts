@@ -7,10 +7,10 @@
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { note, waiting } from "../services/Progress.js"
-import type { Session } from "./Domain.js"
-import type { IdentityFields, ModelId } from "./Identity.js"
-import { readDefaults, writeDefaults } from "./SessionDefaults.js"
+import { note, waiting } from "../../services/Progress.js"
+import type { Session } from "../domain/Domain.js"
+import type { IdentityFields, ModelId } from "../domain/Identity.js"
+import { readDefaults, writeDefaults } from "../local/SessionDefaults.js"
 import { runTurn, type TurnInput, type TurnResult } from "./TurnEngine.js"
 
 /** The identity flags, validated where they were parsed. */

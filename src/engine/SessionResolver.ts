@@ -6,9 +6,9 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { Session } from "./Domain.js"
-import { AmbiguousSession, InvalidInput, SessionNotFound } from "./Errors.js"
-import { OpenCodeClient } from "../services/OpenCodeClient.js"
+import type { Session } from "../domain/Domain.js"
+import { AmbiguousSession, InvalidInput, SessionNotFound } from "../domain/Errors.js"
+import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 
 export type Match =
   | { readonly _tag: "Found"; readonly session: Session; readonly by: string }

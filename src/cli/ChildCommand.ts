@@ -3,7 +3,7 @@
  * @effect/cli hands a command its words from before and after `--` as one list (unknown options included), so the
  * place of the `--` is marked in argv with a word no real argument can be (argv never holds a NUL) and split there.
  */
-import { InvalidInput } from "./Errors.js"
+import { InvalidInput } from "../domain/Errors.js"
 
 export const CHILD_COMMAND_MARK = "\u0000"
 

@@ -17,10 +17,10 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createServer } from "node:net"
 import * as Option from "effect/Option"
-import { SandboxError } from "../src/Errors.js"
-import { isOpencodeProcess, processAlive } from "../src/SandboxState.js"
-import { ProcessHost } from "../services/ProcessHost.js"
-import { makeOpenCodeClient } from "./OpenCodeClientLive.js"
+import { SandboxError } from "../domain/Errors.js"
+import { isOpencodeProcess, processAlive } from "../local/SandboxState.js"
+import { ProcessHost } from "../../services/ProcessHost.js"
+import { makeOpenCodeClient } from "../../layers/OpenCodeClientLive.js"
 
 export interface ServeOptions {
   readonly binary: string
