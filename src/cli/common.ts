@@ -213,18 +213,26 @@ export const sessionConfig = { ...connection, json, session: sessionArg }
  * A command about one session (omitted → the latest root session of the current directory): the program's result
  * is presented by its view. (Transitional, issue #8: without a view, the program prints itself, given `{json}`.)
  */
-export const sessionCommand = <A, E, R>(
+export const sessionCommand = <A, E, R, Extra extends { readonly [key: string]: Options.Options<unknown> } = {}>(
   name: string,
   description: string,
-  program: (reference: string | undefined, options: { readonly json: boolean }) => Effect.Effect<A, E, R>,
-  view?: View<A>
+  program: (
+    reference: string | undefined,
+    options: Command.Command.ParseConfig<typeof sessionConfig & Extra>
+  ) => Effect.Effect<A, E, R>,
+  view: View<A>,
+  /** The command's own options, beside the session and connection ones. */
+  extra?: Extra
 ) =>
-  Command.make(name, sessionConfig, (options) =>
-    program(Option.getOrUndefined(options.session), options).pipe(
-      Effect.flatMap((result) => (view === undefined ? Effect.void : present(view, options)(result))),
-      Effect.provide(clientLayer(options))
+  Command.make(name, { ...sessionConfig, ...(extra ?? ({} as Extra)) }, (parsed) => {
+    // what @effect/cli parses from the merged config, seen through its two halves
+    const options = parsed as Command.Command.ParseConfig<typeof sessionConfig & Extra>
+    const common = parsed as Command.Command.ParseConfig<typeof sessionConfig>
+    return program(Option.getOrUndefined(common.session), options).pipe(
+      Effect.flatMap(present(view, common)),
+      Effect.provide(clientLayer(common))
     )
-  ).pipe(Command.withDescription(description))
+  }).pipe(Command.withDescription(description))
 
 /** Who answers: agent, model and variant; each falls back to the session's defaults, then what it last used. */
 export const identity = {

@@ -53,23 +53,16 @@ export const respondCommand = Command.make("respond", respondConfig, (options) =
   )
 )
 
-export const permissionsCommand = Command.make(
+export const permissionsCommand = sessionCommand(
   "permissions",
+  "list pending permission requests of the session and its sub-agent sessions without answering them: id, permission, patterns, whose (--json: id, sessionID, directory, permission, patterns, always, tool)",
+  listPermissions,
+  permissionListView,
   {
-    ...sessionConfig,
     all: Options.boolean("all").pipe(
       Options.withDescription("every pending request the server holds, in every directory it has sessions in (takes no SESSION)")
     )
-  },
-  (options) =>
-    listPermissions(Option.getOrUndefined(options.session), options).pipe(
-      Effect.flatMap(present(permissionListView, options)),
-      Effect.provide(clientLayer(options))
-    )
-).pipe(
-  Command.withDescription(
-    "list pending permission requests of the session and its sub-agent sessions without answering them: id, permission, patterns, whose (--json: id, sessionID, directory, permission, patterns, always, tool)"
-  )
+  }
 )
 
 export const diffCommand = sessionCommand(

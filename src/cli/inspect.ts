@@ -3,7 +3,6 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import {
   abortSession,
   listChildren,
@@ -25,7 +24,7 @@ import {
   treeStatusView
 } from "../present/inspect.js"
 import { present } from "../present/Presenter.js"
-import { clientLayer, type Connection, connection, json, referenceArg, sessionCommand, sessionConfig } from "./common.js"
+import { clientLayer, type Connection, connection, json, referenceArg, sessionCommand } from "./common.js"
 
 const listConfig = {
   ...connection,
@@ -71,23 +70,16 @@ export const getCommand = sessionCommand(
 )
 export const showCommand = sessionCommand("show", "alias of get", showSession, sessionDetailsView)
 
-export const statusCommand = Command.make(
+export const statusCommand = sessionCommand(
   "status",
+  "idle, busy or retry (with attempt and message), and which sub-agent sessions below it are still busy; exits 0",
+  showStatus,
+  treeStatusView,
   {
-    ...sessionConfig,
     mainAgent: Options.boolean("main-agent").pipe(
       Options.withDescription("only the session itself: ignore its sub-agent sessions")
     )
-  },
-  (options) =>
-    showStatus(Option.getOrUndefined(options.session), options).pipe(
-      Effect.flatMap(present(treeStatusView, options)),
-      Effect.provide(clientLayer(options))
-    )
-).pipe(
-  Command.withDescription(
-    "idle, busy or retry (with attempt and message), and which sub-agent sessions below it are still busy; exits 0"
-  )
+  }
 )
 
 export const childrenCommand = sessionCommand(
