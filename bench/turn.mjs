@@ -8,7 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { OpenCodeClient, runTurn, Sandbox, TestLayers } from "../dist/index.js"
+import { OpenCodeClient, runTurn, Sandbox, SandboxLive } from "../dist/index.js"
 
 const runs = Number(process.argv[2] ?? 20)
 const median = (values) => {
@@ -91,7 +91,7 @@ const bench = Effect.gen(function* () {
 await Effect.runPromise(
   bench.pipe(
     Effect.scoped,
-    Effect.provide(TestLayers.SandboxClientLayer()),
+    Effect.provide(SandboxLive.withClient()),
     Effect.provide(Layer.merge(NodeContext.layer, NodeHttpClient.layer))
   )
 )

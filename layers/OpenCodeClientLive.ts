@@ -38,46 +38,18 @@ import {
 import { ServerRejected, ServerUnreachable, SessionNotFound, TranscriptDecodeError, Unauthorized, WaitTimeout } from "../src/domain/Errors.js"
 import { redactUrl } from "../src/domain/Text.js"
 import { withinBudget } from "../src/engine/Timeout.js"
-import type { ServerTarget } from "../src/engine/ServerTarget.js"
+import type { ServerTarget } from "../src/domain/ServerTarget.js"
 import {
   type ClientError,
   OpenCodeClient,
   type OpenCodeClientShape,
   type Scoped,
-  type SessionCallError
+  type SessionCallError,
+  OpenCodeConnector,
+  usedEndpoints
 } from "../services/OpenCodeClient.js"
 
-/** Every endpoint this client calls, as the server's OpenAPI document (`/doc`) names them; doctor checks them. */
-export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "patch" | "delete"; readonly path: string }> = [
-  { method: "get", path: "/global/health" },
-  { method: "get", path: "/global/event" },
-  { method: "get", path: "/config" },
-  { method: "get", path: "/agent" },
-  { method: "get", path: "/config/providers" },
-  { method: "get", path: "/provider" },
-  { method: "get", path: "/session" },
-  { method: "get", path: "/experimental/session" },
-  { method: "post", path: "/session" },
-  { method: "get", path: "/session/status" },
-  { method: "get", path: "/session/{sessionID}" },
-  { method: "patch", path: "/session/{sessionID}" },
-  { method: "delete", path: "/session/{sessionID}" },
-  { method: "get", path: "/session/{sessionID}/message" },
-  { method: "post", path: "/session/{sessionID}/message" },
-  { method: "get", path: "/session/{sessionID}/message/{messageID}" },
-  { method: "post", path: "/session/{sessionID}/prompt_async" },
-  { method: "post", path: "/session/{sessionID}/abort" },
-  { method: "get", path: "/session/{sessionID}/children" },
-  { method: "get", path: "/session/{sessionID}/todo" },
-  { method: "get", path: "/session/{sessionID}/diff" },
-  { method: "post", path: "/session/{sessionID}/share" },
-  { method: "delete", path: "/session/{sessionID}/share" },
-  { method: "get", path: "/permission" },
-  { method: "post", path: "/permission/{requestID}/reply" },
-  { method: "get", path: "/experimental/worktree" },
-  { method: "post", path: "/experimental/worktree" },
-  { method: "delete", path: "/experimental/worktree" }
-]
+export { usedEndpoints }
 
 export interface ClientOptions {
   /**
@@ -582,6 +554,14 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
  */
 export const keepAliveHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerWithoutAgent.pipe(
   Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true }))
+)
+
+/** Clients of targets a program resolves itself (doctor's probe), over the platform's HttpClient. */
+export const connector: Layer.Layer<OpenCodeConnector, never, HttpClient.HttpClient> = Layer.effect(
+  OpenCodeConnector,
+  Effect.map(HttpClient.HttpClient, (http) => ({
+    connect: (target: ServerTarget) => makeOpenCodeClient(target).pipe(Effect.provideService(HttpClient.HttpClient, http))
+  }))
 )
 
 /** The live client for a resolved target, over the platform's HttpClient. */

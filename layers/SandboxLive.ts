@@ -7,6 +7,7 @@ import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,10 +15,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import proofConfig from "../fixtures/sandbox/opencode.json" with { type: "json" }
 import { SandboxError } from "../src/domain/Errors.js"
-import { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
+import { Sandbox, type SandboxInfo, sandboxEnvironment, type SandboxShape, SandboxStarter } from "../services/Sandbox.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
 import { resolveOpencodeBinary } from "../src/process/OpenCodeBinary.js"
 import { OWNER_FILE, serveOpencode } from "../src/process/OpencodeServer.js"
+import { OpenCodeClient } from "../services/OpenCodeClient.js"
+import * as OpenCodeClientLive from "./OpenCodeClientLive.js"
+import * as PlatformLive from "./PlatformLive.js"
 import * as ScriptedModelLive from "./ScriptedModelLive.js"
 
 export interface SandboxOptions {
@@ -183,10 +187,36 @@ export const layer = (options?: SandboxOptions) =>
     )
   )
 
-/** The base-URL environment that points ocm (and anything else) at a sandbox. */
-export const sandboxEnvironment = (info: SandboxInfo): Record<string, string> => ({
-  OPENCODE_BASE_URL: info.url,
-  OCM_SANDBOX_MODEL_URL: info.modelUrl,
-  OCM_SANDBOX_PROJECT_DIR: info.projectDir
-})
+export { sandboxEnvironment }
+
+/** Starts sandboxes (`layer`) over the platform services of the starter's own context. */
+export const starter = Layer.effect(
+  SandboxStarter,
+  Effect.map(Effect.context<Layer.Layer.Context<ReturnType<typeof layer>>>(), (context) => ({
+    start: (options: SandboxOptions) =>
+      Layer.build(layer(options)).pipe(
+        Effect.map(Context.get(Sandbox)),
+        Effect.mapError((error) => (error instanceof SandboxError ? error : new SandboxError({ reason: error.message }))),
+        Effect.provide(context)
+      )
+  }))
+)
+
+/** The client of the sandbox in context (with the sandbox's password when it has one). */
+export const client = (options?: { readonly password?: string }) =>
+  Layer.effect(
+    OpenCodeClient,
+    Effect.flatMap(Sandbox, ({ info }) =>
+      OpenCodeClientLive.makeOpenCodeClient({
+        url: info.url,
+        rule: "sandbox",
+        username: "opencode",
+        password: options?.password === undefined ? undefined : Redacted.make(options.password)
+      })
+    )
+  )
+
+/** A sandbox and a client of it, over the Node platform (`PlatformLive`): a layer that needs nothing else. */
+export const withClient = (options?: SandboxOptions) =>
+  client().pipe(Layer.provideMerge(layer(options)), Layer.provideMerge(PlatformLive.layer))
 

@@ -22,7 +22,7 @@ import type {
   Worktree
 } from "../src/domain/Domain.js"
 import type { SessionNotFound, TranscriptDecodeError, TransportError, WaitTimeout } from "../src/domain/Errors.js"
-import type { ServerTarget } from "../src/engine/ServerTarget.js"
+import type { ServerTarget } from "../src/domain/ServerTarget.js"
 
 /** Failures of a call that does not name a session. */
 /** WaitTimeout: the command's `--timeout` ran out while a call was unanswered. */
@@ -132,3 +132,42 @@ export class OpenCodeClient extends Context.Tag("opencode-manager/OpenCodeClient
   OpenCodeClient,
   OpenCodeClientShape
 >() {}
+
+/** Every endpoint the client calls, as the server's OpenAPI document (`/doc`) names them; doctor checks them. */
+export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "patch" | "delete"; readonly path: string }> = [
+  { method: "get", path: "/global/health" },
+  { method: "get", path: "/global/event" },
+  { method: "get", path: "/config" },
+  { method: "get", path: "/agent" },
+  { method: "get", path: "/config/providers" },
+  { method: "get", path: "/provider" },
+  { method: "get", path: "/session" },
+  { method: "get", path: "/experimental/session" },
+  { method: "post", path: "/session" },
+  { method: "get", path: "/session/status" },
+  { method: "get", path: "/session/{sessionID}" },
+  { method: "patch", path: "/session/{sessionID}" },
+  { method: "delete", path: "/session/{sessionID}" },
+  { method: "get", path: "/session/{sessionID}/message" },
+  { method: "post", path: "/session/{sessionID}/message" },
+  { method: "get", path: "/session/{sessionID}/message/{messageID}" },
+  { method: "post", path: "/session/{sessionID}/prompt_async" },
+  { method: "post", path: "/session/{sessionID}/abort" },
+  { method: "get", path: "/session/{sessionID}/children" },
+  { method: "get", path: "/session/{sessionID}/todo" },
+  { method: "get", path: "/session/{sessionID}/diff" },
+  { method: "post", path: "/session/{sessionID}/share" },
+  { method: "delete", path: "/session/{sessionID}/share" },
+  { method: "get", path: "/permission" },
+  { method: "post", path: "/permission/{requestID}/reply" },
+  { method: "get", path: "/experimental/worktree" },
+  { method: "post", path: "/experimental/worktree" },
+  { method: "delete", path: "/experimental/worktree" }
+]
+
+/** Makes a client of a server a program resolved itself: doctor probes the server the rules find, check by check. */
+export interface OpenCodeConnectorShape {
+  readonly connect: (target: ServerTarget) => Effect.Effect<OpenCodeClientShape>
+}
+
+export class OpenCodeConnector extends Context.Tag("opencode-manager/OpenCodeConnector")<OpenCodeConnector, OpenCodeConnectorShape>() {}

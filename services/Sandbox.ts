@@ -1,5 +1,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import type { SandboxError } from "../src/domain/Errors.js"
 import type { ModelRequest } from "./ScriptedModel.js"
 
@@ -35,3 +37,31 @@ export interface SandboxShape {
 
 /** A hermetic, real OpenCode server with the scripted model as its only provider. */
 export class Sandbox extends Context.Tag("opencode-manager/Sandbox")<Sandbox, SandboxShape>() {}
+
+/** How a sandbox is started (`ocm sandbox up`'s flags). */
+export interface SandboxStart {
+  /** Port for the server; a free one when absent. */
+  readonly port?: number | undefined
+  /** Require this password (HTTP Basic, user `opencode`) on every route. */
+  readonly password?: Redacted.Redacted<string> | undefined
+  /** Keep the temp dirs after release (for inspection). */
+  readonly keep?: boolean | undefined
+  readonly opencodeBin?: string | undefined
+  /** A real provider's model (`provider/model`) as the default instead of the scripted one. */
+  readonly realModel?: string | undefined
+}
+
+export interface SandboxStarterShape {
+  /** Starts a sandbox that lives as long as the scope. */
+  readonly start: (options: SandboxStart) => Effect.Effect<SandboxShape, SandboxError, Scope.Scope>
+}
+
+/** Starts sandboxes: what `ocm sandbox up --foreground` and `ocm sandbox run` supervise. */
+export class SandboxStarter extends Context.Tag("opencode-manager/SandboxStarter")<SandboxStarter, SandboxStarterShape>() {}
+
+/** The base-URL environment that points ocm (and anything else) at a sandbox. */
+export const sandboxEnvironment = (info: SandboxInfo): Record<string, string> => ({
+  OPENCODE_BASE_URL: info.url,
+  OCM_SANDBOX_MODEL_URL: info.modelUrl,
+  OCM_SANDBOX_PROJECT_DIR: info.projectDir
+})

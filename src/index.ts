@@ -64,7 +64,7 @@ export {
 export { listModels, modelRows, type ModelFilters, type ModelRow } from "./programs/models.js"
 export { createSession, lastMessage, listMessages, type CreatedSession, type LastMessage, type Role } from "./programs/session.js"
 export { send, stream, watch, type SentPrompt, type TurnStreamItem, type WatchItem } from "./programs/send.js"
-export { run, type RunResult } from "./programs/run.js"
+export { prepareRun, run, type PreparedRun, type RunOptions, type RunResult } from "./programs/run.js"
 export {
   listPermissions,
   respond,
@@ -171,16 +171,31 @@ export { summaryView } from "./present/summary.js"
 export { sharedView, unsharedView } from "./present/share.js"
 export { allWaitView, anyWaitView, idleCheckView, idleWaitView, stateJson, textFoundView } from "./present/waits.js"
 
-export { OpenCodeClient, type OpenCodeClientShape } from "../services/OpenCodeClient.js"
+export {
+  OpenCodeClient,
+  OpenCodeConnector,
+  type OpenCodeClientShape,
+  type OpenCodeConnectorShape,
+  usedEndpoints
+} from "../services/OpenCodeClient.js"
 export { ProcessHost, type ProcessHostShape } from "../services/ProcessHost.js"
-export { Sandbox, type SandboxInfo, type SandboxShape } from "../services/Sandbox.js"
+export {
+  Sandbox,
+  sandboxEnvironment,
+  type SandboxInfo,
+  type SandboxShape,
+  type SandboxStart,
+  SandboxStarter,
+  type SandboxStarterShape
+} from "../services/Sandbox.js"
 export { ModelRequest, ScriptedModel, type ScriptedModelShape } from "../services/ScriptedModel.js"
 export { TranscriptStore, type TranscriptStoreShape } from "../services/TranscriptStore.js"
 
 export * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
 export * as OtlpTracing from "../layers/OtlpTracing.js"
+export * as PlatformLive from "../layers/PlatformLive.js"
 export * as ProcessHostLive from "../layers/ProcessHostLive.js"
 export * as SandboxLive from "../layers/SandboxLive.js"
 export * as ScriptedModelLive from "../layers/ScriptedModelLive.js"
-export * as TestLayers from "../layers/TestLayers.js"
+export * as SpawnedServerLive from "../layers/SpawnedServerLive.js"
 export * as TranscriptStoreLive from "../layers/TranscriptStoreLive.js"

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { usedEndpoints } from "../layers/OpenCodeClientLive.js"
+import { connector, usedEndpoints } from "../layers/OpenCodeClientLive.js"
 import { PlatformLayer } from "../layers/TestLayers.js"
 import {
   type ConfigDiscovery,
@@ -269,7 +269,7 @@ describe("doctor without a server", () => {
         environment: Env = env
       ) => withEnv(environment, effect).pipe(Effect.provide(host(`${root}/project`)))
 
-      const report = yield* run(doctorReport(options))
+      const report = yield* run(doctorReport(options).pipe(Effect.provide(connector)))
       assert.isTrue(report.ok)
       assert.deepStrictEqual(
         report.checks.map((check) => [check.name, check.status]),
@@ -283,7 +283,7 @@ describe("doctor without a server", () => {
         source: `${root}/home/.config/opencode/opencode.json`,
         overridden: []
       })
-      const missingNamedFile = yield* run(doctorReport(options), { ...env, OPENCODE_CONFIG: `${root}/nowhere.json` })
+      const missingNamedFile = yield* run(doctorReport(options).pipe(Effect.provide(connector)), { ...env, OPENCODE_CONFIG: `${root}/nowhere.json` })
       assert.deepStrictEqual(missingNamedFile.checks[0], {
         name: "config",
         status: "fail",

@@ -2,6 +2,10 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as SandboxLive from "../../layers/SandboxLive.js"
+import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import { changesState, clientLayer, connection, json, portOption } from "./common.js"
 import { permissionsCommand, respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./control.js"
 import { doctorCommand } from "./doctor.js"
@@ -32,7 +36,7 @@ import {
   rmCommand,
   waitCommand
 } from "./turns.js"
-import { demo } from "../programs/demo.js"
+import { demo, type DemoOptions } from "../programs/demo.js"
 import { presentSteps } from "../present/Presenter.js"
 import { demoView } from "../present/demo.js"
 import { ping } from "../programs/ping.js"
@@ -75,7 +79,7 @@ const sandboxUpCommand = Command.make(
   },
   (options) =>
     options.foreground
-      ? sandboxForeground(options, present(sandboxRunningView, options))
+      ? sandboxForeground(options, present(sandboxRunningView, options)).pipe(Effect.provide(SandboxLive.starter))
       : sandboxUp(options).pipe(Effect.flatMap(present(sandboxRunningView, options)))
 ).pipe(
   Command.withDescription(
@@ -101,15 +105,22 @@ const sandboxEnvCommand = Command.make("env", {}, () =>
 const sandboxRunCommand = Command.make(
   "run",
   { ...sandboxOptions, command: Args.text({ name: "command" }).pipe(Args.repeated) },
-  sandboxRun
+  (options) => sandboxRun(options).pipe(Effect.provide(SandboxLive.starter))
 ).pipe(
   Command.withDescription(
     "start a sandbox, run a command with OPENCODE_BASE_URL pointing at it, stop the sandbox; exits with the command's code"
   )
 )
 
+/** The demo's throw-away sandbox, a client of it and the transcript store; they live as long as the demo runs. */
+const demoLayer = (options: DemoOptions) =>
+  Layer.provideMerge(
+    TranscriptStoreLive.layer,
+    Layer.provideMerge(SandboxLive.client(), SandboxLive.layer({ keep: options.keep, opencodeBin: Option.getOrUndefined(options.opencodeBin) }))
+  )
+
 const demoCommand = Command.make("demo", { json, keep: sandboxOptions.keep, opencodeBin: sandboxOptions.opencodeBin }, (options) =>
-  presentSteps(demoView, options)(demo(options))
+  presentSteps(demoView, options)(demo()).pipe(Effect.provide(demoLayer(options)))
 ).pipe(
   Command.withDescription(
     "run the whole proof contract on a throw-away sandbox with the scripted model, printing each witness as it is proved"

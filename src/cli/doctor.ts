@@ -1,6 +1,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
 import { doctorReport, type DoctorOptions, doctorVerdict } from "../programs/doctor.js"
 import { doctorView } from "../present/doctor.js"
 import { present } from "../present/Presenter.js"
@@ -12,9 +13,13 @@ const skipServerCheck = Options.boolean("skip-server-check").pipe(
 
 /** The whole report is printed (text or `--json`) first; then a failed check fails the command (DoctorFailed). */
 export const runDoctor = (options: DoctorOptions & { readonly json: boolean }) =>
-  doctorReport(options).pipe(Effect.tap(present(doctorView, options)), Effect.flatMap(doctorVerdict))
+  doctorReport(options).pipe(
+    Effect.provide(OpenCodeClientLive.connector),
+    Effect.tap(present(doctorView, options)),
+    Effect.flatMap(doctorVerdict)
+  )
 
-// The client is built inside the program from the resolved target, so a bad URL is a failed check, not an exit 2.
+// The client is made inside the program (by the connector) from the resolved target, so a bad URL is a failed check, not an exit 2.
 export const doctorCommand = Command.make("doctor", { ...connection, json, skipServerCheck }, (options) =>
   Effect.asVoid(runDoctor(options))
 ).pipe(

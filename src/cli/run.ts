@@ -4,16 +4,31 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
 import * as ProgressLive from "../../layers/ProgressLive.js"
+import * as SpawnedServerLive from "../../layers/SpawnedServerLive.js"
+import { resolveServerTarget } from "../engine/ServerTarget.js"
 import { writeFileAtomic } from "../local/Files.js"
-import { run } from "../programs/run.js"
+import { prepareRun, run, type RunOptions } from "../programs/run.js"
 import { present } from "../present/Presenter.js"
 import { runView } from "../present/run.js"
 import { connection, identity, json, portOption, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
 
 const messageOf = (error: unknown) =>
   error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error)
+
+/** The client: of the server the usual rules find, or of one started for this run and stopped after it (`--spawn`). */
+const clientFor = (options: RunOptions) =>
+  options.spawn
+    ? SpawnedServerLive.clientLayer({
+        opencodeBin: Option.getOrUndefined(options.opencodeBin),
+        port: Option.getOrUndefined(options.spawnPort),
+        dir: Option.getOrUndefined(options.dir),
+        target: options.target
+      })
+    : Layer.unwrapEffect(Effect.map(resolveServerTarget(options.target), (target) => OpenCodeClientLive.layer(target)))
 
 /** `--stderr FILE`: the notes of the run, and its failure if any, go to FILE instead of stderr. */
 const diagnosticsTo =
@@ -64,18 +79,22 @@ export const runCommand = Command.make(
     ),
     words: Args.text({ name: "message" }).pipe(Args.withDescription("prompt words"), Args.repeated)
   },
-  (options) =>
-    run(options.words, {
+  (options) => {
+    const runOptions: RunOptions = {
       ...options,
       target: {
         url: Option.getOrUndefined(options.url),
         attach: Option.getOrUndefined(options.attach),
         passwordFile: Option.getOrUndefined(options.passwordFile)
       }
-    }).pipe(
+    }
+    // everything is checked before a server is contacted or started
+    return prepareRun(options.words, runOptions).pipe(
+      Effect.flatMap((prepared) => run(prepared, runOptions).pipe(Effect.provide(clientFor(runOptions)))),
       Effect.flatMap(present(runView, options)),
       (program) => Option.match(options.stderr, { onNone: () => program, onSome: (file) => diagnosticsTo(file)(program) })
     )
+  }
 ).pipe(
   Command.withDescription(
     "one witnessed turn in a new session from files and words, results to files; --model is required; the turn is aborted at --timeout"

@@ -16,23 +16,8 @@ import { note } from "../../services/Progress.js"
 import { readSandboxState, sandboxGone, statePath, unreadableState } from "../local/SandboxState.js"
 import { redactUrl } from "../domain/Text.js"
 
-export type TargetRule =
-  | "--url"
-  | "--attach"
-  | "OPENCODE_BASE_URL"
-  | "OPENCODE_SERVER_HOST/PORT"
-  | "sandbox"
-  | "discovered process"
-  | "default"
-
-export interface ServerTarget {
-  readonly url: string
-  readonly rule: TargetRule
-  readonly username: string
-  readonly password: Redacted.Redacted<string> | undefined
-  /** Where the rule found the URL (the state file, the process id), for doctor. */
-  readonly detail?: string
-}
+export type { ServerTarget, TargetRule } from "../domain/ServerTarget.js"
+import type { ServerTarget, TargetRule } from "../domain/ServerTarget.js"
 
 export interface TargetFlags {
   readonly url?: string | undefined

@@ -12,7 +12,10 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Redacted from "effect/Redacted"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createServer } from "node:net"
@@ -20,7 +23,23 @@ import * as Option from "effect/Option"
 import { SandboxError } from "../domain/Errors.js"
 import { isOpencodeProcess, processAlive } from "../local/SandboxState.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
-import { makeOpenCodeClient } from "../../layers/OpenCodeClientLive.js"
+import { Health } from "../domain/Domain.js"
+
+/**
+ * One short health check of a server we started (no OpenCodeClient: this is a process helper, not a client):
+ * `GET /global/health`, its body included, within 500 ms.
+ */
+const healthOf = (http: HttpClient.HttpClient, url: string, password: Redacted.Redacted<string> | undefined) => {
+  const request = HttpClientRequest.get(`${url}/global/health`).pipe(
+    HttpClientRequest.acceptJson,
+    password === undefined ? (r) => r : HttpClientRequest.basicAuth("opencode", Redacted.value(password))
+  )
+  return http.pipe(HttpClient.filterStatusOk, HttpClient.withTracerPropagation(false)).execute(request).pipe(
+    Effect.flatMap(HttpClientResponse.schemaBodyJson(Health)),
+    Effect.scoped,
+    Effect.timeout("500 millis")
+  )
+}
 
 export interface ServeOptions {
   readonly binary: string
@@ -136,10 +155,7 @@ export const serveOpencode = Effect.fn("OpencodeServer.serveOpencode")(
         yield* Effect.forkScoped(Stream.run(server.stderr, log).pipe(Effect.ignore))
 
         const url = `http://127.0.0.1:${port}`
-        const client = yield* makeOpenCodeClient(
-          { url, rule: "--url", username: "opencode", password: options.password },
-          { requestTimeout: "500 millis" }
-        )
+        const health = healthOf(yield* HttpClient.HttpClient, url, options.password)
         const exited = server.exitCode.pipe(
           Effect.orElseSucceed(() => -1),
           Effect.flatMap((code) =>
@@ -151,7 +167,7 @@ export const serveOpencode = Effect.fn("OpencodeServer.serveOpencode")(
           )
         )
         // the server refuses, then accepts-but-ignores connections for a moment: short tries, many of them
-        const healthy = client.health.pipe(
+        const healthy = health.pipe(
           Effect.retry(Schedule.spaced("100 millis")),
           Effect.timeoutFail({
             duration: startTimeout,
@@ -160,12 +176,12 @@ export const serveOpencode = Effect.fn("OpencodeServer.serveOpencode")(
           })
         )
         yield* Effect.logDebug(`started opencode serve (pid ${server.pid}) on port ${port}`)
-        const health = yield* Effect.raceFirst(healthy, exited)
+        const answered = yield* Effect.raceFirst(healthy, exited)
         const ended = server.exitCode.pipe(
           Effect.map((code) => `exited with code ${code}`),
           Effect.catchAll((error) => Effect.succeed(`was killed by ${/signal: (\w+)/.exec(error.message)?.[1] ?? "a signal"}`))
         )
-        return { url, port, pid: server.pid, version: health.version, exited: ended } satisfies ServedOpencode
+        return { url, port, pid: server.pid, version: answered.version, exited: ended } satisfies ServedOpencode
       }
     )
 

@@ -4,13 +4,9 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
-import { clientForSandbox } from "../../layers/TestLayers.js"
-import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { Progress } from "../../services/Progress.js"
 import { Sandbox } from "../../services/Sandbox.js"
@@ -19,6 +15,7 @@ import { SandboxError } from "../domain/Errors.js"
 import { markdownOf } from "../transcript/Markdown.js"
 import { beginSession, chat, final, type TurnOptions } from "./turns.js"
 
+/** How the demo's sandbox is started (by whoever provides it: the CLI). */
 export interface DemoOptions {
   readonly keep: boolean
   readonly opencodeBin: Option.Option<string>
@@ -117,7 +114,7 @@ const steps = (publish: (step: DemoStep) => Effect.Effect<void>) =>
     yield* publish({ _tag: "Passed", witnesses })
   })
 
-const proveAll = (options: DemoOptions, publish: (step: DemoStep) => Effect.Effect<void>) =>
+const proveAll = (publish: (step: DemoStep) => Effect.Effect<void>) =>
   Effect.gen(function* () {
     const { info } = yield* Sandbox
     // sessions of the demo live in the sandbox's own project
@@ -128,26 +125,19 @@ const proveAll = (options: DemoOptions, publish: (step: DemoStep) => Effect.Effe
       Effect.provideService(ProcessHost, { ...host, cwd: info.projectDir }),
       Effect.provideService(Progress, { ...progress, note: () => Effect.void })
     )
-  }).pipe(
-    Effect.provide(
-      Layer.provideMerge(
-        TranscriptStoreLive.layer,
-        Layer.provideMerge(
-          clientForSandbox(),
-          SandboxLive.layer({ keep: options.keep, opencodeBin: Option.getOrUndefined(options.opencodeBin) })
-        )
-      )
-    )
-  )
+  })
 
 export type DemoError = Effect.Effect.Error<ReturnType<typeof proveAll>>
 
-/** The demo's steps as they are proved; the sandbox lives as long as the stream runs. */
-export const demo = (options: DemoOptions) =>
+/**
+ * The demo's steps as they are proved, on the sandbox, its client and the transcript store in context (the CLI
+ * starts a sandbox for it, with `DemoOptions`, that lives as long as the stream runs).
+ */
+export const demo = () =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
       const mailbox = yield* Mailbox.make<DemoStep, DemoError>()
-      yield* proveAll(options, (step) => Effect.asVoid(mailbox.offer(step))).pipe(Mailbox.into(mailbox), Effect.forkScoped)
+      yield* proveAll((step) => Effect.asVoid(mailbox.offer(step))).pipe(Mailbox.into(mailbox), Effect.forkScoped)
       return Mailbox.toStream(mailbox)
     })
   )

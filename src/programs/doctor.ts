@@ -9,7 +9,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { makeOpenCodeClient, usedEndpoints } from "../../layers/OpenCodeClientLive.js"
+import { OpenCodeConnector, usedEndpoints } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import type { Connection } from "../cli/common.js"
 import * as OpenCodeConfig from "../local/OpencodeConfig.js"
@@ -199,7 +199,7 @@ const serverChecks = (target: ServerTarget, auth: { readonly password: string },
       } satisfies ServerChecks
     }
     // the client's own rule: silent for 9 s is unreachable, a server that answered may be slow (a first /doc is)
-    const client = yield* makeOpenCodeClient(target)
+    const client = yield* Effect.flatMap(OpenCodeConnector, (connector) => connector.connect(target))
     const health = yield* Effect.either(client.health)
     if (Either.isLeft(health)) {
       const unauthorized = health.left._tag === "Unauthorized"

@@ -6,18 +6,14 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
-import { resolveOpencodeBinary } from "../process/OpenCodeBinary.js"
-import { serveOpencode } from "../process/OpencodeServer.js"
 import { OpenCodeClient } from "../../services/OpenCodeClient.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { note } from "../../services/Progress.js"
 import { InvalidInput } from "../domain/Errors.js"
 import { directoryFrom } from "../local/Directories.js"
 import { writeFileAtomic } from "../local/Files.js"
-import { resolveCredentials, resolveServerTarget, type TargetFlags } from "../engine/ServerTarget.js"
+import type { TargetFlags } from "../engine/ServerTarget.js"
 import { redactUrl } from "../domain/Text.js"
 import { type IdentityOptions, type PromptedTurn, promptTurn } from "../engine/PromptTurn.js"
 import { turnReasoning, withThinking } from "../engine/TurnEngine.js"
@@ -41,8 +37,16 @@ export interface RunOptions extends IdentityOptions {
 
 const reason = (error: unknown) => (error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error))
 
-/** Everything is read and checked before a server is contacted or started. */
-const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
+/** A checked batch job: the prompt text it sends. */
+export interface PreparedRun {
+  readonly text: string
+}
+
+/**
+ * Everything is read and checked before a server is contacted or started: the CLI runs this first, then `run` with
+ * the client of the server the usual rules find, or of one started for this run (`--spawn`) and stopped after it.
+ */
+export const prepareRun = (words: ReadonlyArray<string>, options: RunOptions): Effect.Effect<PreparedRun, InvalidInput, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     if (Option.isNone(options.model)) return yield* new InvalidInput({ message: "run needs --model provider/model" })
     if (!options.spawn && Option.isSome(options.spawnPort)) return yield* new InvalidInput({ message: "--spawn-port needs --spawn" })
@@ -61,30 +65,6 @@ const preparePrompt = (words: ReadonlyArray<string>, options: RunOptions) =>
     return { text }
   })
 
-/** The client: of the server the usual rules find, or of one started for this run and stopped after it. */
-const clientFor = (options: RunOptions) =>
-  Layer.unwrapScoped(
-    Effect.gen(function* () {
-      if (!options.spawn) return OpenCodeClientLive.layer(yield* resolveServerTarget(options.target))
-      const fs = yield* FileSystem.FileSystem
-      const binary = yield* resolveOpencodeBinary(Option.getOrUndefined(options.opencodeBin))
-      const logDir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-run-" })
-      // the spawned server inherits this environment, password included, so the client uses the same one; no
-      // other server is looked for
-      const credentials = yield* resolveCredentials(options.target)
-      const served = yield* serveOpencode({
-        binary: binary.path,
-        cwd: yield* directoryFrom(options.dir),
-        port: Option.getOrUndefined(options.spawnPort),
-        password: credentials.password,
-        logFile: `${logDir}/server.log`,
-        startTimeout: "60 seconds",
-        ownedDir: logDir
-      })
-      return OpenCodeClientLive.layer({ ...credentials, url: served.url, rule: "--url", detail: `spawned pid ${served.pid}` })
-    })
-  )
-
 /** A finished batch job: the turn, what was shown of it, and where it was written. */
 export interface RunResult extends PromptedTurn {
   /** The turn's reasoning, with `thinking`. */
@@ -98,44 +78,41 @@ export interface RunResult extends PromptedTurn {
   readonly deleted: boolean
 }
 
-export const run = (words: ReadonlyArray<string>, options: RunOptions) =>
+/** The batch job on the OpenCodeClient in context, once `prepareRun` has checked it. */
+export const run = (prepared: PreparedRun, options: RunOptions) =>
   Effect.gen(function* () {
-    const prepared = yield* preparePrompt(words, options)
-    return yield* Effect.gen(function* () {
-      const client = yield* OpenCodeClient
-      const host = yield* ProcessHost
-      const path = yield* Path.Path
-      const session = yield* client.createSession({
-        directory: yield* directoryFrom(options.dir),
-        title: Option.getOrElse(options.title, () => "ocm run")
-      })
-      yield* note("progress", `ocm: session ${session.id} (${redactUrl(client.target.url)})`)
-      const prompted = yield* promptTurn(
-        session,
-        // a batch job that overruns is stopped, not left running (occtl's --timeout did the same)
-        { ...options, text: prepared.text, abortOnTimeout: true },
-        { sayKept: true }
-      )
-      const { turn } = prompted
-      const reasoning = options.thinking ? turnReasoning(turn.replies) : undefined
-      const shown = withThinking(reasoning ?? [], turn.reply)
-      let out: string | undefined
-      let raw: string | undefined
-      if (Option.isSome(options.out)) {
-        out = path.resolve(host.cwd, options.out.value)
-        yield* writeFileAtomic(out, shown.endsWith("\n") ? shown : `${shown}\n`)
-        yield* writeFileAtomic(`${out}.session`, `${session.id}\n`)
-      }
-      if (Option.isSome(options.raw)) {
-        raw = path.resolve(host.cwd, options.raw.value)
-        yield* writeFileAtomic(raw, `${JSON.stringify(turn.assistant ?? null, null, 2)}\n`)
-      }
-      if (options.ephemeral) yield* deleteWitnessed(session)
-      return { ...prompted, reasoning, shown, out, raw, deleted: options.ephemeral } satisfies RunResult
-    }).pipe(
-      Effect.mapError((error) =>
-        error._tag === "SystemError" || error._tag === "BadArgument" ? new InvalidInput({ message: `cannot write a result: ${error.message}` }) : error
-      ),
-      Effect.provide(clientFor(options))
+    const client = yield* OpenCodeClient
+    const host = yield* ProcessHost
+    const path = yield* Path.Path
+    const session = yield* client.createSession({
+      directory: yield* directoryFrom(options.dir),
+      title: Option.getOrElse(options.title, () => "ocm run")
+    })
+    yield* note("progress", `ocm: session ${session.id} (${redactUrl(client.target.url)})`)
+    const prompted = yield* promptTurn(
+      session,
+      // a batch job that overruns is stopped, not left running (occtl's --timeout did the same)
+      { ...options, text: prepared.text, abortOnTimeout: true },
+      { sayKept: true }
     )
-  })
+    const { turn } = prompted
+    const reasoning = options.thinking ? turnReasoning(turn.replies) : undefined
+    const shown = withThinking(reasoning ?? [], turn.reply)
+    let out: string | undefined
+    let raw: string | undefined
+    if (Option.isSome(options.out)) {
+      out = path.resolve(host.cwd, options.out.value)
+      yield* writeFileAtomic(out, shown.endsWith("\n") ? shown : `${shown}\n`)
+      yield* writeFileAtomic(`${out}.session`, `${session.id}\n`)
+    }
+    if (Option.isSome(options.raw)) {
+      raw = path.resolve(host.cwd, options.raw.value)
+      yield* writeFileAtomic(raw, `${JSON.stringify(turn.assistant ?? null, null, 2)}\n`)
+    }
+    if (options.ephemeral) yield* deleteWitnessed(session)
+    return { ...prompted, reasoning, shown, out, raw, deleted: options.ephemeral } satisfies RunResult
+  }).pipe(
+    Effect.mapError((error) =>
+      error._tag === "SystemError" || error._tag === "BadArgument" ? new InvalidInput({ message: `cannot write a result: ${error.message}` }) : error
+    )
+  )

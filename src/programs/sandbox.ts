@@ -12,10 +12,9 @@ import * as Path from "@effect/platform/Path"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import * as SandboxLive from "../../layers/SandboxLive.js"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { note, waiting } from "../../services/Progress.js"
-import { Sandbox } from "../../services/Sandbox.js"
+import { Sandbox, sandboxEnvironment, SandboxStarter } from "../../services/Sandbox.js"
 import { childCommand } from "../cli/ChildCommand.js"
 import { ExitWith, InvalidInput, SandboxError } from "../domain/Errors.js"
 import { parseModel } from "../domain/Identity.js"
@@ -105,13 +104,18 @@ type LayerOptions = Pick<UpOptions, "port" | "keep" | "opencodeBin" | "model" | 
 const sandboxLayer = (options: LayerOptions) =>
   Layer.unwrapEffect(
     Effect.map(sandboxPassword(options), (password) =>
-      SandboxLive.layer({
-        port: Option.getOrUndefined(options.port),
-        keep: options.keep,
-        opencodeBin: Option.getOrUndefined(options.opencodeBin),
-        realModel: Option.getOrUndefined(options.model),
-        password: Option.getOrUndefined(password)
-      })
+      Layer.scoped(
+        Sandbox,
+        Effect.flatMap(SandboxStarter, (starter) =>
+          starter.start({
+            port: Option.getOrUndefined(options.port),
+            keep: options.keep,
+            opencodeBin: Option.getOrUndefined(options.opencodeBin),
+            realModel: Option.getOrUndefined(options.model),
+            password: Option.getOrUndefined(password)
+          })
+        )
+      )
     )
   )
 
@@ -344,7 +348,7 @@ const runWithSandboxEnvironment = (name: string, args: ReadonlyArray<string>, pa
     return yield* Command.make(name, ...args).pipe(
       // the command is the sandbox's client: it gets the password in its environment, never on a command line
       Command.env({
-        ...SandboxLive.sandboxEnvironment(info),
+        ...sandboxEnvironment(info),
         ...Option.match(password, { onNone: () => ({}), onSome: (secret) => ({ OPENCODE_SERVER_PASSWORD: Redacted.value(secret) }) })
       }),
       Command.stdin("inherit"),
