@@ -1,9 +1,9 @@
 /**
  * Traces out of the process, for an operator who wants to see where a command's time went: an OTLP/HTTP exporter
  * (`@effect/opentelemetry`'s OtlpTracer, which posts over the platform's HttpClient and needs no OpenTelemetry SDK),
- * switched on by the standard `OTEL_*` variables. Off, nothing of it is loaded: the exporter is imported only when
- * spans are to be sent. Every span attribute leaves with its URLs redacted (`redactUrl`); the Authorization header
- * is already redacted by the platform before it becomes an attribute.
+ * switched on by the standard `OTEL_*` variables. Off, it costs nothing: its code is never run. Every span attribute
+ * leaves with its URLs redacted (`redactUrl`); the Authorization header is already redacted by the platform before
+ * it becomes an attribute.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { redactUrl, redactUrlsIn } from "../src/domain/Text.js"
 import { VERSION } from "../src/domain/Version.js"
@@ -178,28 +179,67 @@ export const redacting = (tracer: Tracer.Tracer): Tracer.Tracer =>
   })
 
 /**
- * Exports the spans of the effect it is provided to, over the HttpClient in context, until its scope closes; the
- * last batch is sent then, within `shutdownTimeout`. `@effect/opentelemetry` is loaded only here: a library user
- * who wants this installs it (an optional peer dependency); without it, a warning is logged and nothing is sent.
+ * The parts of `@effect/opentelemetry` used here, by their shape: a program using ocm needs neither that package nor
+ * its types unless it exports traces.
  */
-export const layer = (settings: OtlpSettings): Layer.Layer<never, never, HttpClient.HttpClient> =>
+export interface OtlpModules {
+  readonly OtlpTracer: {
+    readonly make: (options: {
+      readonly url: string
+      readonly headers?: Readonly<Record<string, string>> | undefined
+      readonly resource?: { readonly serviceName?: string | undefined; readonly serviceVersion?: string | undefined } | undefined
+      readonly shutdownTimeout?: Duration.DurationInput | undefined
+    }) => Effect.Effect<Tracer.Tracer, never, any>
+  }
+  readonly OtlpSerialization: { readonly layerJson: Layer.Layer<any>; readonly layerProtobuf: Layer.Layer<any> }
+}
+
+/** What makes the exporting tracer: `@effect/opentelemetry`'s OtlpTracer, posting over the HttpClient in context. */
+export type TracerMaker = (settings: OtlpSettings) => Effect.Effect<Tracer.Tracer, never, HttpClient.HttpClient | Scope.Scope>
+
+export const tracerMaker =
+  ({ OtlpSerialization, OtlpTracer }: OtlpModules): TracerMaker =>
+  (settings) =>
+    OtlpTracer.make({
+      url: settings.url,
+      headers: settings.headers,
+      resource: { serviceName: settings.serviceName, serviceVersion: VERSION },
+      shutdownTimeout: settings.shutdownTimeout
+    }).pipe(
+      Effect.provide(settings.protocol === "http/json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf)
+    ) as Effect.Effect<Tracer.Tracer, never, HttpClient.HttpClient | Scope.Scope>
+
+/**
+ * The exporter of the installed `@effect/opentelemetry` (an optional peer dependency of the library), loaded when
+ * first asked for; none when it is not installed. The bins do not use this: they carry the exporter built in (a
+ * dynamic import bundled into them would make every module of the bundle initialise lazily, which measured +35 ms
+ * of CPU at every start), and the specifier is a variable so that no bundler follows it.
+ */
+export const installedExporter: Effect.Effect<Option.Option<TracerMaker>> = Effect.tryPromise(() => {
+  const load = (specifier: string) => import(specifier)
+  return Promise.all([load("@effect/opentelemetry/OtlpTracer"), load("@effect/opentelemetry/OtlpSerialization")])
+}).pipe(
+  Effect.map(([OtlpTracer, OtlpSerialization]) => tracerMaker({ OtlpTracer, OtlpSerialization })),
+  Effect.option
+)
+
+/**
+ * Exports the spans of the effect it is provided to, over the HttpClient in context, until its scope closes; the
+ * last batch is sent then, within `shutdownTimeout`. Without an exporter (`@effect/opentelemetry` not installed) a
+ * warning is logged and nothing is sent.
+ */
+export const layer = (
+  settings: OtlpSettings,
+  exporter: Effect.Effect<Option.Option<TracerMaker>> = installedExporter
+): Layer.Layer<never, never, HttpClient.HttpClient> =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
-      const modules = yield* Effect.tryPromise(() =>
-        Promise.all([import("@effect/opentelemetry/OtlpTracer"), import("@effect/opentelemetry/OtlpSerialization")])
-      ).pipe(Effect.option)
-      if (Option.isNone(modules)) {
+      const maker = yield* exporter
+      if (Option.isNone(maker)) {
         yield* Effect.logWarning("traces are not exported: the package @effect/opentelemetry is not installed")
         return Layer.empty
       }
-      const [OtlpTracer, OtlpSerialization] = modules.value
-      const tracer = yield* OtlpTracer.make({
-        url: settings.url,
-        headers: settings.headers,
-        resource: { serviceName: settings.serviceName, serviceVersion: VERSION },
-        shutdownTimeout: settings.shutdownTimeout
-      }).pipe(Effect.provide(settings.protocol === "http/json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf))
-      return Layer.setTracer(redacting(tracer))
+      return Layer.setTracer(redacting(yield* maker.value(settings)))
     })
   )
 
@@ -207,7 +247,10 @@ export const layer = (settings: OtlpSettings): Layer.Layer<never, never, HttpCli
  * Span export as the OTEL_* variables (read through `Config`) ask for it, or nothing at all. `serviceName` is the
  * service's name when OTEL_SERVICE_NAME does not give one.
  */
-export const fromEnv = (serviceName = "ocm"): Layer.Layer<never, never, HttpClient.HttpClient> =>
+export const fromEnv = (
+  serviceName = "ocm",
+  exporter: Effect.Effect<Option.Option<TracerMaker>> = installedExporter
+): Layer.Layer<never, never, HttpClient.HttpClient> =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const values = new Map<string, string>()
@@ -223,7 +266,7 @@ export const fromEnv = (serviceName = "ocm"): Layer.Layer<never, never, HttpClie
           yield* Effect.logWarning(`traces are not exported: ${choice.reason}`)
           return Layer.empty
         case "Export":
-          return layer(choice.settings)
+          return layer(choice.settings, exporter)
       }
     })
   )

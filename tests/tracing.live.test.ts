@@ -63,6 +63,7 @@ interface Span {
   readonly parentSpanId?: string
   readonly name: string
   readonly attributes: ReadonlyArray<Attribute>
+  readonly status: { readonly code: number; readonly message?: string }
 }
 interface TracesData {
   readonly resourceSpans: ReadonlyArray<{
@@ -162,12 +163,18 @@ describe("traces of a command, exported over OTLP", () => {
         assert.strictEqual(attribute(prompt.attributes, "opencode.session.id"), attribute(turnSpan.attributes, "opencode.session.id"))
         assert.match(String(attribute(prompt.attributes, "url.path")), /^\/session\/ses_[^/]+\/prompt_async$/)
 
-        // every HTTP request is made by a client call, shows its status, and shows the credentials only redacted
+        // every HTTP request is made by a client call, shows its status when it got an answer (one can fail and be
+        // retried, or be given up when its call ends, as a slow call's health probe is), and shows the credentials
+        // only redacted
         const requests = spans.filter((span) => span.name.startsWith("http.client "))
         assert.isAtLeast(requests.length, 4)
         for (const request of requests) {
           assert.match(ancestry(spans, request)[0]!, /^OpenCodeClient\./)
-          assert.isAtLeast(Number(attribute(request.attributes, "http.response.status_code")), 200)
+          const status = attribute(request.attributes, "http.response.status_code")
+          // OTLP status 1 without a message: it succeeded; an interruption has a message, a failure is 2
+          const answered = request.status.code === 1 && request.status.message === undefined
+          if (status === undefined) assert.isFalse(answered, JSON.stringify(request))
+          else assert.isAtLeast(Number(status), 200)
           // the credentials were sent (the server requires them) and are redacted where the header is shown
           assert.strictEqual(attribute(request.attributes, "http.request.header.authorization"), "<redacted>")
         }

@@ -6,6 +6,7 @@ import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import {
   DEFAULT_SHUTDOWN_TIMEOUT,
+  installedExporter,
   parseOtlpHeaders,
   redactedAttribute,
   redacting,
@@ -148,6 +149,14 @@ describe("span attributes on their way out", () => {
       assert.isTrue(events.some(([name]) => name === "calling http://h:1/x?token=***"), JSON.stringify(events))
       assert.notInclude(JSON.stringify(events), "abc")
       assert.isTrue(Option.isNone(outer!.parent))
+    }))
+})
+
+describe("the exporter a library gets", () => {
+  it.effect("is the installed @effect/opentelemetry, loaded when asked for", () =>
+    Effect.gen(function* () {
+      const maker = yield* installedExporter
+      assert.isTrue(Option.isSome(maker), "the devDependency is installed here")
     }))
 })
 

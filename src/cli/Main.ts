@@ -5,6 +5,8 @@
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
+import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -36,9 +38,13 @@ export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, 
 
 /**
  * Spans leave the process only when the OTEL_* variables ask for it (README, Observability), over an HttpClient of
- * their own: the collector is not the OpenCode server.
+ * their own: the collector is not the OpenCode server. The exporter is built into the bin, so an installed ocm
+ * needs no @effect/opentelemetry of its own.
  */
-export const tracingLayer = (program: string) => OtlpTracing.fromEnv(program).pipe(Layer.provide(NodeHttpClient.layer))
+export const tracingLayer = (program: string) =>
+  OtlpTracing.fromEnv(program, Effect.succeedSome(OtlpTracing.tracerMaker({ OtlpTracer, OtlpSerialization }))).pipe(
+    Layer.provide(NodeHttpClient.layer)
+  )
 
 /**
  * The command a command line runs, as the words that name it (`sandbox up`), read as @effect/cli reads them: past
