@@ -4,23 +4,20 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
-import * as OpenCodeClientLive from "../../layers/OpenCodeClientLive.js"
 import * as ProgressLive from "../../layers/ProgressLive.js"
 import * as SpawnedServerLive from "../../layers/SpawnedServerLive.js"
-import { resolveServerTarget } from "../engine/ServerTarget.js"
 import { writeFileAtomic } from "../local/Files.js"
 import { prepareRun, run, type RunOptions } from "../programs/run.js"
 import { present } from "../present/Presenter.js"
 import { runView } from "../present/run.js"
-import { connection, identity, json, portOption, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
+import { clientLayer, type Connection, connection, identity, json, portOption, projectDir, resultFile, timeoutSeconds, titleOption } from "./common.js"
 
 const messageOf = (error: unknown) =>
   error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error)
 
 /** The client: of the server the usual rules find, or of one started for this run and stopped after it (`--spawn`). */
-const clientFor = (options: RunOptions) =>
+const clientFor = (options: RunOptions & Connection) =>
   options.spawn
     ? SpawnedServerLive.clientLayer({
         opencodeBin: Option.getOrUndefined(options.opencodeBin),
@@ -28,7 +25,7 @@ const clientFor = (options: RunOptions) =>
         dir: Option.getOrUndefined(options.dir),
         target: options.target
       })
-    : Layer.unwrapEffect(Effect.map(resolveServerTarget(options.target), (target) => OpenCodeClientLive.layer(target)))
+    : clientLayer(options)
 
 /** `--stderr FILE`: the notes of the run, and its failure if any, go to FILE instead of stderr. */
 const diagnosticsTo =
@@ -80,7 +77,7 @@ export const runCommand = Command.make(
     words: Args.text({ name: "message" }).pipe(Args.withDescription("prompt words"), Args.repeated)
   },
   (options) => {
-    const runOptions: RunOptions = {
+    const runOptions: RunOptions & Connection = {
       ...options,
       target: {
         url: Option.getOrUndefined(options.url),
