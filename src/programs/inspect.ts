@@ -311,7 +311,7 @@ export const abortSession = (reference: string | undefined) =>
             hint: `it is still busy; see \`ocm status ${session.id}\``
           })
       }),
-      waiting(`session ${session.id} to stop after the abort`)
+      waiting(`waiting for session ${session.id} to stop after the abort`)
     )
     const result: Aborted = { session, before }
     return result

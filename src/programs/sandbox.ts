@@ -84,7 +84,7 @@ const stopSandbox = (state: SandboxState) =>
     }
     yield* fs.remove(state.root, { recursive: true, force: true }).pipe(Effect.ignore)
     yield* removeSandboxState
-  }).pipe(waiting("the sandbox to stop"))
+  }).pipe(waiting("waiting for the sandbox to stop"))
 
 /** Refuses a second sandbox; cleans up after one that crashed. */
 const clearWayForNewSandbox = Effect.gen(function* () {
@@ -236,7 +236,7 @@ export const sandboxUp = (options: UpOptions) =>
         duration: "90 seconds",
         onTimeout: () => new SandboxError({ reason: "the sandbox did not become ready within 90s" })
       }),
-      waiting("the sandbox to start"),
+      waiting("waiting for the sandbox to start"),
       Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : abandonStart(pid)))
     )
     const running: SandboxRunning = { state: started.state, statePath: started.path }
@@ -332,7 +332,7 @@ export const sandboxRun = (options: UpOptions & { readonly command: ReadonlyArra
     const password = yield* sandboxPassword(options)
     // only the start is a wait to show: the command then has the terminal to itself
     const code = yield* Effect.scoped(
-      Effect.flatMap(Layer.build(sandboxLayer(options)).pipe(waiting("the sandbox to start")), (sandbox) =>
+      Effect.flatMap(Layer.build(sandboxLayer(options)).pipe(waiting("waiting for the sandbox to start")), (sandbox) =>
         runWithSandboxEnvironment(name, args, password).pipe(Effect.provide(sandbox))
       )
     )
