@@ -9,38 +9,15 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer as createHttpServer } from "node:http"
-import { createConnection, createServer, type Server, type Socket } from "node:net"
+import { createConnection, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
 import { runTurn } from "../src/engine/TurnEngine.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
+import { listening } from "./support/sockets.js"
 import { cleanEnvironment, ocmInSandbox, runOcm } from "./support/cli.js"
-
-/** A listening server for the test's scope; every socket it accepted is destroyed when it closes. */
-const listening = (make: (sockets: Set<Socket>) => Server) =>
-  Effect.acquireRelease(
-    Effect.async<{ server: Server; port: number; url: string; sockets: Set<Socket> }>((resume) => {
-      const sockets = new Set<Socket>()
-      const server = make(sockets)
-      server.on("connection", (socket: Socket) => {
-        sockets.add(socket)
-        socket.on("close", () => sockets.delete(socket))
-        socket.on("error", () => {})
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        resume(Effect.succeed({ server, port, url: `http://127.0.0.1:${port}`, sockets }))
-      })
-    }),
-    ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
-      })
-  )
 
 /** Accepts every connection and never writes a byte. */
 const silentServer = listening(() => createServer(() => {}))

@@ -10,10 +10,11 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http"
-import { createServer, type Server, type Socket } from "node:net"
+import { createServer } from "node:net"
 import { keepAliveHttpClient, makeOpenCodeClient, splitBaseUrl, type ClientOptions } from "../layers/OpenCodeClientLive.js"
 import { ServerRejected, ServerUnreachable, Unauthorized } from "../src/domain/Errors.js"
 import { redactUrl, redactUrlsIn } from "../src/domain/Text.js"
+import { listening } from "./support/sockets.js"
 import { commandLineTimeout, withCommandTimeout, withinBudget } from "../src/engine/Timeout.js"
 
 describe("redactUrl", () => {
@@ -94,33 +95,10 @@ describe("the command's --timeout", () => {
     }))
 })
 
-/** A listening server for the test's scope; every socket it accepted is destroyed when it closes. */
-const listening = (server: Server) =>
-  Effect.acquireRelease(
-    Effect.async<{ url: string; sockets: Set<Socket> }>((resume) => {
-      const sockets = new Set<Socket>()
-      server.on("connection", (socket: Socket) => {
-        sockets.add(socket)
-        socket.on("close", () => sockets.delete(socket))
-        socket.on("error", () => {})
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, sockets }))
-      })
-    }),
-    ({ sockets }) =>
-      Effect.async<void>((resume) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
-      })
-  )
-
 /** Reads each request's first line, counts it, and resets the connection without answering. */
 const resettingServer = Effect.gen(function* () {
   const requests: Array<string> = []
-  const { url } = yield* listening(
+  const { url } = yield* listening(() =>
     createServer((socket) => {
       socket.once("data", (chunk: Buffer) => {
         requests.push(chunk.toString("latin1").split(" ").slice(0, 2).join(" "))
@@ -132,7 +110,7 @@ const resettingServer = Effect.gen(function* () {
 })
 
 const httpServer = (handle: (request: IncomingMessage, response: ServerResponse) => void) =>
-  listening(createHttpServer(handle))
+  listening(() => createHttpServer(handle))
 
 const clientAt = (url: string, options?: ClientOptions) =>
   makeOpenCodeClient({ url, rule: "--url", username: "opencode", password: undefined }, options).pipe(
