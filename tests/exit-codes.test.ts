@@ -18,6 +18,7 @@ import {
   NoAssistantTurn,
   PromptNotRecorded,
   SandboxError,
+  ScenarioFailed,
   ServerRejected,
   ServerUnreachable,
   SessionNotFound,
@@ -65,12 +66,13 @@ const cases: ReadonlyArray<readonly [error: Error & { readonly _tag: string }, c
   [new TranscriptDecodeError({ source: "GET /session/ses_1/message", detail: "expected an array" }), 13],
   [new SandboxError({ reason: "opencode did not start" }), 14],
   [new DoctorFailed({ failed: ["server unreachable", "no auth"] }), 15],
+  [new ScenarioFailed({ failed: ["resume.yaml"], total: 2 }), 16],
   [new WaitTimeout({ waitingFor: "session idle", seconds: 30, hint: "raise --timeout" }), 124]
 ]
 
 describe("outcomeOf: typed failures", () => {
-  it("covers all 14 error classes", () => {
-    assert.strictEqual(new Set(cases.map(([error]) => error._tag)).size, 14)
+  it("covers all 15 error classes", () => {
+    assert.strictEqual(new Set(cases.map(([error]) => error._tag)).size, 15)
   })
 
   for (const [error, code] of cases) {
@@ -83,8 +85,8 @@ describe("outcomeOf: typed failures", () => {
       assert.notMatch(outcome.line!, /\bat .*:\d+:\d+/)
       assert.notInclude(outcome.line!, "please report")
       assert.isTrue(error.message.length > 0)
-      if (error._tag === "DoctorFailed") {
-        // doctor's --json report already is the one JSON document on stdout, failures included
+      if (error._tag === "DoctorFailed" || error._tag === "ScenarioFailed") {
+        // doctor's --json report (prove's NDJSON) already is the output on stdout, failures included
         assert.isUndefined(outcome.json)
       } else {
         assert.deepStrictEqual(outcome.json, { error: { tag: error._tag, message: error.message, exitCode: code } })

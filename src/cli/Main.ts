@@ -80,7 +80,8 @@ const messageOf = (error: unknown): string =>
     ? String((error as { message: unknown }).message)
     : String(error)
 
-const reportsOnStdout = new Set(["DoctorFailed"])
+/** Failures whose report (doctor's, prove's) is already the command's output on stdout, `--json` included. */
+const reportsOnStdout = new Set(["DoctorFailed", "ScenarioFailed"])
 
 /** Server and model text can hold newlines; the error is one line on stderr whatever it carries. */
 const singleLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()

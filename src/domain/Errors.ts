@@ -133,6 +133,17 @@ export class DoctorFailed extends Data.TaggedError("DoctorFailed")<{
   }
 }
 
+/** `ocm prove`: an expectation of a scenario did not hold (the report says which, expected against actual). */
+export class ScenarioFailed extends Data.TaggedError("ScenarioFailed")<{
+  /** The scenarios that failed, by name. */
+  readonly failed: ReadonlyArray<string>
+  readonly total: number
+}> {
+  override get message() {
+    return `${this.failed.length} of ${this.total} scenario${this.total === 1 ? "" : "s"} failed: ${this.failed.join(", ")}`
+  }
+}
+
 export class WaitTimeout extends Data.TaggedError("WaitTimeout")<{
   readonly waitingFor: string
   readonly seconds: number
@@ -161,6 +172,7 @@ export type OcmError =
   | TranscriptDecodeError
   | SandboxError
   | DoctorFailed
+  | ScenarioFailed
   | WaitTimeout
 
 export const exitCodes = {
@@ -177,6 +189,7 @@ export const exitCodes = {
   TranscriptDecodeError: 13,
   SandboxError: 14,
   DoctorFailed: 15,
+  ScenarioFailed: 16,
   WaitTimeout: 124
 } as const satisfies Record<OcmError["_tag"], number>
 
