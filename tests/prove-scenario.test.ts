@@ -33,10 +33,7 @@ const problem = (name: string, text: string, commandProblem?: (words: ReadonlyAr
 
 const good = `name: resume
 sandbox:
-  config: { share: disabled }
-model:
-  - when: { contains: hello }
-    then: { reply: HI }
+  keep: false
 steps:
   - ocm: begin-session "Reply with ONLY READY." --agent proof
     capture: { session: sessionID }
@@ -61,7 +58,7 @@ describe("scenario files", () => {
       assert.strictEqual(loaded.right.name, "resume")
       assert.strictEqual(loaded.right.scenario.steps.length, 4)
       assert.deepStrictEqual(loaded.right.scenario.steps[1]!.ocm, ["chat", "${session}", "remember", "--system", "--no-reply"])
-      assert.deepStrictEqual(loaded.right.scenario.sandbox?.config, { share: "disabled" })
+      assert.deepStrictEqual(loaded.right.scenario.sandbox, { keep: false })
     })
   )
 

@@ -1,11 +1,17 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Path from "@effect/platform/Path"
+import type * as Terminal from "@effect/platform/Terminal"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SandboxLive from "../../layers/SandboxLive.js"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
+import type { ProcessHost } from "../../services/ProcessHost.js"
 import { changesState, clientLayer, connection, json, portOption } from "./common.js"
 import { permissionsCommand, respondCommand, diffCommand, shareCommand, summaryCommand, unshareCommand } from "./control.js"
 import { doctorCommand } from "./doctor.js"
@@ -20,6 +26,7 @@ import {
   todoCommand
 } from "./inspect.js"
 import { modelsCommand } from "./models.js"
+import { proveCommand, type StepCommands } from "./prove.js"
 import { installSkillCommand, viewSkillCommand } from "./skill.js"
 import { worktreeCommand, wtCommand } from "./worktree.js"
 import { runCommand } from "./run.js"
@@ -132,6 +139,13 @@ const sandboxCommand = Command.make("sandbox").pipe(
   Command.withSubcommands([sandboxUpCommand, sandboxDownCommand, sandboxStatusCommand, sandboxEnvCommand, sandboxRunCommand])
 )
 
+/** What ocm's commands need from the process they run in (MainLayer gives it). */
+type CommandContext = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | HttpClient.HttpClient | Terminal.Terminal | ProcessHost
+
+/** The tree `prove`'s steps run in-process: this one, known once it is made (below). */
+let stepTree: ReturnType<StepCommands<CommandContext>> | undefined
+const stepCommands: StepCommands<CommandContext> = () => stepTree!
+
 /** Commands wrapped in `changesState` act on the server: a discovered server is named before they do. */
 export const ocm = Command.make("ocm").pipe(
   Command.withDescription("inspect, automate and orchestrate OpenCode sessions, proving every step from live server state"),
@@ -181,7 +195,9 @@ export const ocm = Command.make("ocm").pipe(
     doctorCommand,
     pingCommand,
     demoCommand,
-    sandboxCommand
+    sandboxCommand,
+    proveCommand(stepCommands)
   ])
 )
+stepTree = ocm
 

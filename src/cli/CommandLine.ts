@@ -6,7 +6,10 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Descriptor from "@effect/cli/CommandDescriptor"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Usage from "@effect/cli/Usage"
 import * as HashSet from "effect/HashSet"
+import { plainText } from "../domain/Text.js"
 
 /** The names of the commands below a command, each with its own. */
 export interface CommandTree {
@@ -40,6 +43,28 @@ const treeOf = (node: Node): CommandTree => {
 
 export const commandTree = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>): CommandTree =>
   treeOf(command.descriptor as unknown as Node)
+
+/** Whether a command (no group of commands) takes `--json`, read from its usage. */
+const takesJson = (node: Node) =>
+  /(^|[\s[(])--json\b/.test(plainText(HelpDoc.toAnsiText(Usage.getHelp(Descriptor.getUsage(node as unknown as Descriptor.Command<unknown>)))))
+
+const jsonPathsOf = (node: Node, path: ReadonlyArray<string>): ReadonlyArray<string> => {
+  switch (node._tag) {
+    case "Map":
+      return jsonPathsOf(node.command, path)
+    case "Subcommands":
+      return node.children.flatMap((child) => {
+        const [name] = HashSet.values(Descriptor.getNames(child as unknown as Descriptor.Command<unknown>))
+        return jsonPathsOf(child, [...path, name ?? ""])
+      })
+    default:
+      return takesJson(node) ? [path.join(" ")] : []
+  }
+}
+
+/** The commands (as their words below the root: `chat`, `wt create`) that take `--json`. */
+export const commandsTakingJson = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>): ReadonlySet<string> =>
+  new Set(jsonPathsOf(command.descriptor as unknown as Node, []))
 
 /** The levels @effect/cli's built-in `--log-level` takes. */
 export const logLevels = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"] as const
