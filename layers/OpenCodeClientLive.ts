@@ -93,10 +93,20 @@ const directoryQuery = (options: Scoped | undefined): Query => ({ directory: opt
 
 const errorDetail = (text: string): string => {
   try {
-    const json = JSON.parse(text) as { name?: unknown; message?: unknown; data?: { message?: unknown } }
+    const json = JSON.parse(text) as { name?: unknown; message?: unknown; data?: { message?: unknown; path?: unknown; issues?: unknown } }
     const message = json?.data?.message ?? json?.message
     const name = typeof json?.name === "string" ? json.name : undefined
     if (typeof message === "string") return name ? `${name}: ${message}` : message
+    // a config OpenCode rejects (ConfigInvalidError): the file, then each issue at its key path
+    const issues = json?.data?.issues
+    if (Array.isArray(issues) && issues.length > 0) {
+      const said = issues.map((issue: { path?: unknown; message?: unknown }) => {
+        const at = Array.isArray(issue?.path) && issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""
+        return `${at}${String(issue?.message)}`
+      })
+      const where = typeof json?.data?.path === "string" ? `${json.data.path}: ` : ""
+      return `${name ?? "rejected"}: ${where}${said.join("; ")}`
+    }
     if (name) return name
   } catch {
     // not JSON: fall through to the raw text

@@ -1,7 +1,13 @@
 /**
  * The sandbox: a scripted model and a real `opencode serve` in fresh, isolated HOME/XDG dirs with a fresh
- * git project, bound to 127.0.0.1. Release stops the server (SIGTERM, bounded wait, SIGKILL of its process
- * group) and the model, then removes the temp dirs unless they are kept.
+ * git project (or a copy of the user's, or the user's own with `inPlace`), bound to 127.0.0.1. Release stops the
+ * server (SIGTERM, bounded wait, SIGKILL of its process group) and the model, then removes the temp dirs unless
+ * they are kept; a project used in place is never removed.
+ *
+ * The user's world goes where OpenCode 1.18.33 reads it (measured: src/local/SandboxWorld.ts): their config is
+ * `OPENCODE_CONFIG` (over the sandbox's global config, under their project's files), their plugins are `file://`
+ * entries of the sandbox's global config, and what the sandbox must keep (its provider, its model) is written to
+ * the managed config dir, which wins over every other source.
  */
 import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -13,10 +19,22 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { pathToFileURL } from "node:url"
 import proofConfig from "../fixtures/sandbox/opencode.json" with { type: "json" }
-import { SandboxError } from "../src/domain/Errors.js"
+import { InvalidInput, SandboxError } from "../src/domain/Errors.js"
+import { note } from "../services/Progress.js"
+import { ProcessHost } from "../services/ProcessHost.js"
 import { Sandbox, type SandboxInfo, sandboxEnvironment, type SandboxShape, SandboxStarter } from "../services/Sandbox.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
+import { discoverConfig, type OpenCodeEnvironment } from "../src/local/OpencodeConfig.js"
+import { copyProject } from "../src/local/ProjectCopy.js"
+import {
+  checkSandboxWorld,
+  type SandboxWorld,
+  type SandboxWorldOptions,
+  sandboxOverrides,
+  type WorldConfigSource
+} from "../src/local/SandboxWorld.js"
 import { resolveOpencodeBinary } from "../src/process/OpenCodeBinary.js"
 import { OWNER_FILE, serveOpencode } from "../src/process/OpencodeServer.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
@@ -24,7 +42,13 @@ import * as OpenCodeClientLive from "./OpenCodeClientLive.js"
 import * as PlatformLive from "./PlatformLive.js"
 import * as ScriptedModelLive from "./ScriptedModelLive.js"
 
-export interface SandboxOptions {
+/**
+ * How a sandbox starts. The user's world (`SandboxWorldOptions`): `project` (a directory the sandbox copies, or
+ * works in with `inPlace`), `config` (a JSON/JSONC file, or an already-parsed object, merged over the sandbox's
+ * config; an object's relative plugin paths are taken from the working directory), `plugins` (local plugin files
+ * or directories). Relative paths are taken from the working directory (`ProcessHost.cwd`).
+ */
+export interface SandboxOptions extends SandboxWorldOptions {
   /** Port for the server; a free one when absent. */
   readonly port?: number | undefined
   /** Require this password (HTTP Basic, user `opencode`) on every route. */
@@ -44,10 +68,17 @@ export interface SandboxOptions {
 const sandboxError = (reason: string) => (cause: unknown) =>
   new SandboxError({ reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}` })
 
-const proofConfigFor = (modelUrl: string, realModel: string | undefined) => {
-  const config = structuredClone(proofConfig)
-  config.provider.scripted.options.baseURL = modelUrl
+const scriptedProvider = (modelUrl: string) => {
+  const provider = structuredClone(proofConfig.provider.scripted)
+  provider.options.baseURL = modelUrl
+  return provider
+}
+
+/** The sandbox's global config: the proof config, its model, and the user's plugins by `file://` URL. */
+const proofConfigFor = (modelUrl: string, realModel: string | undefined, plugins: ReadonlyArray<string>) => {
+  const config: Record<string, unknown> = { ...structuredClone(proofConfig), provider: { scripted: scriptedProvider(modelUrl) } }
   if (realModel !== undefined) config.model = realModel
+  if (plugins.length > 0) config.plugin = plugins.map((plugin) => pathToFileURL(plugin).href)
   return JSON.stringify(config, null, 2)
 }
 
@@ -74,7 +105,11 @@ const copyCredentials = (sandboxHome: string) =>
   }).pipe(Effect.mapError(sandboxError("cannot copy your OpenCode credentials")))
 
 /** Only what the server needs: nothing of the user's OpenCode config, credentials or password leaks in. */
-const isolatedEnvironment = (dirs: { home: string; root: string }, password: string | undefined) => ({
+const isolatedEnvironment = (
+  dirs: { home: string; managedConfig: string },
+  password: string | undefined,
+  userConfig: string | undefined
+) => ({
   PATH: process.env.PATH ?? "/usr/bin:/bin",
   HOME: dirs.home,
   XDG_CONFIG_HOME: `${dirs.home}/.config`,
@@ -87,7 +122,8 @@ const isolatedEnvironment = (dirs: { home: string; root: string }, password: str
   OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
   OPENCODE_DISABLE_CLAUDE_CODE: "1",
   OPENCODE_DISABLE_SHARE: "1",
-  OPENCODE_TEST_MANAGED_CONFIG_DIR: `${dirs.root}/managed-config`,
+  OPENCODE_TEST_MANAGED_CONFIG_DIR: dirs.managedConfig,
+  ...(userConfig === undefined ? {} : { OPENCODE_CONFIG: userConfig }),
   ...(password === undefined ? {} : { OPENCODE_SERVER_PASSWORD: password })
 })
 
@@ -104,10 +140,95 @@ const git = Effect.fn("Sandbox.git")((cwd: string, home: string, ...args: Array<
   )
 )
 
+/**
+ * OpenCode installs `@opencode-ai/plugin` (64 MB, from the registry) into every config dir without it, and plugins
+ * wait for that: the sandbox's own config dir says it is there (a `node_modules` and a lock naming it), so nothing
+ * is fetched for it, and the sandbox's npm does not retry (offline, a project's `.opencode` fails in a second, not
+ * after npm's retries of 70 s).
+ */
+const quietNpm = (home: string, configDir: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(`${configDir}/node_modules`, { recursive: true })
+    yield* fs.writeFileString(
+      `${configDir}/package-lock.json`,
+      JSON.stringify({ name: "opencode", lockfileVersion: 3, packages: { "": { dependencies: { "@opencode-ai/plugin": "*" } } } }, null, 2)
+    )
+    yield* fs.writeFileString(`${home}/.npmrc`, "fetch-retries=0\n")
+  })
+
+/** The project the server runs in: a fresh repository, a copy of the user's (a fresh repository too), or theirs. */
+const prepareProject = (world: SandboxWorld, root: string, home: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    if (world.project?.inPlace === true) return world.project.dir
+    const projectDir = path.join(root, "project")
+    if (world.project === undefined) {
+      yield* fs.makeDirectory(projectDir, { recursive: true })
+      yield* fs.writeFileString(path.join(projectDir, "README.md"), "# sandbox project\n\nA fresh repository made by ocm sandbox.\n")
+    } else {
+      yield* copyProject(world.project.dir, projectDir)
+    }
+    yield* git(projectDir, home, "init", "-q")
+    yield* git(projectDir, home, "add", "-A")
+    const message = world.project === undefined ? "sandbox" : `sandbox: a copy of ${world.project.dir}`
+    yield* git(projectDir, home, "-c", "user.name=ocm", "-c", "user.email=ocm@localhost", "commit", "-q", "--allow-empty", "--no-verify", "-m", message)
+    return projectDir
+  }).pipe(Effect.mapError((error) => (error instanceof SandboxError ? error : sandboxError("cannot prepare the project")(error))))
+
+/**
+ * Where the server reads the user's config (`OPENCODE_CONFIG`): their file itself, so that its relative paths and
+ * `{file:…}` work as OpenCode takes them (from the file's directory); an object is written into the sandbox, its
+ * relative plugin paths made absolute from the working directory.
+ */
+const userConfigFile = (world: SandboxWorld, root: string, cwd: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    if (world.config === undefined) return undefined
+    if (world.config._tag === "File") return world.config.path
+    const config: Record<string, unknown> = { ...world.config.config }
+    if (Array.isArray(config.plugin)) {
+      config.plugin = config.plugin.map((entry: unknown) => {
+        const spec = Array.isArray(entry) ? entry[0] : entry
+        if (typeof spec !== "string" || !spec.startsWith(".")) return entry
+        const absolute = pathToFileURL(path.resolve(cwd, spec)).href
+        return Array.isArray(entry) ? [absolute, ...entry.slice(1)] : absolute
+      })
+    }
+    const file = path.join(root, "user-config", "opencode.json")
+    yield* fs.makeDirectory(path.dirname(file), { recursive: true })
+    yield* fs.writeFileString(file, JSON.stringify(config, null, 2))
+    return file
+  }).pipe(Effect.mapError(sandboxError("cannot write your config into the sandbox")))
+
+/**
+ * The configs of the user's world as OpenCode will read them for the project (their config, the project's own
+ * files), each named where the user has it (a copied project's files by the original's path).
+ */
+const worldConfigSources = (environment: OpenCodeEnvironment, world: SandboxWorld, userConfig: string | undefined) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const discovery = yield* discoverConfig(environment)
+    const copied = world.project !== undefined && !world.project.inPlace ? world.project.dir : undefined
+    const named = (file: string) => {
+      if (file === userConfig && world.config?._tag === "Object") return "your config"
+      const relative = path.relative(environment.cwd, file)
+      return copied !== undefined && !relative.startsWith("..") ? path.join(copied, relative) : file
+    }
+    return discovery.sources
+      .filter((source) => ["OPENCODE_CONFIG", "project", ".opencode"].includes(source.kind) && source.exists && source.parses)
+      .map((source): WorldConfigSource => ({ path: named(source.path), config: source.config }))
+  })
+
 export const make = Effect.fn("Sandbox.make")(
   function* (options: SandboxOptions = {}) {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const host = yield* ProcessHost
+    // nothing starts for a world that does not hold up
+    const world = yield* checkSandboxWorld(options, host.cwd)
     const model = yield* ScriptedModel
     const binary = yield* resolveOpencodeBinary(options.opencodeBin)
 
@@ -118,29 +239,51 @@ export const make = Effect.fn("Sandbox.make")(
       options.keep ? fs.remove(path.join(root, OWNER_FILE), { force: true }).pipe(Effect.ignore) : fs.remove(root, { recursive: true }).pipe(Effect.ignore)
     )
     const home = path.join(root, "home")
-    const projectDir = path.join(root, "project")
+    const configDir = path.join(home, ".config", "opencode")
+    const managedConfig = path.join(root, "managed-config")
     const logFile = path.join(root, "server.log")
-    yield* Effect.forEach(
-      [projectDir, path.join(home, ".config", "opencode"), path.join(root, "managed-config")],
-      (dir) => fs.makeDirectory(dir, { recursive: true })
-    ).pipe(Effect.mapError(sandboxError("cannot create the sandbox directories")))
+    yield* Effect.forEach([configDir, managedConfig], (dir) => fs.makeDirectory(dir, { recursive: true })).pipe(
+      Effect.zipRight(quietNpm(home, configDir)),
+      Effect.mapError(sandboxError("cannot create the sandbox directories"))
+    )
     yield* fs
-      .writeFileString(path.join(home, ".config", "opencode", "opencode.json"), proofConfigFor(model.url, options.realModel))
+      .writeFileString(path.join(configDir, "opencode.json"), proofConfigFor(model.url, options.realModel, world.plugins))
       .pipe(Effect.mapError(sandboxError("cannot write the proof config")))
-    yield* fs
-      .writeFileString(path.join(projectDir, "README.md"), "# sandbox project\n\nA fresh repository made by ocm sandbox.\n")
-      .pipe(Effect.mapError(sandboxError("cannot write the project")))
     yield* Effect.logDebug(`sandbox: dirs ready under ${root}`)
-    yield* git(projectDir, home, "init", "-q")
-    yield* git(projectDir, home, "add", "README.md")
-    yield* git(projectDir, home, "-c", "user.name=ocm", "-c", "user.email=ocm@localhost", "commit", "-q", "-m", "sandbox")
+    const projectDir = yield* prepareProject(world, root, home)
+    yield* Effect.logDebug(`sandbox: project ready at ${projectDir}`)
 
-    yield* Effect.logDebug("sandbox: git project ready")
+    const userConfig = yield* userConfigFile(world, root, host.cwd)
+    const environmentOfServer: OpenCodeEnvironment = {
+      cwd: projectDir,
+      home,
+      globalDir: configDir,
+      configFile: userConfig,
+      configDir: undefined,
+      configContent: undefined,
+      projectConfigDisabled: false,
+      managedDir: managedConfig
+    }
+    const overrides = sandboxOverrides(
+      yield* worldConfigSources(environmentOfServer, world, userConfig),
+      {
+        provider: "scripted",
+        model: options.realModel ?? proofConfig.model,
+        smallModel: proofConfig.small_model,
+        realModel: options.realModel !== undefined
+      },
+      scriptedProvider(model.url)
+    )
+    yield* fs
+      .writeFileString(path.join(managedConfig, "opencode.json"), JSON.stringify(overrides.managed, null, 2))
+      .pipe(Effect.mapError(sandboxError("cannot write the sandbox's managed config")))
+    yield* Effect.forEach(overrides.warnings, (warning) => note("warning", warning), { discard: true })
+
     if (options.realModel !== undefined && !(yield* copyCredentials(home))) {
       yield* Effect.logWarning(`sandbox: no OpenCode credentials found to copy; ${options.realModel} needs its own`)
     }
     const password = options.password === undefined ? undefined : Redacted.value(options.password)
-    const environment = isolatedEnvironment({ home, root }, password)
+    const environment = isolatedEnvironment({ home, managedConfig }, password, userConfig)
 
     const started = yield* serveOpencode({
       binary: binary.path,
@@ -152,6 +295,25 @@ export const make = Effect.fn("Sandbox.make")(
       startTimeout: options.startTimeout ?? "60 seconds",
       ownedDir: root
     })
+    // OpenCode reads the project's config when the project's instance starts, not with the server: start it now, so
+    // that a config OpenCode rejects fails the sandbox with OpenCode's own words
+    const client = yield* OpenCodeClientLive.makeOpenCodeClient({
+      url: started.url,
+      rule: "sandbox",
+      username: "opencode",
+      password: options.password
+    })
+    yield* client.config({ directory: projectDir }).pipe(
+      Effect.timeout("60 seconds"),
+      Effect.mapError((error) =>
+        new SandboxError({
+          reason:
+            error._tag === "ServerRejected"
+              ? `OpenCode rejected the config: ${error.detail}`
+              : `the project's OpenCode instance did not start: ${error.message}`
+        })
+      )
+    )
 
     const info: SandboxInfo = {
       url: started.url,
@@ -162,9 +324,12 @@ export const make = Effect.fn("Sandbox.make")(
       modelUrl: model.url,
       root,
       projectDir,
+      projectSource: world.project?.dir,
+      inPlace: world.project?.inPlace === true,
       home,
       logFile,
-      passwordProtected: password !== undefined
+      passwordProtected: password !== undefined,
+      warnings: overrides.warnings
     }
     const sandbox: SandboxShape = {
       info,
@@ -196,7 +361,9 @@ export const starter = Layer.effect(
     start: (options: SandboxOptions) =>
       Layer.build(layer(options)).pipe(
         Effect.map(Context.get(Sandbox)),
-        Effect.mapError((error) => (error instanceof SandboxError ? error : new SandboxError({ reason: error.message }))),
+        Effect.mapError((error) =>
+          error instanceof SandboxError || error instanceof InvalidInput ? error : new SandboxError({ reason: error.message })
+        ),
         Effect.provide(context)
       )
   }))

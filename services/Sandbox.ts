@@ -2,7 +2,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { SandboxError } from "../src/domain/Errors.js"
+import type { InvalidInput, SandboxError } from "../src/domain/Errors.js"
 import type { ModelRequest } from "./ScriptedModel.js"
 
 export interface SandboxInfo {
@@ -16,14 +16,23 @@ export interface SandboxInfo {
   readonly modelUrl: string
   /** The temp dir that holds everything below; removed on release unless kept. */
   readonly root: string
-  /** The fresh git repository the server runs in (the default directory of its sessions). */
+  /**
+   * The directory the server runs in (the default directory of its sessions): a fresh git repository, a copy of
+   * `projectSource` (a fresh repository with its files), or `projectSource` itself when `inPlace`.
+   */
   readonly projectDir: string
+  /** The user's project directory the sandbox took (`--project`), if any. */
+  readonly projectSource?: string | undefined
+  /** Whether the server runs in `projectSource` itself (`--in-place`) rather than in a copy. */
+  readonly inPlace: boolean
   /** The isolated HOME; XDG dirs live under it. */
   readonly home: string
   /** The server's stdout and stderr. */
   readonly logFile: string
   /** Whether the server requires a password (HTTP Basic). */
   readonly passwordProtected: boolean
+  /** What the sandbox overrode in the user's configs (a real provider's model it does not use), one line each. */
+  readonly warnings: ReadonlyArray<string>
 }
 
 export interface SandboxShape {
@@ -49,11 +58,19 @@ export interface SandboxStart {
   readonly opencodeBin?: string | undefined
   /** A real provider's model (`provider/model`) as the default instead of the scripted one. */
   readonly realModel?: string | undefined
+  /** The user's project directory: the sandbox works on a copy of it (`--project`). */
+  readonly project?: string | undefined
+  /** Work in `project` itself instead of a copy (`--in-place`). */
+  readonly inPlace?: boolean | undefined
+  /** An OpenCode config file (JSON or JSONC) merged over the sandbox's own (`--config`). */
+  readonly config?: string | undefined
+  /** Local plugin files or directories the server loads (`--plugin`). */
+  readonly plugins?: ReadonlyArray<string> | undefined
 }
 
 export interface SandboxStarterShape {
   /** Starts a sandbox that lives as long as the scope. */
-  readonly start: (options: SandboxStart) => Effect.Effect<SandboxShape, SandboxError, Scope.Scope>
+  readonly start: (options: SandboxStart) => Effect.Effect<SandboxShape, SandboxError | InvalidInput, Scope.Scope>
 }
 
 /** Starts sandboxes: what `ocm sandbox up --foreground` and `ocm sandbox run` supervise. */

@@ -50,11 +50,40 @@ import { ping } from "../programs/ping.js"
 import { pingView } from "../present/ping.js"
 import { present } from "../present/Presenter.js"
 import { sandboxDownView, sandboxEnvironmentView, sandboxRunningView, sandboxStatusView } from "../present/sandbox.js"
-import { sandboxDown, sandboxEnv, sandboxForeground, sandboxRun, sandboxStatus, sandboxUp } from "../programs/sandbox.js"
+import {
+  checkWorldOptions,
+  sandboxDown,
+  sandboxEnv,
+  sandboxForeground,
+  sandboxRun,
+  sandboxStatus,
+  sandboxUp
+} from "../programs/sandbox.js"
 
 const pingCommand = Command.make("ping", { ...connection, json }, (options) =>
   ping.pipe(Effect.flatMap(present(pingView, options)), Effect.provide(clientLayer(options)))
 ).pipe(Command.withDescription("check that the OpenCode server answers; print its version and how ocm found it"))
+
+/** The user's world a sandbox takes (up, run, demo). */
+const worldOptions = {
+  project: Options.text("project").pipe(
+    Options.withDescription("work on a copy of this directory (a fresh git repository with its files); the directory never changes"),
+    Options.optional
+  ),
+  inPlace: Options.boolean("in-place").pipe(
+    Options.withDescription("with --project: work in the directory itself instead of a copy (the sandbox never removes it)")
+  ),
+  config: Options.text("config").pipe(
+    Options.withDescription(
+      "an OpenCode config (JSON or JSONC) merged over the sandbox's: agents, permissions, instructions, plugins, MCP servers, tools; the sandbox keeps its provider and model"
+    ),
+    Options.optional
+  ),
+  plugins: Options.text("plugin").pipe(
+    Options.withDescription("a local OpenCode plugin (a file, or a directory with package.json or index.ts/js) the server loads; repeatable"),
+    Options.repeated
+  )
+}
 
 const sandboxOptions = {
   port: portOption("port", "port for the server (default: a free one)"),
@@ -72,7 +101,8 @@ const sandboxOptions = {
       "a real provider/model as the default instead of the scripted model; your OpenCode credentials (auth.json) are copied in"
     ),
     Options.optional
-  )
+  ),
+  ...worldOptions
 }
 
 const sandboxUpCommand = Command.make(
@@ -123,11 +153,26 @@ const sandboxRunCommand = Command.make(
 const demoLayer = (options: DemoOptions) =>
   Layer.provideMerge(
     TranscriptStoreLive.layer,
-    Layer.provideMerge(SandboxLive.client(), SandboxLive.layer({ keep: options.keep, opencodeBin: Option.getOrUndefined(options.opencodeBin) }))
+    Layer.provideMerge(
+      SandboxLive.client(),
+      SandboxLive.layer({
+        keep: options.keep,
+        opencodeBin: Option.getOrUndefined(options.opencodeBin),
+        project: Option.getOrUndefined(options.project),
+        inPlace: options.inPlace,
+        config: Option.getOrUndefined(options.config),
+        plugins: options.plugins
+      })
+    )
   )
 
-const demoCommand = Command.make("demo", { json, keep: sandboxOptions.keep, opencodeBin: sandboxOptions.opencodeBin }, (options) =>
-  presentSteps(demoView, options)(demo()).pipe(Effect.provide(demoLayer(options)))
+const demoCommand = Command.make(
+  "demo",
+  { json, keep: sandboxOptions.keep, opencodeBin: sandboxOptions.opencodeBin, ...worldOptions },
+  (options) =>
+    checkWorldOptions(options).pipe(
+      Effect.zipRight(presentSteps(demoView, options)(demo()).pipe(Effect.provide(demoLayer(options))))
+    )
 ).pipe(
   Command.withDescription(
     "run the whole proof contract on a throw-away sandbox with the scripted model, printing each witness as it is proved"

@@ -22,6 +22,11 @@ export const SandboxStateSchema = Schema.Struct({
   modelUrl: Schema.String,
   root: Schema.String,
   projectDir: Schema.String,
+  /** The user's project the sandbox copied (or, `inPlace`, works in): `--project`. */
+  projectSource: Schema.optional(Schema.String),
+  inPlace: Schema.optional(Schema.Boolean),
+  /** What the sandbox overrode in the user's configs, said by `up` once it is ready. */
+  warnings: Schema.optional(Schema.Array(Schema.String)),
   home: Schema.String,
   logFile: Schema.String,
   opencodeVersion: Schema.String,

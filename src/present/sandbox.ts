@@ -3,11 +3,18 @@ import type { SandboxDown, SandboxEnvironment, SandboxRunning, SandboxStatus } f
 import { goneReason, howItEnded, type SandboxState } from "../local/SandboxState.js"
 import { table, type View } from "./Presenter.js"
 
+const projectOf = (state: SandboxState) =>
+  state.projectSource === undefined
+    ? state.projectDir
+    : state.inPlace === true
+      ? `${state.projectDir} (in place)`
+      : `${state.projectDir} (a copy of ${state.projectSource})`
+
 const describe = (state: SandboxState, statePath: string) =>
   [
     `sandbox running at ${state.url} (opencode ${state.opencodeVersion})`,
     table([
-      ["project", state.projectDir],
+      ["project", projectOf(state)],
       ["home", state.home],
       ["model", state.modelUrl],
       ["pids", `supervisor ${state.supervisorPid}, server ${state.serverPid}`],
@@ -43,7 +50,9 @@ export const sandboxDownView: View<SandboxDown> = {
         return "no sandbox was running"
       case "Stopped":
         return down.wasAlive
-          ? `sandbox at ${down.state.url} stopped and removed`
+          ? down.state.inPlace === true
+            ? `sandbox at ${down.state.url} stopped and removed; ${down.state.projectDir} (its project, in place) stays`
+            : `sandbox at ${down.state.url} stopped and removed`
           : `sandbox at ${down.state.url} was gone (${howItEnded(down.state)}); cleared`
     }
   }

@@ -13,10 +13,11 @@ import { Sandbox } from "../../services/Sandbox.js"
 import { TranscriptStore } from "../../services/TranscriptStore.js"
 import { SandboxError } from "../domain/Errors.js"
 import { markdownOf } from "../transcript/Markdown.js"
+import type { WorldOptions } from "./sandbox.js"
 import { beginSession, chat, final, type TurnOptions } from "./turns.js"
 
 /** How the demo's sandbox is started (by whoever provides it: the CLI). */
-export interface DemoOptions {
+export interface DemoOptions extends WorldOptions {
   readonly keep: boolean
   readonly opencodeBin: Option.Option<string>
 }

@@ -19,6 +19,7 @@ import { childCommand } from "../cli/ChildCommand.js"
 import { ExitWith, InvalidInput, SandboxError } from "../domain/Errors.js"
 import { parseModel } from "../domain/Identity.js"
 import { readPasswordFile } from "../engine/ServerTarget.js"
+import { checkSandboxWorld } from "../local/SandboxWorld.js"
 import {
   isOpencodeProcess,
   processAlive,
@@ -40,7 +41,28 @@ export interface UpOptions {
   readonly opencodeBin: Option.Option<string>
   /** A file holding the password the server requires of every client. */
   readonly passwordFile: Option.Option<string>
+  /** The user's project: the sandbox works on a copy of it, or (`inPlace`) in it. */
+  readonly project: Option.Option<string>
+  readonly inPlace: boolean
+  /** An OpenCode config (JSON or JSONC) merged over the sandbox's own. */
+  readonly config: Option.Option<string>
+  /** Local plugin files or directories. */
+  readonly plugins: ReadonlyArray<string>
 }
+
+/** The user's world of a sandbox: `--project`, `--in-place`, `--config`, `--plugin` (shared by up, run and demo). */
+export type WorldOptions = Pick<UpOptions, "project" | "inPlace" | "config" | "plugins">
+
+/** Checks the world's paths and config before anything starts (exit 2 naming the path); relative to the cwd. */
+export const checkWorldOptions = (options: WorldOptions) =>
+  Effect.flatMap(ProcessHost, (host) => checkSandboxWorld(worldOf(options), host.cwd))
+
+const worldOf = (options: WorldOptions) => ({
+  project: Option.getOrUndefined(options.project),
+  inPlace: options.inPlace,
+  config: Option.getOrUndefined(options.config),
+  plugins: options.plugins
+})
 
 /** A running sandbox as its state file describes it. */
 export interface SandboxRunning {
@@ -99,7 +121,7 @@ const clearWayForNewSandbox = Effect.gen(function* () {
   yield* stopSandbox(existing.value.state)
 })
 
-type LayerOptions = Pick<UpOptions, "port" | "keep" | "opencodeBin" | "model" | "passwordFile">
+type LayerOptions = Pick<UpOptions, "port" | "keep" | "opencodeBin" | "model" | "passwordFile"> & WorldOptions
 
 const sandboxLayer = (options: LayerOptions) =>
   Layer.unwrapEffect(
@@ -112,7 +134,8 @@ const sandboxLayer = (options: LayerOptions) =>
             keep: options.keep,
             opencodeBin: Option.getOrUndefined(options.opencodeBin),
             realModel: Option.getOrUndefined(options.model),
-            password: Option.getOrUndefined(password)
+            password: Option.getOrUndefined(password),
+            ...worldOf(options)
           })
         )
       )
@@ -131,10 +154,11 @@ const sandboxPassword = (options: Pick<UpOptions, "passwordFile">) =>
   })
 
 /** Flags are checked before anything starts (the port by its option). */
-const checkUpOptions = (options: Pick<UpOptions, "model" | "passwordFile">) =>
+const checkUpOptions = (options: Pick<UpOptions, "model" | "passwordFile"> & WorldOptions) =>
   Effect.gen(function* () {
     if (Option.isSome(options.model)) yield* parseModel(options.model.value)
     yield* sandboxPassword(options)
+    return yield* checkWorldOptions(options)
   })
 
 const stateOf = (
@@ -151,6 +175,8 @@ const stateOf = (
   modelUrl: info.modelUrl,
   root: info.root,
   projectDir: info.projectDir,
+  ...(info.projectSource === undefined ? {} : { projectSource: info.projectSource, inPlace: info.inPlace }),
+  ...(info.warnings.length === 0 ? {} : { warnings: info.warnings }),
   home: info.home,
   logFile: info.logFile,
   opencodeVersion: info.opencodeVersion,
@@ -193,7 +219,7 @@ const failedTo = (what: string) => (cause: unknown) =>
 /** Starts a sandbox supervisor in the background and returns once it is ready. */
 export const sandboxUp = (options: UpOptions) =>
   Effect.gen(function* () {
-    yield* checkUpOptions(options)
+    const world = yield* checkUpOptions(options)
     yield* clearWayForNewSandbox
     const host = yield* ProcessHost
     const fs = yield* FileSystem.FileSystem
@@ -211,7 +237,12 @@ export const sandboxUp = (options: UpOptions) =>
       ...Option.match(options.model, { onNone: () => [], onSome: (model) => ["--model", model] }),
       ...Option.match(options.opencodeBin, { onNone: () => [], onSome: (bin) => ["--opencode-bin", bin] }),
       // the path, never the password, goes on the supervisor's command line
-      ...Option.match(options.passwordFile, { onNone: () => [], onSome: (file) => ["--password-file", path.resolve(host.cwd, file)] })
+      ...Option.match(options.passwordFile, { onNone: () => [], onSome: (file) => ["--password-file", path.resolve(host.cwd, file)] }),
+      // the world by absolute paths: the supervisor runs elsewhere
+      ...(world.project === undefined ? [] : ["--project", world.project.dir]),
+      ...(world.project?.inPlace === true ? ["--in-place"] : []),
+      ...(world.config?._tag === "File" ? ["--config", world.config.path] : []),
+      ...world.plugins.flatMap((plugin) => ["--plugin", plugin])
     ]
     const pid = yield* host.spawnSelfDetached(args, logFile).pipe(Effect.mapError(failedTo("start the sandbox supervisor")))
     const logTail = fs.readFileString(logFile).pipe(
@@ -239,6 +270,8 @@ export const sandboxUp = (options: UpOptions) =>
       waiting("waiting for the sandbox to start"),
       Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : abandonStart(pid)))
     )
+    // the supervisor's notes went to its log: what it overrode is said here
+    yield* Effect.forEach(started.state.warnings ?? [], (warning) => note("warning", warning), { discard: true })
     const running: SandboxRunning = { state: started.state, statePath: started.path }
     return running
   })
