@@ -30,6 +30,7 @@ import { discoverConfig, type OpenCodeEnvironment } from "../src/local/OpencodeC
 import { copyProject } from "../src/local/ProjectCopy.js"
 import {
   checkSandboxWorld,
+  portableConfig,
   type SandboxWorld,
   type SandboxWorldOptions,
   sandboxOverrides,
@@ -178,25 +179,18 @@ const prepareProject = (world: SandboxWorld, root: string, home: string) =>
   }).pipe(Effect.mapError((error) => (error instanceof SandboxError ? error : sandboxError("cannot prepare the project")(error))))
 
 /**
- * Where the server reads the user's config (`OPENCODE_CONFIG`): their file itself, so that its relative paths and
- * `{file:…}` work as OpenCode takes them (from the file's directory); an object is written into the sandbox, its
- * relative plugin paths made absolute from the working directory.
+ * Where the server reads the user's config (`OPENCODE_CONFIG`): a copy in the sandbox, made to work from there
+ * (`portableConfig`: paths relative to their file, or for an object to the working directory), because OpenCode
+ * rewrites a config file it reads that has no `$schema`, and the user's file must not change.
  */
 const userConfigFile = (world: SandboxWorld, root: string, cwd: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     if (world.config === undefined) return undefined
-    if (world.config._tag === "File") return world.config.path
-    const config: Record<string, unknown> = { ...world.config.config }
-    if (Array.isArray(config.plugin)) {
-      config.plugin = config.plugin.map((entry: unknown) => {
-        const spec = Array.isArray(entry) ? entry[0] : entry
-        if (typeof spec !== "string" || !spec.startsWith(".")) return entry
-        const absolute = pathToFileURL(path.resolve(cwd, spec)).href
-        return Array.isArray(entry) ? [absolute, ...entry.slice(1)] : absolute
-      })
-    }
+    const home = yield* Config.string("HOME").pipe(Config.withDefault(cwd))
+    const base = world.config._tag === "File" ? path.dirname(world.config.path) : cwd
+    const config = yield* portableConfig(world.config.config, base, home)
     const file = path.join(root, "user-config", "opencode.json")
     yield* fs.makeDirectory(path.dirname(file), { recursive: true })
     yield* fs.writeFileString(file, JSON.stringify(config, null, 2))
@@ -213,7 +207,7 @@ const worldConfigSources = (environment: OpenCodeEnvironment, world: SandboxWorl
     const discovery = yield* discoverConfig(environment)
     const copied = world.project !== undefined && !world.project.inPlace ? world.project.dir : undefined
     const named = (file: string) => {
-      if (file === userConfig && world.config?._tag === "Object") return "your config"
+      if (file === userConfig) return world.config?._tag === "File" ? world.config.path : "your config"
       const relative = path.relative(environment.cwd, file)
       return copied !== undefined && !relative.startsWith("..") ? path.join(copied, relative) : file
     }
@@ -303,13 +297,16 @@ export const make = Effect.fn("Sandbox.make")(
       username: "opencode",
       password: options.password
     })
+    // OpenCode names the file it read: the user's, not the sandbox's copy of it
+    const userPathsIn = (text: string) =>
+      userConfig !== undefined && world.config?._tag === "File" ? text.replaceAll(userConfig, world.config.path) : text
     yield* client.config({ directory: projectDir }).pipe(
       Effect.timeout("60 seconds"),
       Effect.mapError((error) =>
         new SandboxError({
           reason:
             error._tag === "ServerRejected"
-              ? `OpenCode rejected the config: ${error.detail}`
+              ? `OpenCode rejected the config: ${userPathsIn(error.detail)}`
               : `the project's OpenCode instance did not start: ${error.message}`
         })
       )

@@ -12,7 +12,8 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { createServer } from "node:net"
 import { resolveOpencodeBinary } from "../src/process/OpenCodeBinary.js"
 import { PlatformLayer } from "../layers/TestLayers.js"
-import { cleanEnvironment, ocmBin, runOcm } from "./support/cli.js"
+import { isolatedOcm, ocmBin, repoRoot, runOcm } from "./support/cli.js"
+import { treeHash } from "./support/treeHash.js"
 
 /** Alive and not a zombie. */
 const alive = (pid: number) => {
@@ -35,20 +36,6 @@ const processesOf = (dir: string, variable: string) =>
         return false
       }
     })
-
-/**
- * What ocm needs to run isolated: a state home (no sandbox of the person running the tests is seen or stopped) and
- * a TMPDIR of its own (everything it leaves behind shows there).
- */
-const isolated = Effect.gen(function* () {
-  const fs = yield* FileSystem.FileSystem
-  const stateHome = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-sandbox-test-state-" })
-  const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-sandbox-test-tmp-" })
-  const env = cleanEnvironment({ XDG_STATE_HOME: stateHome, TMPDIR: tmp })
-  // should an assertion fail, no sandbox outlives the test
-  yield* Effect.addFinalizer(() => runOcm(["sandbox", "down"], env).pipe(Effect.ignore))
-  return { stateHome, tmp, env, statePath: `${stateHome}/ocm/sandbox.json` }
-})
 
 const freePort = Effect.async<number>((resume) => {
   const server = createServer().listen(0, "127.0.0.1", () => {
@@ -102,10 +89,15 @@ describe("ocm sandbox: bad input", () => {
   it.live("is refused with exit 2 before anything starts: no sandbox dir, no state, no wait", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const { env, tmp, statePath } = yield* isolated
+      const { env, tmp, statePath } = yield* isolatedOcm
       const empty = `${tmp}-empty-password`
       yield* fs.writeFileString(empty, "  \n")
       yield* Effect.addFinalizer(() => fs.remove(empty).pipe(Effect.ignore))
+      // the user's world, beside TMPDIR (which must stay empty)
+      const world = `${tmp}-world`
+      yield* fs.makeDirectory(`${world}/no-index`, { recursive: true })
+      yield* Effect.addFinalizer(() => fs.remove(world, { recursive: true }).pipe(Effect.ignore))
+      yield* fs.writeFileString(`${world}/broken.jsonc`, '{\n  "agent": {,\n}')
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
         [["sandbox", "run", "--bogus", "--", "true"], "unknown option '--bogus'"],
         [["sandbox", "run", "--json", "--", "true"], "sandbox run has no --json"],
@@ -117,6 +109,18 @@ describe("ocm sandbox: bad input", () => {
         [["sandbox", "up", "--password-file", `${tmp}/no-such-file`], "no-such-file"],
         [["sandbox", "up", "--password-file", empty], "is empty"],
         [["sandbox", "run", "--password-file", empty, "--", "true"], "is empty"],
+        [["sandbox", "up", "--in-place"], "--in-place needs --project"],
+        [["sandbox", "up", "--project", `${world}/none`], `--project: ${world}/none does not exist`],
+        [["sandbox", "run", "--project", `${world}/broken.jsonc`, "--", "true"], "is not a directory"],
+        [["sandbox", "up", "--config", `${world}/broken.jsonc`], `--config: ${world}/broken.jsonc is not JSON or JSONC: `],
+        [["sandbox", "run", "--config", `${world}/broken.jsonc`, "--", "true"], "at line 2, column 13"],
+        [["sandbox", "run", "--config", `${world}/none.json`, "--", "true"], `--config: ${world}/none.json does not exist`],
+        [["sandbox", "up", "--plugin", `${world}/no-index`], "has no package.json or index file"],
+        [["sandbox", "run", "--plugin", `${world}/none.js`, "--", "true"], `--plugin: ${world}/none.js does not exist`],
+        [["demo", "--in-place"], "--in-place needs --project"],
+        [["demo", "--project", `${world}/none`], "does not exist"],
+        [["demo", "--config", `${world}/broken.jsonc`], "is not JSON or JSONC"],
+        [["demo", "--plugin", `${world}/none.js`], "none.js does not exist"],
         [["run", "--spawn", "--spawn-port", "0", "--model", "scripted/scripted", "hi"], "--spawn-port must be a port number 1-65535, got 0"],
         [["run", "--spawn", "--spawn-port", "70000", "--model", "scripted/scripted", "hi"], "got 70000"],
         [["run", "--spawn", "--url", "http://127.0.0.1:9", "--model", "scripted/scripted", "hi"], "cannot be combined with --url"],
@@ -144,7 +148,7 @@ describe("ocm sandbox: a server that dies", () => {
   it.live("is a gone sandbox: its supervisor exits, commands say so with exit 14 despite another server, down clears it", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const { env, tmp, statePath } = yield* isolated
+      const { env, tmp, statePath } = yield* isolatedOcm
       // another server on the machine that discovery would find from here
       const other = yield* discoverableServer(yield* fs.makeTempDirectoryScoped({ prefix: "ocm-discoverable-" }))
       const found = yield* runOcm(["ping", "--json"], env, other.project)
@@ -191,7 +195,7 @@ describe("ocm sandbox: a server that dies", () => {
   it.live("a command that changes state on a discovered server names it on stderr; a reading one stays quiet", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const { env } = yield* isolated
+      const { env } = yield* isolatedOcm
       const other = yield* discoverableServer(yield* fs.makeTempDirectoryScoped({ prefix: "ocm-discoverable-" }))
       const named = `ocm: using the OpenCode server discovered at ${other.url} (pid ${other.pid}, started in ${other.project})`
       const create = yield* runOcm(["create", "--title", "on a discovered server", "--json"], env, other.project)
@@ -212,7 +216,7 @@ describe("ocm sandbox: Ctrl-C while it starts", () => {
   it.live("exits 130 and leaves no supervisor, no server, no dirs and no state", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const { env, tmp, stateHome, statePath } = yield* isolated
+      const { env, tmp, stateHome, statePath } = yield* isolatedOcm
       const up = yield* Command.start(Command.make(process.execPath, ocmBin, "sandbox", "up").pipe(Command.env(env)))
       // the supervisor is running and has started its server (whose owner record is written once it exists)
       const serverStarted = Effect.sync(() =>
@@ -237,7 +241,7 @@ describe("ocm sandbox: --password-file", () => {
   it.live("up and run require the password of the file, which never appears in any output or state", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const { env, tmp, statePath } = yield* isolated
+      const { env, tmp, statePath } = yield* isolatedOcm
       const password = "pw-for-the-sandbox-test-31415"
       const dir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-password-" })
       const file = `${dir}/password`
@@ -267,13 +271,17 @@ describe("ocm sandbox: --password-file", () => {
 })
 
 describe("ocm demo", () => {
-  it.live("passes and leaves nothing in TMPDIR", () =>
+  it.live("passes on a copy of a project with a plugin, leaves the project as it was and nothing in TMPDIR", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const { env, tmp } = yield* isolated
-      const demo = yield* runOcm(["demo", "--json"], env)
+      const { env, tmp } = yield* isolatedOcm
+      const project = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-demo-project-" })
+      yield* fs.writeFileString(`${project}/README.md`, "# a project the demo works on a copy of\n")
+      const before = treeHash(project)
+      const demo = yield* runOcm(["demo", "--json", "--project", project, "--plugin", `${repoRoot}fixtures/plugins/system-marker.js`], env)
       assert.strictEqual(demo.code, 0, demo.stderr)
       assert.isTrue((JSON.parse(demo.stdout) as { passed: boolean }).passed)
       assert.deepStrictEqual(yield* fs.readDirectory(tmp), [])
+      assert.strictEqual(treeHash(project), before)
     }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 240_000 })
 })

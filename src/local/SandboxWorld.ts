@@ -14,6 +14,10 @@
  *   every config: `file://` URLs, absolute paths and paths relative to that config file's directory, naming a
  *   file or a directory (its `package.json` entry, else `index.{ts,tsx,js,mjs,cjs}`). Anything else is an npm
  *   package, installed from the registry.
+ * - a config file without `$schema` is rewritten with one when it is read (the user's `--config` file, a project's
+ *   `opencode.json`): the sandbox gives OpenCode its own copy of the user's config, never their file.
+ * - `{file:PATH}` in a config is read from the config file's directory (`~/` from the home); relative
+ *   `instructions` are looked up from the project (up to its git root), not from the config file.
  * - each config dir without `node_modules` (or whose lock lacks `@opencode-ai/plugin`) gets a background
  *   `npm install @opencode-ai/plugin` (about 64 MB); plugins wait for it before they load. Offline, npm's
  *   retries made that wait 72 s.
@@ -21,6 +25,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
+import { pathToFileURL } from "node:url"
 import { InvalidInput } from "../domain/Errors.js"
 import { parseConfigText } from "./OpencodeConfig.js"
 
@@ -125,6 +130,47 @@ export const checkSandboxWorld = (options: SandboxWorldOptions, cwd: string) =>
       plugins
     }
     return world
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// The user's config, as the sandbox gives it to OpenCode
+
+const schemaUrl = "https://opencode.ai/config.json"
+
+/**
+ * The user's config made to work from another place (the sandbox's copy of it): what OpenCode takes relative to
+ * the config file (`./` plugin entries, `{file:…}`) made absolute from `base` (the file's directory), `{file:~/…}`
+ * from the user's `home` (the sandbox's server has a home of its own), and a `$schema`, so OpenCode does not
+ * rewrite the file to add one.
+ */
+export const portableConfig = (config: Readonly<Record<string, unknown>>, base: string, home: string) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const fileReference = (text: string) =>
+      text.replace(/\{file:([^}]+)\}/g, (_, file: string) =>
+        `{file:${file.startsWith("~/") ? path.join(home, file.slice(2)) : path.resolve(base, file)}}`
+      )
+    const portable = (value: unknown): unknown => {
+      if (typeof value === "string") return fileReference(value)
+      if (Array.isArray(value)) return value.map(portable)
+      if (!isObject(value)) return value
+      const result: Record<string, unknown> = {}
+      for (const [key, entry] of Object.entries(value)) {
+        Object.defineProperty(result, key, { value: portable(entry), enumerable: true, writable: true, configurable: true })
+      }
+      return result
+    }
+    const result = portable(config) as Record<string, unknown>
+    if (Array.isArray(result.plugin)) {
+      result.plugin = result.plugin.map((entry: unknown) => {
+        const spec = Array.isArray(entry) ? entry[0] : entry
+        if (typeof spec !== "string" || !spec.startsWith(".")) return entry
+        const absolute = pathToFileURL(path.resolve(base, spec)).href
+        return Array.isArray(entry) ? [absolute, ...entry.slice(1)] : absolute
+      })
+    }
+    const withSchema: Record<string, unknown> = { $schema: schemaUrl, ...result }
+    return withSchema
   })
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /** Runs the built CLI (`dist/*.mjs`, what `npx ocm` runs) as a real process and captures what it printed. */
 import * as Command from "@effect/platform/Command"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { assert } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -119,3 +120,17 @@ export const succeeded = (run: CliResult): string => {
   assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
   return run.stdout
 }
+
+/**
+ * What ocm needs to run isolated: a state home (no sandbox of the person running the tests is seen or stopped) and
+ * a TMPDIR of its own (everything it leaves behind shows there). Should an assertion fail, no sandbox outlives the
+ * test.
+ */
+export const isolatedOcm = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const stateHome = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-sandbox-test-state-" })
+  const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-sandbox-test-tmp-" })
+  const env = cleanEnvironment({ XDG_STATE_HOME: stateHome, TMPDIR: tmp })
+  yield* Effect.addFinalizer(() => runOcm(["sandbox", "down"], env).pipe(Effect.ignore))
+  return { stateHome, tmp, env, statePath: `${stateHome}/ocm/sandbox.json` }
+})
