@@ -62,8 +62,8 @@ export interface SandboxStart {
   readonly project?: string | undefined
   /** Work in `project` itself instead of a copy (`--in-place`). */
   readonly inPlace?: boolean | undefined
-  /** An OpenCode config file (JSON or JSONC) merged over the sandbox's own (`--config`). */
-  readonly config?: string | undefined
+  /** An OpenCode config merged over the sandbox's own: a JSON or JSONC file (`--config`), or a parsed object. */
+  readonly config?: string | Readonly<Record<string, unknown>> | undefined
   /** Local plugin files or directories the server loads (`--plugin`). */
   readonly plugins?: ReadonlyArray<string> | undefined
 }

@@ -255,7 +255,9 @@ export const runScenario = (loaded: LoadedScenario, options: ScenarioRunOptions,
 
       const scenarioDir = path.dirname(loaded.absolute)
       const sandbox = yield* Effect.either(starter.start(sandboxStartOf(loaded.scenario, scenarioDir, path)))
-      if (sandbox._tag === "Left") return yield* ended("error", [], sandbox.left.reason)
+      if (sandbox._tag === "Left") {
+        return yield* ended("error", [], sandbox.left._tag === "SandboxError" ? sandbox.left.reason : sandbox.left.message)
+      }
       const { info } = sandbox.right
       const client = yield* connector.connect({ url: info.url, rule: "sandbox", username: "opencode", password: undefined })
       // one subscription for the whole scenario, from before its first step: every step's window is in it
