@@ -138,8 +138,13 @@ describe("checkSandboxWorld", () => {
         { project: "project", inPlace: true, config: "opencode.jsonc", plugins: ["plugin.js", "project/plugin-dir"] },
         dir
       )
+      yield* fs.symlink(`${dir}/project`, `${dir}/project-link`)
+      const linked = yield* checkSandboxWorld({ project: "project-link" }, dir)
+      // (the temp dir itself may be reached through a symlink)
+      const real = yield* fs.realPath(dir)
+      assert.strictEqual(linked.project?.dir, `${real}/project`, "a project named by a symlink is the directory it points at")
       assert.deepStrictEqual(world, {
-        project: { dir: `${dir}/project`, inPlace: true },
+        project: { dir: `${real}/project`, inPlace: true },
         config: { _tag: "File", path: `${dir}/opencode.jsonc`, config: { agent: { a: { prompt: "x" } } } },
         plugins: [`${dir}/plugin.js`, `${dir}/project/plugin-dir`]
       })

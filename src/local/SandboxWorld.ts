@@ -112,8 +112,13 @@ export const checkSandboxWorld = (options: SandboxWorldOptions, cwd: string) =>
     if (options.inPlace === true && options.project === undefined) {
       return yield* invalid("--in-place needs --project DIR: the directory to work in")
     }
-    const project = options.project === undefined ? undefined : path.resolve(cwd, options.project)
-    if (project !== undefined) yield* checkProject(project)
+    let project = options.project === undefined ? undefined : path.resolve(cwd, options.project)
+    if (project !== undefined) {
+      yield* checkProject(project)
+      // a project named through a symlink is copied from where it is: a copy of the link would be the original
+      const fs = yield* FileSystem.FileSystem
+      project = yield* fs.realPath(project).pipe(Effect.mapError((error) => invalid(`--project: cannot read ${project}: ${error.message}`)))
+    }
     let config: WorldConfig | undefined
     if (typeof options.config === "string") {
       const file = path.resolve(cwd, options.config)
