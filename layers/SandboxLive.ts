@@ -25,7 +25,7 @@ import { InvalidInput, SandboxError } from "../src/domain/Errors.js"
 import { note } from "../services/Progress.js"
 import { ProcessHost } from "../services/ProcessHost.js"
 import { Sandbox, type SandboxInfo, sandboxEnvironment, type SandboxShape, SandboxStarter } from "../services/Sandbox.js"
-import { ScriptedModel } from "../services/ScriptedModel.js"
+import { type ModelScript, ScriptedModel } from "../services/ScriptedModel.js"
 import { discoverConfig, type OpenCodeEnvironment } from "../src/local/OpencodeConfig.js"
 import { copyProject } from "../src/local/ProjectCopy.js"
 import {
@@ -64,6 +64,8 @@ export interface SandboxOptions extends SandboxWorldOptions {
    * user's OpenCode credentials (`auth.json` from their data dir) copied in. Titles stay with the scripted model.
    */
   readonly realModel?: string | undefined
+  /** The model script in force from the start (README, "The scripted model"). */
+  readonly script?: ModelScript | undefined
 }
 
 const sandboxError = (reason: string) => (cause: unknown) =>
@@ -82,6 +84,20 @@ const proofConfigFor = (modelUrl: string, realModel: string | undefined, plugins
   if (plugins.length > 0) config.plugin = plugins.map((plugin) => pathToFileURL(plugin).href)
   return JSON.stringify(config, null, 2)
 }
+
+/**
+ * An OpenCode plugin the sandbox loads from its config dir: it tells the scripted model, on every request, which agent
+ * sends it and for which user message (`chat.headers` hook; OpenCode's requests themselves do not say).
+ */
+const AGENT_HEADER_PLUGIN = `// written by ocm sandbox: tells the scripted model which agent asks
+export const OcmAgentHeader = async () => ({
+  "chat.headers": async (input, output) => {
+    if (input.model.providerID !== "scripted") return
+    output.headers["x-ocm-agent"] = input.agent
+    output.headers["x-ocm-message"] = input.message.id
+  }
+})
+`
 
 /** The user's OpenCode data dir, where `opencode auth login` keeps credentials. */
 const userDataDir = Effect.gen(function* () {
@@ -243,6 +259,10 @@ export const make = Effect.fn("Sandbox.make")(
     yield* fs
       .writeFileString(path.join(configDir, "opencode.json"), proofConfigFor(model.url, options.realModel, world.plugins))
       .pipe(Effect.mapError(sandboxError("cannot write the proof config")))
+    yield* fs.makeDirectory(path.join(configDir, "plugin"), { recursive: true }).pipe(
+      Effect.zipRight(fs.writeFileString(path.join(configDir, "plugin", "ocm-agent-header.js"), AGENT_HEADER_PLUGIN)),
+      Effect.mapError(sandboxError("cannot write the agent-header plugin"))
+    )
     yield* Effect.logDebug(`sandbox: dirs ready under ${root}`)
     const projectDir = yield* prepareProject(world, root, home)
     yield* Effect.logDebug(`sandbox: project ready at ${projectDir}`)
@@ -332,6 +352,9 @@ export const make = Effect.fn("Sandbox.make")(
       info,
       modelRequests: model.requests,
       clearModelRequests: model.clear,
+      setModelScript: model.setScript,
+      modelScript: model.script,
+      clearModelScript: model.clearScript,
       serverExited: started.exited
     }
     yield* Effect.annotateCurrentSpan({ "server.address": info.url, "ocm.sandbox.root": root })
@@ -343,7 +366,7 @@ export const make = Effect.fn("Sandbox.make")(
 export const layer = (options?: SandboxOptions) =>
   Layer.scoped(Sandbox, make(options)).pipe(
     Layer.provide(
-      ScriptedModelLive.layer().pipe(
+      ScriptedModelLive.layer({ script: options?.script }).pipe(
         Layer.mapError((error) => new SandboxError({ reason: `the scripted model cannot start: ${error.message}` }))
       )
     )

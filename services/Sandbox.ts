@@ -3,7 +3,7 @@ import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { InvalidInput, SandboxError } from "../src/domain/Errors.js"
-import type { ModelRequest } from "./ScriptedModel.js"
+import type { ModelRequest, ModelScript, ScriptStatus } from "./ScriptedModel.js"
 
 export interface SandboxInfo {
   /** Base URL of the sandbox's `opencode serve`. */
@@ -40,6 +40,15 @@ export interface SandboxShape {
   /** What the scripted model received so far, oldest first. */
   readonly modelRequests: Effect.Effect<ReadonlyArray<ModelRequest>, SandboxError>
   readonly clearModelRequests: Effect.Effect<void, SandboxError>
+  /** Puts a model script in force (replacing the one in force, or appended to it). */
+  readonly setModelScript: (
+    script: ModelScript,
+    options?: { readonly append?: boolean }
+  ) => Effect.Effect<ScriptStatus, SandboxError>
+  /** The model script in force and how far its rules are used. */
+  readonly modelScript: Effect.Effect<ScriptStatus, SandboxError>
+  /** No script any more: the model answers by markers, then echoes. */
+  readonly clearModelScript: Effect.Effect<void, SandboxError>
   /** Completes when the sandbox's server process ends on its own, saying how ("was killed by SIGKILL"). */
   readonly serverExited: Effect.Effect<string>
 }
@@ -66,6 +75,8 @@ export interface SandboxStart {
   readonly config?: string | Readonly<Record<string, unknown>> | undefined
   /** Local plugin files or directories the server loads (`--plugin`). */
   readonly plugins?: ReadonlyArray<string> | undefined
+  /** The model script in force from the start. */
+  readonly script?: ModelScript | undefined
 }
 
 export interface SandboxStarterShape {

@@ -7,16 +7,16 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { fetchRecordedRequests, layer as scriptedModelLayer, parseScript } from "../layers/ScriptedModelLive.js"
+import { fetchRecordedRequests, layer as scriptedModelLayer, parseMarkers } from "../layers/ScriptedModelLive.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
-// parseScript
+// parseMarkers
 // ---------------------------------------------------------------------------------------------------------------------
 
-describe("parseScript", () => {
+describe("parseMarkers", () => {
   it("takes the exact reply from the rest of the line, dropping one trailing dot", () => {
-    assert.deepStrictEqual(parseScript("Reply with ONLY READY."), {
+    assert.deepStrictEqual(parseMarkers("Reply with ONLY READY."), {
       reply: "READY",
       replyIsExact: true,
       slowSeconds: undefined,
@@ -24,26 +24,26 @@ describe("parseScript", () => {
       failStatus: undefined,
       reasoning: undefined
     })
-    assert.strictEqual(parseScript("Reply with ONLY v1.2..").reply, "v1.2.")
-    assert.strictEqual(parseScript("context first\nReply with ONLY   two words  \nignored line").reply, "two words")
+    assert.strictEqual(parseMarkers("Reply with ONLY v1.2..").reply, "v1.2.")
+    assert.strictEqual(parseMarkers("context first\nReply with ONLY   two words  \nignored line").reply, "two words")
   })
 
   it("echoes the text without markers when there is no exact reply", () => {
-    const script = parseScript("  hello [[slow 0.1]] world [[unknown thing]]\n")
+    const script = parseMarkers("  hello [[slow 0.1]] world [[unknown thing]]\n")
     assert.strictEqual(script.reply, "echo: hello  world")
     assert.isFalse(script.replyIsExact)
-    assert.strictEqual(parseScript("").reply, "echo: ")
+    assert.strictEqual(parseMarkers("").reply, "echo: ")
   })
 
   it("reads slow seconds, decimals included", () => {
-    assert.strictEqual(parseScript("[[slow 2]]").slowSeconds, 2)
-    assert.strictEqual(parseScript("[[slow 1.5]] Reply with ONLY x").slowSeconds, 1.5)
-    assert.strictEqual(parseScript("[[slow .25]]").slowSeconds, 0.25)
-    assert.strictEqual(parseScript("[[slow fast]]").slowSeconds, undefined)
+    assert.strictEqual(parseMarkers("[[slow 2]]").slowSeconds, 2)
+    assert.strictEqual(parseMarkers("[[slow 1.5]] Reply with ONLY x").slowSeconds, 1.5)
+    assert.strictEqual(parseMarkers("[[slow .25]]").slowSeconds, 0.25)
+    assert.strictEqual(parseMarkers("[[slow fast]]").slowSeconds, undefined)
   })
 
   it("reads tool calls in order, with JSON arguments that contain spaces and brackets", () => {
-    const script = parseScript(
+    const script = parseMarkers(
       "[[tool bash {\"command\": \"ls -la\", \"description\": \"List\"}]]\n" +
         "[[tool read {\"filePath\": \"a]]b\", \"nested\": {\"list\": [[1, 2]]}}]]\n" +
         "[[tool todoread]]\nReply with ONLY done."
@@ -57,24 +57,24 @@ describe("parseScript", () => {
   })
 
   it("passes malformed tool arguments through untouched", () => {
-    assert.deepStrictEqual(parseScript("[[tool bash {not json}]]").toolCalls, [{ name: "bash", arguments: "{not json}" }])
+    assert.deepStrictEqual(parseMarkers("[[tool bash {not json}]]").toolCalls, [{ name: "bash", arguments: "{not json}" }])
   })
 
   it("reads an HTTP error status to fail with", () => {
-    assert.strictEqual(parseScript("[[fail 503]]").failStatus, 503)
-    assert.strictEqual(parseScript("[[fail 429]] Reply with ONLY no").failStatus, 429)
-    assert.strictEqual(parseScript("[[fail 200]]").failStatus, undefined)
-    assert.strictEqual(parseScript("[[fail soon]]").failStatus, undefined)
+    assert.strictEqual(parseMarkers("[[fail 503]]").failStatus, 503)
+    assert.strictEqual(parseMarkers("[[fail 429]] Reply with ONLY no").failStatus, 429)
+    assert.strictEqual(parseMarkers("[[fail 200]]").failStatus, undefined)
+    assert.strictEqual(parseMarkers("[[fail soon]]").failStatus, undefined)
   })
 
   it("reads reasoning text up to the end of the marker", () => {
-    assert.strictEqual(parseScript("[[reason First, think {carefully}.]] Reply with ONLY 42").reasoning, "First, think {carefully}.")
-    assert.strictEqual(parseScript("[[reason one]] [[reason two]]").reasoning, "one\ntwo")
+    assert.strictEqual(parseMarkers("[[reason First, think {carefully}.]] Reply with ONLY 42").reasoning, "First, think {carefully}.")
+    assert.strictEqual(parseMarkers("[[reason one]] [[reason two]]").reasoning, "one\ntwo")
   })
 
   it("combines every marker and ignores a reply phrase hidden inside a marker", () => {
     assert.deepStrictEqual(
-      parseScript("[[reason Reply with ONLY wrong]] [[slow 3]] [[tool glob {\"pattern\": \"*.ts\"}]] [[fail 500]]\nReply with ONLY right. [[slow 9]]"),
+      parseMarkers("[[reason Reply with ONLY wrong]] [[slow 3]] [[tool glob {\"pattern\": \"*.ts\"}]] [[fail 500]]\nReply with ONLY right. [[slow 9]]"),
       {
         reply: "right",
         replyIsExact: true,
@@ -148,17 +148,17 @@ const chatBody = (messages: ReadonlyArray<Message>, extra: Record<string, unknow
   ...extra
 })
 
-const send = (method: "GET" | "POST" | "DELETE", path: string, body?: unknown) =>
+const send = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown, headers: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const model = yield* ScriptedModel
     const client = yield* HttpClient.HttpClient
     const origin = new URL(model.url).origin
-    const request = HttpClientRequest.make(method)(`${origin}${path}`)
+    const request = HttpClientRequest.make(method)(`${origin}${path}`, { headers })
     const response = yield* client.execute(body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body))
     return { status: response.status, contentType: response.headers["content-type"] ?? "", text: yield* response.text }
   })
 
-const complete = (body: unknown) => send("POST", "/v1/chat/completions", body)
+const complete = (body: unknown, headers?: Record<string, string>) => send("POST", "/v1/chat/completions", body, headers)
 
 /** Decodes an SSE body and folds its deltas the way an OpenAI client would. */
 const readStream = (text: string) =>
@@ -341,7 +341,7 @@ describe("scripted model server", () => {
         user("[[tool bash {\"command\": \"ls\"}]] go")
       ])
       const failBody = chatBody([user("[[fail 500]]")], { stream: false })
-      yield* complete(toolBody)
+      yield* complete(toolBody, { "x-ocm-agent": "build", "x-session-id": "ses_1", authorization: "Bearer secret" })
       yield* complete(failBody)
       const after = yield* Clock.currentTimeMillis
 
@@ -356,9 +356,19 @@ describe("scripted model server", () => {
         stream: true,
         kind: "chat",
         action: "tool",
+        status: 200,
+        rule: "marker",
+        agent: "build",
+        sessionID: "ses_1",
+        headers: { "x-ocm-agent": "build", "x-session-id": "ses_1" },
         system: "System one.\n\nSystem two.",
         lastUserText: "[[tool bash {\"command\": \"ls\"}]] go",
         messageCount: 3,
+        messages: [
+          { role: "system", text: "System one." },
+          { role: "system", text: "System two." },
+          { role: "user", text: "[[tool bash {\"command\": \"ls\"}]] go" }
+        ],
         toolNames: ["bash", "read"],
         body: toolBody
       })
@@ -366,6 +376,8 @@ describe("scripted model server", () => {
       assert.isAtMost(tool!.receivedAt, after)
       assert.strictEqual(fail!.index, 1)
       assert.strictEqual(fail!.action, "fail")
+      assert.strictEqual(fail!.status, 500)
+      assert.strictEqual(fail!.rule, "marker")
       assert.isFalse(fail!.stream)
       assert.deepStrictEqual(fail!.body, failBody)
 
