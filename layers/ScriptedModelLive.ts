@@ -26,7 +26,7 @@ import { SandboxError } from "../src/domain/Errors.js"
 import {
   decodeModelScript,
   ModelRequest,
-  ModelScript,
+  type ModelScript,
   ScriptedModel,
   ScriptedModelRemote,
   scriptProblems,
@@ -331,7 +331,8 @@ export const sendScript: (
     const origin = yield* originOf(modelUrl)
     const client = yield* HttpClient.HttpClient
     const request = (options?.append ? HttpClientRequest.post : HttpClientRequest.put)(`${origin}/_ocm/script`)
-    const body = yield* HttpClientRequest.bodyJson(request, Schema.encodeSync(ModelScript)(script))
+    // a script is its own JSON form (no field of it is transformed)
+    const body = yield* HttpClientRequest.bodyJson(request, script)
     const response = yield* client.execute(body)
     if (response.status !== 200) return yield* refusal(response)
     return yield* HttpClientResponse.schemaBodyJson(ScriptStatus)(response)

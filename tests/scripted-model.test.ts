@@ -7,7 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { fetchRecordedRequests, layer as scriptedModelLayer, parseMarkers } from "../layers/ScriptedModelLive.js"
+import { fetchRecordedRequests, fetchScript, layer as scriptedModelLayer, parseMarkers, sendScript } from "../layers/ScriptedModelLive.js"
 import { ScriptedModel } from "../services/ScriptedModel.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -391,6 +391,96 @@ describe("scripted model server", () => {
       yield* model.clear
       assert.deepStrictEqual(yield* fetchRecordedRequests(model.url), [])
     }).pipe(Effect.provide(TestLayer)))
+
+  it.live("answers by the rules of a script: several tool calls at once, a chunked reply after a delay, an error", () =>
+    Effect.gen(function*() {
+      const model = yield* ScriptedModel
+      yield* model.setScript({
+        rules: [
+          {
+            name: "calls",
+            when: { user: { contains: "look" } },
+            then: { reply: "Looking.", tools: [{ name: "bash", input: { command: "ls" } }, { name: "mcp_fetch", input: "{raw" }] },
+            times: 1
+          },
+          { name: "slowly", when: { user: { contains: "look" } }, then: { reply: "abcdefg", reasoning: "hmm", chunk: 3, delay: 0.5 } },
+          { name: "broken", when: { user: { contains: "break" } }, then: { error: { status: 422, body: "no way" } } }
+        ]
+      })
+      const calls = yield* streamed(chatBody([user("look around")]))
+      assert.deepStrictEqual(calls.finishReasons, ["tool_calls"])
+      assert.strictEqual(calls.content, "Looking.")
+      assert.deepStrictEqual(calls.toolCalls.map((call) => [call.index, call.function.name, call.function.arguments]), [
+        [0, "bash", "{\"command\":\"ls\"}"],
+        [1, "mcp_fetch", "{raw"]
+      ])
+      assert.notStrictEqual(calls.toolCalls[0]!.id, calls.toolCalls[1]!.id)
+
+      const startedAt = yield* Clock.currentTimeMillis
+      const slowly = yield* streamed(chatBody([user("look again")]))
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - startedAt, 450)
+      assert.deepStrictEqual(slowly.contentPieces, ["abc", "def", "g"])
+      assert.strictEqual(slowly.reasoning, "hmm")
+
+      const broken = yield* complete(chatBody([user("break it")]))
+      assert.strictEqual(broken.status, 422)
+      assert.deepStrictEqual(JSON.parse(broken.text), { error: { message: "no way", type: "scripted_failure", code: 422 } })
+
+      const unmatched = yield* complete(chatBody([user("something else")]))
+      assert.strictEqual(unmatched.status, 400)
+      assert.include(JSON.parse(unmatched.text).error.message, "no rule of the model script matched chat request #3")
+
+      const recorded = yield* model.requests
+      assert.deepStrictEqual(recorded.map((request) => [request.rule, request.action, request.status]), [
+        ["calls", "tool", 200],
+        ["slowly", "reply", 200],
+        ["broken", "fail", 422],
+        ["unmatched", "fail", 400]
+      ])
+      assert.deepStrictEqual((yield* model.script).rules.map((rule) => rule.used), [1, 1, 1])
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.live("takes scripts over HTTP: replace, append, read, clear; refuses an invalid one", () =>
+    Effect.gen(function*() {
+      const model = yield* ScriptedModel
+      const none = JSON.parse((yield* send("GET", "/_ocm/script")).text)
+      assert.deepStrictEqual(none, { active: false, rules: [], chatRequests: 0 })
+
+      const put = yield* send("PUT", "/_ocm/script", [{ name: "a", then: { reply: "A" }, times: 1 }])
+      assert.strictEqual(put.status, 200, put.text)
+      yield* complete(chatBody([user("one")]))
+      const appended = yield* send("POST", "/_ocm/script", { rules: [{ name: "b", when: { request: 1 }, then: { reply: "B" } }] })
+      assert.deepStrictEqual(JSON.parse(appended.text).rules.map((rule: { rule: { name: string }; loadedAfter: number }) => [rule.rule.name, rule.loadedAfter]), [
+        ["a", 0],
+        ["b", 1]
+      ])
+      assert.strictEqual((yield* streamed(chatBody([user("two")]))).content, "B")
+      const status = JSON.parse((yield* send("GET", "/_ocm/script")).text)
+      assert.deepStrictEqual([status.active, status.chatRequests, status.rules.map((rule: { used: number }) => rule.used)], [true, 2, [1, 1]])
+
+      const invalid = yield* send("PUT", "/_ocm/script", { rules: [{ when: { usr: {} }, then: { reply: "x" } }] })
+      assert.strictEqual(invalid.status, 400)
+      assert.include(JSON.parse(invalid.text).error.message, "rules.0.when.usr")
+      assert.strictEqual((yield* model.script).rules.length, 2, "an invalid script changes nothing")
+
+      const cleared = yield* send("DELETE", "/_ocm/script")
+      assert.strictEqual(cleared.text, "true")
+      assert.strictEqual((yield* streamed(chatBody([user("three")]))).content, "echo: three")
+      assert.deepStrictEqual((yield* model.requests).map((request) => request.rule), ["a", "b", "default"])
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.live("starts with a script in force when given one; the remote client reads and sets it", () =>
+    Effect.gen(function*() {
+      const model = Context.get(
+        yield* Layer.build(scriptedModelLayer({ script: { rules: [{ name: "first", then: { reply: "hi" } }] } })),
+        ScriptedModel
+      )
+      assert.deepStrictEqual((yield* fetchScript(model.url)).rules.map((rule) => rule.rule.name), ["first"])
+      const status = yield* sendScript(model.url, { rules: [{ name: "second", then: { reply: "ho" } }] }, { append: true })
+      assert.deepStrictEqual(status.rules.map((rule) => rule.rule.name), ["first", "second"])
+      const refused = yield* Effect.flip(sendScript(model.url, { rules: [{ then: { error: { status: 200 } } }] } as never))
+      assert.include(refused.message, "refused")
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 
   it.live("serves models, health and a JSON 404", () =>
     Effect.gen(function*() {
