@@ -44,7 +44,7 @@ describe("commandLineProblem", () => {
 
   it("reads the command tree from the CLI itself, nested groups included", () => {
     assert.deepStrictEqual(Object.keys(facts.tree.wt!).sort(), ["create", "list", "remove", "run"])
-    assert.deepStrictEqual(Object.keys(facts.tree.sandbox!).sort(), ["down", "env", "run", "status", "up"])
+    assert.deepStrictEqual(Object.keys(facts.tree.sandbox!).sort(), ["down", "env", "requests", "run", "script", "status", "up"])
     assert.deepStrictEqual(facts.tree.chat, {})
   })
   it("refuses help for a command that does not exist, at any level", () => {

@@ -63,7 +63,8 @@ describe("the ocm binary", () => {
         ["send"], ["prompt"], ["stream"], ["watch"], ["run"], ["respond"], ["permissions"], ["summary"], ["diff"], ["share"], ["unshare"],
         ["worktree"], ["wt"], ["wt", "create"], ["wt", "list"], ["wt", "remove"], ["wt", "run"], ["install-skill"], ["view-skill"],
         ["doctor"], ["ping"], ["demo"],
-        ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"]
+        ["sandbox"], ["sandbox", "up"], ["sandbox", "down"], ["sandbox", "status"], ["sandbox", "env"], ["sandbox", "run"],
+        ["sandbox", "script"], ["sandbox", "requests"]
       ]
       // every command's help in this process, through the same program the bin runs (sixty node processes would
       // take minutes on a loaded machine); a few of them through the bin as well, which must print the same

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SandboxLive from "../../layers/SandboxLive.js"
+import * as ScriptedModelLive from "../../layers/ScriptedModelLive.js"
 import * as TranscriptStoreLive from "../../layers/TranscriptStoreLive.js"
 import type { ProcessHost } from "../../services/ProcessHost.js"
 import { changesState, clientLayer, connection, json, portOption } from "./common.js"
@@ -49,13 +50,22 @@ import { demoView } from "../present/demo.js"
 import { ping } from "../programs/ping.js"
 import { pingView } from "../present/ping.js"
 import { present } from "../present/Presenter.js"
-import { sandboxDownView, sandboxEnvironmentView, sandboxRunningView, sandboxStatusView } from "../present/sandbox.js"
+import {
+  sandboxDownView,
+  sandboxEnvironmentView,
+  sandboxRequestsView,
+  sandboxRunningView,
+  sandboxScriptView,
+  sandboxStatusView
+} from "../present/sandbox.js"
 import {
   checkWorldOptions,
   sandboxDown,
   sandboxEnv,
   sandboxForeground,
+  sandboxRequests,
   sandboxRun,
+  sandboxScript,
   sandboxStatus,
   sandboxUp
 } from "../programs/sandbox.js"
@@ -149,6 +159,31 @@ const sandboxRunCommand = Command.make(
   )
 )
 
+const sandboxScriptCommand = Command.make(
+  "script",
+  {
+    json,
+    append: Options.boolean("append").pipe(Options.withDescription("add the rules after those in force instead of replacing them")),
+    file: Args.file({ name: "FILE", exists: "yes" }).pipe(Args.withDescription("the model script: YAML, JSON or JSONC"))
+  },
+  (options) => sandboxScript(options).pipe(Effect.flatMap(present(sandboxScriptView, options)), Effect.provide(ScriptedModelLive.remote))
+).pipe(
+  Command.withDescription("put a model script (rules: when → then) in force on the running sandbox's scripted model")
+)
+const sandboxRequestsCommand = Command.make(
+  "requests",
+  {
+    json,
+    since: Options.integer("since").pipe(
+      Options.withDescription("only the requests with at least this index"),
+      Options.optional
+    )
+  },
+  (options) => sandboxRequests(options).pipe(Effect.flatMap(present(sandboxRequestsView, options)), Effect.provide(ScriptedModelLive.remote))
+).pipe(
+  Command.withDescription("what the running sandbox's scripted model received: each request, what it carried, which rule answered")
+)
+
 /** The demo's throw-away sandbox, a client of it and the transcript store; they live as long as the demo runs. */
 const demoLayer = (options: DemoOptions) =>
   Layer.provideMerge(
@@ -181,7 +216,15 @@ const demoCommand = Command.make(
 
 const sandboxCommand = Command.make("sandbox").pipe(
   Command.withDescription("a hermetic, real OpenCode server with a scripted model: no network, no API key"),
-  Command.withSubcommands([sandboxUpCommand, sandboxDownCommand, sandboxStatusCommand, sandboxEnvCommand, sandboxRunCommand])
+  Command.withSubcommands([
+    sandboxUpCommand,
+    sandboxDownCommand,
+    sandboxStatusCommand,
+    sandboxEnvCommand,
+    sandboxRunCommand,
+    sandboxScriptCommand,
+    sandboxRequestsCommand
+  ])
 )
 
 /** What ocm's commands need from the process they run in (MainLayer gives it). */

@@ -1,4 +1,4 @@
-/** `ocm sandbox up|down|status|env|run`: a sandbox that outlives the command, found through its state file. */
+/** `ocm sandbox up|down|status|env|run|script|requests`: a sandbox that outlives the command, found through its state file. */
 import * as Command from "@effect/platform/Command"
 import * as Clock from "effect/Clock"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -15,10 +15,12 @@ import * as Schedule from "effect/Schedule"
 import { ProcessHost } from "../../services/ProcessHost.js"
 import { note, waiting } from "../../services/Progress.js"
 import { Sandbox, sandboxEnvironment, SandboxStarter } from "../../services/Sandbox.js"
+import { type ModelRequest, ScriptedModelRemote, type ScriptStatus } from "../../services/ScriptedModel.js"
 import { childCommand } from "../cli/ChildCommand.js"
 import { ExitWith, InvalidInput, SandboxError } from "../domain/Errors.js"
 import { parseModel } from "../domain/Identity.js"
 import { readPasswordFile } from "../engine/ServerTarget.js"
+import { readModelScript } from "../local/ModelScriptFile.js"
 import { checkSandboxWorld } from "../local/SandboxWorld.js"
 import {
   isOpencodeProcess,
@@ -294,6 +296,14 @@ const noSandbox = new SandboxError({ reason: "no sandbox is running (start one w
 /** The state file as read, or the unreadable-state error naming it. */
 const currentState = Effect.flatMap(statePath, (path) => readSandboxState.pipe(Effect.mapError(() => unreadableState(path))))
 
+/** The running sandbox's state, or why there is none to use. */
+const runningSandbox = Effect.gen(function* () {
+  const current = yield* currentState
+  if (Option.isNone(current)) return yield* noSandbox
+  if (!current.value.alive) return yield* sandboxGone(current.value.state, current.value.path)
+  return current.value.state
+})
+
 /** What `sandbox down` did: cleared an unreadable state file, found nothing, or stopped (or cleared) a sandbox. */
 export type SandboxDown =
   | { readonly _tag: "ClearedUnreadable"; readonly path: string }
@@ -343,10 +353,7 @@ export interface SandboxEnvironment {
 }
 
 export const sandboxEnv = Effect.gen(function* () {
-  const current = yield* currentState
-  if (Option.isNone(current)) return yield* noSandbox
-  if (!current.value.alive) return yield* sandboxGone(current.value.state, current.value.path)
-  const state = current.value.state
+  const state = yield* runningSandbox
   const env: SandboxEnvironment = {
     OPENCODE_BASE_URL: state.url,
     OCM_SANDBOX_MODEL_URL: state.modelUrl,
@@ -354,6 +361,50 @@ export const sandboxEnv = Effect.gen(function* () {
   }
   return env
 })
+
+export interface ScriptOptions {
+  readonly file: string
+  /** After the rules in force instead of replacing them. */
+  readonly append: boolean
+}
+
+/** What `sandbox script` put in force. */
+export interface SandboxScriptSet {
+  readonly file: string
+  readonly append: boolean
+  readonly status: ScriptStatus
+}
+
+/** Puts the script of a file in force on the running sandbox's model; the file is read and checked first. */
+export const sandboxScript = (options: ScriptOptions) =>
+  Effect.gen(function* () {
+    const script = yield* readModelScript(options.file)
+    const state = yield* runningSandbox
+    const model = yield* ScriptedModelRemote
+    const status = yield* model.setScript(state.modelUrl, script, { append: options.append })
+    const set: SandboxScriptSet = { file: options.file, append: options.append, status }
+    return set
+  })
+
+export interface RequestsOptions {
+  /** Only the requests with at least this index. */
+  readonly since: Option.Option<number>
+}
+
+/** What the running sandbox's model received (and which rule answered each). */
+export interface SandboxRequests {
+  readonly requests: ReadonlyArray<ModelRequest>
+}
+
+export const sandboxRequests = (options: RequestsOptions) =>
+  Effect.gen(function* () {
+    const state = yield* runningSandbox
+    const model = yield* ScriptedModelRemote
+    const all = yield* model.requests(state.modelUrl)
+    const since = Option.getOrElse(options.since, () => 0)
+    const result: SandboxRequests = { requests: all.filter((request) => request.index >= since) }
+    return result
+  })
 
 /** Up, run CMD with the sandbox's environment, down; exits with CMD's code. `command`: the words as parsed. */
 export const sandboxRun = (options: UpOptions & { readonly command: ReadonlyArray<string> }) =>
