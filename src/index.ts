@@ -188,7 +188,19 @@ export {
   SandboxStarter,
   type SandboxStarterShape
 } from "../services/Sandbox.js"
-export { ModelRequest, ScriptedModel, type ScriptedModelShape } from "../services/ScriptedModel.js"
+export {
+  decodeModelScript,
+  ModelRequest,
+  ModelRule,
+  ModelScript,
+  RecordedMessage,
+  ScriptedModel,
+  ScriptedModelRemote,
+  type ScriptedModelRemoteShape,
+  type ScriptedModelShape,
+  scriptProblems,
+  ScriptStatus
+} from "../services/ScriptedModel.js"
 export { TranscriptStore, type TranscriptStoreShape } from "../services/TranscriptStore.js"
 
 export * as OpenCodeClientLive from "../layers/OpenCodeClientLive.js"
