@@ -94,6 +94,21 @@ describe("scenario files", () => {
     })
   )
 
+  it.effect("the model's script is a ModelScript, read strictly: a bare list of rules, a misspelt condition at its line", () =>
+    Effect.gen(function* () {
+      const scripted = "model:\n  - name: hi\n    when: { user: { contains: hi } }\n    then: { reply: hello }\nsteps:\n  - ocm: ping\n"
+      const loaded = yield* load("script.yaml", scripted)
+      assert.isTrue(Either.isRight(loaded), String(Either.isLeft(loaded) && loaded.left))
+      if (Either.isRight(loaded)) {
+        assert.deepStrictEqual(loaded.right.scenario.model, {
+          rules: [{ name: "hi", when: { user: { contains: "hi" } }, then: { reply: "hello" } }]
+        })
+      }
+      const typo = yield* problem("script.yaml", "model:\n  rules:\n    - when:\n        usr: { contains: hi }\n      then: { reply: x }\nsteps:\n  - ocm: ping\n")
+      assert.match(typo, /^script\.yaml:4: model\.rules\[0\]\.when\.usr: is unexpected/)
+    })
+  )
+
   it.effect("a wrong value deep in an expectation is refused at its own line", () =>
     Effect.gen(function* () {
       const message = yield* problem(

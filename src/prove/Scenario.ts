@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { exitCodes } from "../domain/Errors.js"
+import { ModelScript } from "../../services/ScriptedModel.js"
 
 /** Seconds, decimals allowed: positive and finite. */
 const Seconds = Schema.Number.pipe(
@@ -215,8 +216,8 @@ export type SandboxSection = typeof SandboxSection.Type
 export const Scenario = Schema.Struct({
   name: Schema.optional(Schema.String),
   sandbox: Schema.optional(SandboxSection),
-  /** The scripted model's script: what it answers, rule by rule. */
-  model: Schema.optional(Schema.Unknown),
+  /** The scripted model's script: what it answers, rule by rule (README, "The scripted model"). */
+  model: Schema.optional(ModelScript),
   /** Seconds each step may take unless it says otherwise; default 120. */
   timeout: Schema.optional(Seconds),
   steps: Schema.Array(Step).pipe(Schema.minItems(1, { message: () => "a scenario needs at least one step" }))

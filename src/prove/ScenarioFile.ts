@@ -88,15 +88,14 @@ const stringsIn = (value: unknown, path: ReadonlyArray<PathKey>): ReadonlyArray<
 }
 
 /**
- * Parts of a scenario this build reads but cannot run yet (issue #9 §1 and §2 land them in the sandbox): refused
+ * Parts of a scenario this build reads but cannot run yet (issue #9 §1 lands them in the sandbox): refused
  * at their line rather than quietly run on a sandbox without them.
  */
 const notYetSupported: ReadonlyArray<readonly [ReadonlyArray<PathKey>, (scenario: Scenario) => boolean]> = [
   [["sandbox", "project"], (scenario) => scenario.sandbox?.project !== undefined],
   [["sandbox", "inPlace"], (scenario) => scenario.sandbox?.inPlace !== undefined],
   [["sandbox", "config"], (scenario) => scenario.sandbox?.config !== undefined],
-  [["sandbox", "plugins"], (scenario) => scenario.sandbox?.plugins !== undefined],
-  [["model"], (scenario) => scenario.model !== undefined]
+  [["sandbox", "plugins"], (scenario) => scenario.sandbox?.plugins !== undefined]
 ]
 
 /** What the schema cannot see: a `${name}` used before a step captured it, a capture path, a command's words. */
