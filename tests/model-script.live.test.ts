@@ -2,7 +2,7 @@
  * Model scripts against a real `opencode serve`: rules answer real turns (reasoning, replies, tool calls to real
  * tools, several at once, errors, delays), `times`, `request` and `toolResult` conditions and agents hold as
  * OpenCode 1.18.33 really asks, and a request no rule answers fails its turn visibly (exit 12) naming the request.
- * Then the CLI: `ocm sandbox script` and `ocm sandbox requests` on a background sandbox.
+ * Then the CLI: `ocm sandbox script` and `ocm sandbox requests` on a background sandbox, and a scenario's `model:`.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it, layer } from "@effect/vitest"
@@ -12,7 +12,7 @@ import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import type { ModelRequest, ModelScript } from "../services/ScriptedModel.js"
-import { type CliResult, cleanEnvironment, ocmInSandbox, runOcm, succeeded } from "./support/cli.js"
+import { type CliResult, cleanEnvironment, ocmInSandbox, repoRoot, runOcm, succeeded } from "./support/cli.js"
 
 interface TurnJson {
   readonly sessionID: string
@@ -209,5 +209,16 @@ describe("ocm sandbox script and requests", () => {
       assert.include(human, `#${chats[0]!.index} chat  rule greet  agent proof  → reply`)
       assert.include(human, `#${chats[2]!.index} chat  rule unmatched  agent proof  → fail 400`)
       assert.include(human, '  user     "something else"')
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
+
+  it.live("a scenario's model script answers its steps (ocm prove fixtures/scenarios/script.yaml)", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const stateHome = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-script-test-state-" })
+      const env = cleanEnvironment({ XDG_STATE_HOME: stateHome, XDG_CONFIG_HOME: `${stateHome}/config` })
+      const run = yield* runOcm(["prove", `${repoRoot}fixtures/scenarios/script.yaml`], env)
+      assert.strictEqual(run.code, 0, `${run.stdout}\n${run.stderr}`)
+      assert.include(run.stdout, "✓ script › 3. nothing answers")
+      assert.include(run.stdout, "✓ script: 3 steps passed")
     }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
 })
