@@ -499,6 +499,8 @@ export const makeOpenCodeClient = (target: ServerTarget, options: ClientOptions 
           query: directoryQuery(options),
           body
         }).pipe(aboutSession(sessionID)),
+      showToast: (toast, options) =>
+        json({ method: "POST", path: "/tui/show-toast", query: directoryQuery(options), body: toast }, Schema.Boolean),
       abort: (sessionID, options) =>
         json({ method: "POST", path: sessionPath(sessionID, "/abort"), query: directoryQuery(options) }, Schema.Boolean).pipe(
           aboutSession(sessionID)

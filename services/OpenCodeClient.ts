@@ -119,6 +119,14 @@ export interface OpenCodeClientShape {
    * listed (the worktree programs enforce this).
    */
   readonly removeWorktree: (directory: string, options?: Scoped) => Effect.Effect<void, ClientError>
+  /**
+   * `POST /tui/show-toast`: publishes a `tui.toast.show` event (a TUI attached to the server shows it; without one,
+   * the event is all it does).
+   */
+  readonly showToast: (
+    toast: { readonly title?: string | undefined; readonly message: string; readonly variant: "info" | "success" | "warning" | "error" },
+    options?: Scoped
+  ) => Effect.Effect<boolean, ClientError>
   /** Busy and retrying sessions of one directory instance; idle sessions are absent. */
   readonly sessionStatus: (options?: Scoped) => Effect.Effect<SessionStatusMap, ClientError>
 
@@ -162,7 +170,8 @@ export const usedEndpoints: ReadonlyArray<{ readonly method: "get" | "post" | "p
   { method: "post", path: "/permission/{requestID}/reply" },
   { method: "get", path: "/experimental/worktree" },
   { method: "post", path: "/experimental/worktree" },
-  { method: "delete", path: "/experimental/worktree" }
+  { method: "delete", path: "/experimental/worktree" },
+  { method: "post", path: "/tui/show-toast" }
 ]
 
 /** Makes a client of a server a program resolved itself: doctor probes the server the rules find, check by check. */

@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { InvalidInput } from "../src/domain/Errors.js"
+import { sandboxStartOf } from "../src/prove/Runner.js"
 import { loadScenario, scenarioFiles } from "../src/prove/ScenarioFile.js"
 import { lookup, pathKeys, referencedVariables, splitWords, substitute, substituteDeep } from "../src/prove/Template.js"
 import { PlatformLayer } from "../layers/TestLayers.js"
@@ -184,6 +185,38 @@ describe("scenario files", () => {
       yield* fs.makeDirectory(`${dir}/sub`)
       yield* Effect.forEach(["b.yaml", "a.json", "sub/c.yml", "notes.txt"], (name) => fs.writeFileString(`${dir}/${name}`, ""))
       assert.deepStrictEqual(yield* scenarioFiles([dir]), [`${dir}/a.json`, `${dir}/b.yaml`, `${dir}/sub/c.yml`])
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer))
+  )
+})
+
+describe("a scenario's sandbox", () => {
+  it.effect("takes a project, a config file or object and plugins, read from the scenario's directory", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-scenario-world-" })
+      const write = (name: string, text: string) => fs.writeFileString(`${dir}/${name}`, text)
+      yield* write(
+        "file.yaml",
+        "sandbox: { project: work, inPlace: true, config: conf/opencode.jsonc, plugins: [p.js, ../shared/q] }\nsteps: [{ shell: 'true' }]\n"
+      )
+      const fromFile = yield* sandboxStartOf((yield* loadScenario(`${dir}/file.yaml`)).scenario, dir)
+      assert.deepStrictEqual(fromFile, {
+        project: `${dir}/work`,
+        inPlace: true,
+        config: `${dir}/conf/opencode.jsonc`,
+        plugins: [`${dir}/p.js`, `${dir.slice(0, dir.lastIndexOf("/"))}/shared/q`]
+      })
+      yield* write(
+        "object.yaml",
+        "sandbox:\n  config:\n    plugin: [./guard.js, some-npm-plugin]\n    instructions: ['{file:./rules.md}']\nsteps: [{ shell: 'true' }]\n"
+      )
+      const fromObject = yield* sandboxStartOf((yield* loadScenario(`${dir}/object.yaml`)).scenario, dir)
+      // as a config file's are from its own directory, the scenario's config is read from the scenario's
+      assert.deepStrictEqual(fromObject.config, {
+        $schema: "https://opencode.ai/config.json",
+        plugin: [`file://${dir}/guard.js`, "some-npm-plugin"],
+        instructions: [`{file:${dir}/rules.md}`]
+      })
     }).pipe(Effect.scoped, Effect.provide(PlatformLayer))
   )
 })

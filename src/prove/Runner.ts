@@ -5,13 +5,15 @@
  */
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InProcessCli } from "../../services/InProcessCli.js"
-import { OpenCodeConnector } from "../../services/OpenCodeClient.js"
+import { OpenCodeConnector, type OpenCodeClientShape } from "../../services/OpenCodeClient.js"
 import { type SandboxShape, type SandboxStart, sandboxEnvironment, SandboxStarter } from "../../services/Sandbox.js"
 import { SandboxError } from "../domain/Errors.js"
+import { portableConfig } from "../local/SandboxWorld.js"
 import { type CheckResult, jsonChecks, outcomeCheck, readsLiveState, show, type StepOutcome, textChecks } from "./Expect.js"
 import { eventType, liveChecks, type Observable, type Window } from "./Observe.js"
 import { DEFAULT_STEP_TIMEOUT_SECONDS, DEFAULT_WITHIN_SECONDS, type Expect, type Scenario, type Step, stepKind, type StepKind } from "./Scenario.js"
@@ -76,8 +78,30 @@ export interface ProveResult {
 /** What `ocm prove` tells as it goes: each step, each scenario, then the result. */
 export type ProveEvent = StepReport | ScenarioReport | ProveResult
 
-/** The sandbox a scenario asks for, in the options of SandboxStarter (paths read against the scenario's file). */
-export const sandboxStartOf = (scenario: Scenario, scenarioDir: string, path: Path.Path): SandboxStart => {
+/**
+ * The sandbox a scenario asks for, in the options of SandboxStarter (paths read against the scenario's file: a
+ * config written into the scenario has its `./` plugin entries and `{file:…}` read from there too, as a config
+ * file's are from its own directory).
+ */
+export const sandboxStartOf = (scenario: Scenario, scenarioDir: string) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const config = scenario.sandbox?.config
+    const home = yield* Config.string("HOME").pipe(Effect.orElseSucceed(() => scenarioDir))
+    return sandboxOptionsOf(
+      scenario,
+      scenarioDir,
+      path,
+      typeof config === "object" ? yield* portableConfig(config, scenarioDir, home) : config
+    )
+  })
+
+const sandboxOptionsOf = (
+  scenario: Scenario,
+  scenarioDir: string,
+  path: Path.Path,
+  config: string | Readonly<Record<string, unknown>> | undefined
+): SandboxStart => {
   const section = scenario.sandbox ?? {}
   const resolve = (file: string) => path.resolve(scenarioDir, file)
   const options: Record<string, unknown> = {}
@@ -86,7 +110,7 @@ export const sandboxStartOf = (scenario: Scenario, scenarioDir: string, path: Pa
   if (section.model !== undefined) options["realModel"] = section.model
   if (section.project !== undefined) options["project"] = resolve(section.project)
   if (section.inPlace !== undefined) options["inPlace"] = section.inPlace
-  if (section.config !== undefined) options["config"] = section.config
+  if (config !== undefined) options["config"] = typeof config === "string" ? resolve(config) : config
   if (section.plugins !== undefined) options["plugins"] = section.plugins.map(resolve)
   if (scenario.model !== undefined) options["script"] = scenario.model
   return options as SandboxStart
@@ -231,6 +255,27 @@ const skipped = (loaded: LoadedScenario, step: Step, index: number): StepReport 
   failures: []
 })
 
+const CONFIRM_SECONDS = 30
+
+/**
+ * Waits until the subscription really receives the server's events: OpenCode 1.18.33 sends `server.connected`
+ * before it listens to its own bus, so an event published right after it can be lost (measured: a session created
+ * on `server.connected` went unseen 6 times in 15). A toast of ours (`tui.toast.show`, nothing else happens without a
+ * TUI), sent again each second until one arrives, shows that every later event will; it comes before the first
+ * step's window. False when none arrived within CONFIRM_SECONDS.
+ */
+const confirmSubscription = (client: OpenCodeClientShape, directory: string, events: () => ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const deadline = (yield* Clock.currentTimeMillis) + CONFIRM_SECONDS * 1000
+    const seen = () => events().includes("tui.toast.show")
+    while ((yield* Clock.currentTimeMillis) < deadline) {
+      yield* Effect.ignore(client.showToast({ title: "ocm prove", message: "subscribed", variant: "info" }, { directory }))
+      for (let look = 0; look < 10 && !seen(); look++) yield* Effect.sleep("100 millis")
+      if (seen()) return true
+    }
+    return false
+  })
+
 /**
  * Runs one scenario on a sandbox of its own, telling `publish` each step as it is proved. Never fails: a sandbox
  * that cannot start is the report's `error`; an interruption (Ctrl-C) stops the sandbox and goes on up.
@@ -254,7 +299,7 @@ export const runScenario = (loaded: LoadedScenario, options: ScenarioRunOptions,
         }))
 
       const scenarioDir = path.dirname(loaded.absolute)
-      const sandbox = yield* Effect.either(starter.start(sandboxStartOf(loaded.scenario, scenarioDir, path)))
+      const sandbox = yield* Effect.either(starter.start(yield* sandboxStartOf(loaded.scenario, scenarioDir)))
       if (sandbox._tag === "Left") {
         return yield* ended("error", [], sandbox.left._tag === "SandboxError" ? sandbox.left.reason : sandbox.left.message)
       }
@@ -269,6 +314,9 @@ export const runScenario = (loaded: LoadedScenario, options: ScenarioRunOptions,
         Effect.ignore,
         Effect.forkScoped
       )
+      if (!(yield* confirmSubscription(client, info.projectDir, () => events))) {
+        return yield* ended("error", [], `the sandbox's event stream showed no event of ours within ${CONFIRM_SECONDS}s`)
+      }
       const running: Running = {
         loaded,
         sandbox: sandbox.right,

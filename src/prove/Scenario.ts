@@ -201,8 +201,11 @@ export const SandboxSection = Schema.Struct({
   /** A directory copied in as the sandbox's project (or, with `inPlace`, used where it is). */
   project: Schema.optional(Schema.String),
   inPlace: Schema.optional(Schema.Boolean),
-  /** OpenCode config merged over the sandbox's proof config. */
-  config: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  /**
+   * OpenCode config merged over the sandbox's proof config: a JSON or JSONC file (relative to the scenario), or the
+   * config itself (its `./` plugin entries and `{file:…}` read from the scenario's directory too).
+   */
+  config: Schema.optional(Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
   /** Plugin files the server loads. */
   plugins: Schema.optional(Schema.Array(Schema.String)),
   /** A real provider's model (`provider/model`) as the default instead of the scripted one. */

@@ -87,22 +87,10 @@ const stringsIn = (value: unknown, path: ReadonlyArray<PathKey>): ReadonlyArray<
   return []
 }
 
-/**
- * Parts of a scenario this build reads but cannot run yet (issue #9 §1 lands them in the sandbox): refused
- * at their line rather than quietly run on a sandbox without them.
- */
-const notYetSupported: ReadonlyArray<readonly [ReadonlyArray<PathKey>, (scenario: Scenario) => boolean]> = [
-  [["sandbox", "project"], (scenario) => scenario.sandbox?.project !== undefined],
-  [["sandbox", "inPlace"], (scenario) => scenario.sandbox?.inPlace !== undefined],
-  [["sandbox", "config"], (scenario) => scenario.sandbox?.config !== undefined],
-  [["sandbox", "plugins"], (scenario) => scenario.sandbox?.plugins !== undefined]
-]
 
 /** What the schema cannot see: a `${name}` used before a step captured it, a capture path, a command's words. */
 export const checkScenario = (scenario: Scenario, options: LoadOptions = {}): ReadonlyArray<Problem> => {
-  const problems: Array<Problem> = notYetSupported
-    .filter(([, present]) => present(scenario))
-    .map(([path]) => ({ path, message: "the sandbox cannot do this yet in this build of ocm" }))
+  const problems: Array<Problem> = []
   const known = new Set<string>(builtinVariables)
   const unknownIn = (path: ReadonlyArray<PathKey>, text: string) => {
     for (const name of referencedVariables(text)) {
