@@ -12,7 +12,7 @@ import { readFileSync, readlinkSync, realpathSync } from "node:fs"
 import { dirname } from "node:path"
 import { PlatformLayer } from "../layers/TestLayers.js"
 import { cleanEnvironment, repoRoot, runProgram, succeeded } from "./support/cli.js"
-import { libraryExamples } from "./support/readme.js"
+import { libraryExamples, testingExamples } from "./support/readme.js"
 
 const manifest = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as {
   readonly version: string
@@ -47,7 +47,7 @@ const InstalledLive = Layer.scoped(
   Installed,
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    for (const built of ["dist/ocm.mjs", "dist/index.js", "dist/types/src/index.d.ts"]) {
+    for (const built of ["dist/ocm.mjs", "dist/index.js", "dist/testing.js", "dist/types/src/index.d.ts", "dist/types/src/testing.d.ts"]) {
       assert.isTrue(yield* fs.exists(`${repoRoot}${built}`), `${built} is missing: npm run build first`)
     }
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-package-test-" })
@@ -58,7 +58,16 @@ const InstalledLive = Layer.scoped(
     const tarball = `${root}/${packed[0].filename}`
     // what ships: the bundles and the declarations, never our TypeScript sources
     const shipped = packed[0].files.map((file) => file.path)
-    assert.includeMembers(shipped, ["dist/ocm.mjs", "dist/opencode-transcript.mjs", "dist/index.js", "dist/types/src/index.d.ts"])
+    assert.includeMembers(shipped, [
+      "dist/ocm.mjs",
+      "dist/opencode-transcript.mjs",
+      "dist/index.js",
+      "dist/testing.js",
+      "dist/types/src/index.d.ts",
+      "dist/types/src/testing.d.ts"
+    ])
+    // the code the library and its testing entry share, once
+    assert.isNotEmpty(shipped.filter((path) => /^dist\/chunks\/chunk-\w+\.js$/.test(path)))
     assert.deepStrictEqual(shipped.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts")), [])
 
     const prefix = `${root}/prefix`
@@ -168,7 +177,7 @@ describe("the packed package", () => {
     )
 
     it.effect(
-      "a project that installs it compiles README's library examples (strict, NodeNext, noPropertyAccessFromIndexSignature, no skipLibCheck) and runs them",
+      "a project that installs it compiles README's library and testing examples (strict, NodeNext, noPropertyAccessFromIndexSignature, no skipLibCheck) and runs them",
       () =>
         Effect.gen(function* () {
           const fs = yield* FileSystem.FileSystem
@@ -177,6 +186,7 @@ describe("the packed package", () => {
           const { sandbox, existingServer } = libraryExamples()
           yield* fs.writeFileString(`${consumer}/sandbox-example.ts`, sandbox)
           yield* fs.writeFileString(`${consumer}/existing-server.ts`, existingServer)
+          yield* fs.writeFileString(`${consumer}/testing-example.ts`, testingExamples().script)
           const compilerOptions = {
             strict: true,
             module: "NodeNext",
@@ -202,12 +212,14 @@ describe("the packed package", () => {
           // the compiler read our emitted declarations, and no TypeScript source of ours
           const read = compiled.stdout.split("\n").filter((file) => file.includes("/node_modules/opencode-manager/"))
           assert.include(read, `${realpathSync(consumer)}/node_modules/opencode-manager/dist/types/src/index.d.ts`)
+          assert.include(read, `${realpathSync(consumer)}/node_modules/opencode-manager/dist/types/src/testing.d.ts`)
           assert.deepStrictEqual(read.filter((file) => !file.endsWith(".d.ts")), [])
           const node10 = yield* tsc(["-p", "tsconfig.node10.json"])
           assert.strictEqual(node10.code, 0, node10.stdout)
 
           const node = (file: string, extra?: Record<string, string>) => user.run([process.execPath, `${consumer}/out/${file}`], extra)
           assert.deepStrictEqual(JSON.parse(succeeded(yield* node("sandbox-example.js"))), ["READY", "RESUMED", 1, "proof"])
+          assert.deepStrictEqual(JSON.parse(succeeded(yield* node("testing-example.js"))), ["passed", ["passed", "passed"]])
 
           // an existing server with a password: a sandbox started by the project's own installed bin
           const passwordFile = `${user.home}/password`

@@ -3,11 +3,12 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { transform } from "esbuild"
+import { readFileSync } from "node:fs"
 import { PlatformLayer, SandboxClientLayer } from "../layers/TestLayers.js"
 import { OpenCodeClient } from "../services/OpenCodeClient.js"
 import { Sandbox } from "../services/Sandbox.js"
 import { cleanEnvironment, repoRoot, runBin, runOcm } from "./support/cli.js"
-import { libraryExamples, readme } from "./support/readme.js"
+import { libraryExamples, readme, testingExamples } from "./support/readme.js"
 
 /**
  * Runs a README example from inside the package, where `import "opencode-manager"` resolves to this package
@@ -44,6 +45,27 @@ describe("README", () => {
       const client = yield* OpenCodeClient
       assert.deepStrictEqual(yield* client.listSessions({ directory: info.projectDir }), [])
     }).pipe(Effect.provide(SandboxClientLayer()), Effect.scoped), { timeout: 300_000 })
+
+  it.live("the testing library's scenario example runs as written", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "ocm-testing-example-" })
+      const run = yield* runExample(testingExamples().script, cleanEnvironment({ TMPDIR: tmp }), tmp)
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.deepStrictEqual(JSON.parse(run.stdout), ["passed", ["passed", "passed"]])
+      assert.deepStrictEqual(yield* fs.readDirectory(tmp), [], "its sandbox is gone")
+    }).pipe(Effect.scoped, Effect.provide(PlatformLayer)), { timeout: 300_000 })
+
+  it("the testing library's @effect/vitest example is tests/testing.live.test.ts's, which runs it", () => {
+    const test = readFileSync(`${repoRoot}tests/testing.live.test.ts`, "utf8")
+    const region = /\/\/ README: from here\n([\s\S]*?)\/\/ README: to here\n/.exec(test)?.[1]
+    const { test: example } = testingExamples()
+    assert.isDefined(region)
+    const body = example.slice(example.indexOf("\n\n") + 2)
+    assert.strictEqual(region, body)
+    assert.include(example, 'import { ocm, sandboxLayer } from "opencode-manager/testing"')
+    assert.include(test, 'import { ocm, reportText, runScenario, sandboxLayer } from "../src/testing.js"')
+  })
 
   it.live("the first set-up command's demo proves every witness and cleans up", () =>
     Effect.gen(function* () {

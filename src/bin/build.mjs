@@ -51,11 +51,16 @@ await Promise.all(
   )
 )
 
-// the library: one ESM file, dependencies left to the consumer's node_modules
+// a chunk's name is its content's hash: the ones of an earlier build must not ship on
+rmSync("dist/chunks", { recursive: true, force: true })
+// the library and its testing entry (`opencode-manager/testing`): ESM, the code both use in a shared chunk (one copy
+// of each module, so both see the same tags and classes), dependencies left to the consumer's node_modules
 await build({
   absWorkingDir: root,
-  entryPoints: ["src/index.ts"],
-  outfile: "dist/index.js",
+  entryPoints: { index: "src/index.ts", testing: "src/testing.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   packages: "external",
   platform: "node",

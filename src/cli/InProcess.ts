@@ -22,7 +22,7 @@ import { VERSION } from "../domain/Version.js"
 import { ResultWriter } from "../present/Presenter.js"
 import { markChildCommand } from "./ChildCommand.js"
 import { commandLineProblem, commandsTakingJson, commandTree } from "./CommandLine.js"
-import { cliProgram, commandPath, hoistLogLevel, outcomeOf } from "./Main.js"
+import { cliProgram, commandPath, hoistLogLevel, outcomeOf } from "./CommandRun.js"
 
 /** Commands a step does not run: each scenario has its sandbox already, and a proof does not start another. */
 const notSteps: Readonly<Record<string, string>> = {

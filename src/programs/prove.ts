@@ -46,15 +46,22 @@ const reportsDirectory = (reports: string | undefined) =>
     return dir
   })
 
+/** The reports dir, made the first time a failing step needs it (and only then). */
+export const reportsDirOnce = (reports: string | undefined) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    return yield* Effect.cached(
+      reportsDirectory(reports).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+    )
+  })
+
 /** Runs loaded scenarios, telling each step, each scenario and the result as they come. */
 export const runScenarios = (loaded: ReadonlyArray<LoadedScenario>, options: ProveOptions) =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const reportsDir = yield* Effect.cached(
-        reportsDirectory(options.reports).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
-      )
+      const reportsDir = yield* reportsDirOnce(options.reports)
       const mailbox = yield* Mailbox.make<ProveEvent, ScenarioFailed | SandboxError | InvalidInput>()
       const publish = (event: ProveEvent) => Effect.asVoid(mailbox.offer(event))
       const all = Effect.gen(function* () {

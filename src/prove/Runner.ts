@@ -117,7 +117,7 @@ const sandboxOptionsOf = (
 }
 
 /** What the steps of a scenario see of its sandbox: the same home, state and server for ocm and the shell. */
-const worldOf = (sandbox: SandboxShape, base: Readonly<Record<string, string>>, variables: Readonly<Record<string, string>>): StepWorld => {
+export const worldOf = (sandbox: SandboxShape, base: Readonly<Record<string, string>>, variables: Readonly<Record<string, string>>): StepWorld => {
   const { info } = sandbox
   const home = {
     HOME: info.home,
@@ -283,7 +283,6 @@ const confirmSubscription = (client: OpenCodeClientShape, directory: string, eve
 export const runScenario = (loaded: LoadedScenario, options: ScenarioRunOptions, publish: (step: StepReport) => Effect.Effect<void>) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const path = yield* Path.Path
       const starter = yield* SandboxStarter
       const connector = yield* OpenCodeConnector
       const started = yield* Clock.currentTimeMillis
@@ -298,7 +297,7 @@ export const runScenario = (loaded: LoadedScenario, options: ScenarioRunOptions,
           durationMs: now - started
         }))
 
-      const scenarioDir = path.dirname(loaded.absolute)
+      const scenarioDir = loaded.directory
       const sandbox = yield* Effect.either(starter.start(yield* sandboxStartOf(loaded.scenario, scenarioDir)))
       if (sandbox._tag === "Left") {
         return yield* ended("error", [], sandbox.left._tag === "SandboxError" ? sandbox.left.reason : sandbox.left.message)

@@ -27,8 +27,8 @@ export interface Problem {
 export interface LoadedScenario {
   /** The file as the user named it (or as found in the directory they named). */
   readonly file: string
-  /** Its absolute path. */
-  readonly absolute: string
+  /** The directory its relative paths are read against: the file's own. */
+  readonly directory: string
   /** The scenario's `name`, else the file's name. */
   readonly name: string
   readonly scenario: Scenario
@@ -176,10 +176,28 @@ export const loadScenario = (file: string, options: LoadOptions = {}) =>
     }
     const loaded: LoadedScenario = {
       file,
-      absolute: path.resolve(file),
+      directory: path.dirname(path.resolve(file)),
       name: decoded.right.name ?? path.basename(file),
       scenario: decoded.right
     }
+    return loaded
+  })
+
+/**
+ * A scenario given as a value (`runScenario` of the testing library): the same schema and checks as a file's,
+ * problems named by their path; relative paths are read against `directory`.
+ */
+export const scenarioFromValue = (value: unknown, directory: string, options: LoadOptions = {}) =>
+  Effect.gen(function* () {
+    const decoded = decodeScenario(value)
+    if (Either.isLeft(decoded)) {
+      const issue = chooseIssue(ParseResult.ArrayFormatter.formatErrorSync(decoded.left))
+      const where = issue === undefined || issue.path.length === 0 ? "" : `${formatPath(issue.path as ReadonlyArray<PathKey>)}: `
+      return yield* new InvalidInput({ message: `scenario: ${where}${issue?.message ?? "not a scenario"}` })
+    }
+    const first = checkScenario(decoded.right, options)[0]
+    if (first !== undefined) return yield* new InvalidInput({ message: `scenario: ${formatPath(first.path)}: ${first.message}` })
+    const loaded: LoadedScenario = { file: "scenario", directory, name: decoded.right.name ?? "scenario", scenario: decoded.right }
     return loaded
   })
 

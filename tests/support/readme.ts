@@ -13,3 +13,13 @@ export const libraryExamples = (): { readonly sandbox: string; readonly existing
   if (start === -1 || blocks.length !== 2) throw new Error(`README's ## Library section should hold two ts examples, found ${blocks.length}`)
   return { sandbox: blocks[0]!, existingServer: blocks[1]! }
 }
+
+/** The TypeScript blocks of README's "## Proving" section: a script that runs a scenario, and an @effect/vitest test. */
+export const testingExamples = (): { readonly script: string; readonly test: string } => {
+  const start = readme.indexOf("\n## Proving: `ocm prove`\n")
+  const end = readme.indexOf("\n## ", start + 1)
+  const section = readme.slice(start, end === -1 ? undefined : end)
+  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!)
+  if (start === -1 || blocks.length !== 2) throw new Error(`README's ## Proving section should hold two ts examples, found ${blocks.length}`)
+  return { script: blocks[0]!, test: blocks[1]! }
+}
