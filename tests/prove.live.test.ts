@@ -30,15 +30,17 @@ const alive = (pid: number) => {
 const processesIn = (dir: string) =>
   readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry) && alive(Number(entry)))
-    .filter((pid) => {
+    .flatMap((pid) => {
+      // a process can end while it is looked at: then it is not there
       try {
-        if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) return true
-        return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`TMPDIR=${dir}`)
+        const inDir =
+          readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) ||
+          readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`TMPDIR=${dir}`)
+        return inDir ? [`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`] : []
       } catch {
-        return false
+        return []
       }
     })
-    .map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`)
 
 /** A TMPDIR of its own (every sandbox's dirs and processes show there) and a state home no sandbox of the user's is in. */
 const isolated = Effect.gen(function* () {
