@@ -115,8 +115,11 @@ const errorDetail = (text: string): string => {
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat || "(empty body)"
 }
 
-// The envelope is decoded leniently: an event ocm cannot read is skipped, it never ends the stream.
-const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(GlobalEventEnvelope))
+// The envelope is decoded leniently: an event ocm cannot read is skipped, it never ends the stream. Its decoder is
+// made at the first event, not when the module loads: `Schema.decode…` builds a parser for the whole union when
+// called (memoised per schema), which cost every start of the CLI ~8 ms.
+const EnvelopeJson = Schema.parseJson(GlobalEventEnvelope)
+const decodeEnvelope = (data: string) => Schema.decodeUnknownOption(EnvelopeJson)(data)
 
 /** The body of `GET /global/event` (SSE) as unwrapped, decoded events. */
 export const decodeEventStream = <E>(body: Stream.Stream<Uint8Array, E>): Stream.Stream<OpenCodeEvent, E> =>

@@ -244,6 +244,36 @@ export const layer = (
   )
 
 /**
+ * The layer a choice asks for: nothing when off, a warning when it cannot be honoured, and when exporting, the
+ * exporter over the HttpClient `client` gives; that client is built only then, so tracing switched off builds nothing.
+ */
+export const fromChoice = <RIn = never>(
+  choice: TracingChoice,
+  client: Layer.Layer<HttpClient.HttpClient, never, RIn>,
+  exporter: Effect.Effect<Option.Option<TracerMaker>> = installedExporter
+): Layer.Layer<never, never, RIn> => {
+  switch (choice._tag) {
+    case "Off":
+      return Layer.empty
+    case "Unsupported":
+      return Layer.effectDiscard(Effect.logWarning(`traces are not exported: ${choice.reason}`))
+    case "Export":
+      return layer(choice.settings, exporter).pipe(Layer.provide(client))
+  }
+}
+
+/** The choice the OTEL_* variables make, read through `Config`. */
+export const configuredChoice = (serviceName: string): Effect.Effect<TracingChoice> =>
+  Effect.gen(function* () {
+    const values = new Map<string, string>()
+    for (const name of tracingVariables) {
+      const found = yield* Config.option(Config.string(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+      if (Option.isSome(found)) values.set(name, found.value)
+    }
+    return tracingChoice((name) => values.get(name), serviceName)
+  })
+
+/**
  * Span export as the OTEL_* variables (read through `Config`) ask for it, or nothing at all. `serviceName` is the
  * service's name when OTEL_SERVICE_NAME does not give one.
  */
@@ -252,21 +282,5 @@ export const fromEnv = (
   exporter: Effect.Effect<Option.Option<TracerMaker>> = installedExporter
 ): Layer.Layer<never, never, HttpClient.HttpClient> =>
   Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const values = new Map<string, string>()
-      for (const name of tracingVariables) {
-        const found = yield* Config.option(Config.string(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
-        if (Option.isSome(found)) values.set(name, found.value)
-      }
-      const choice = tracingChoice((name) => values.get(name), serviceName)
-      switch (choice._tag) {
-        case "Off":
-          return Layer.empty
-        case "Unsupported":
-          yield* Effect.logWarning(`traces are not exported: ${choice.reason}`)
-          return Layer.empty
-        case "Export":
-          return layer(choice.settings, exporter)
-      }
-    })
+    Effect.map(configuredChoice(serviceName), (choice) => fromChoice(choice, Layer.context<HttpClient.HttpClient>(), exporter))
   )

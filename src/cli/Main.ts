@@ -5,7 +5,7 @@
 import * as Command from "@effect/cli/Command"
 import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as PlatformLive from "../../layers/PlatformLive.js"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
@@ -30,16 +30,26 @@ const stdoutResults = Layer.succeed(ResultWriter, {
   line: (text: string) => Effect.sync(() => globalThis.console.log(text))
 })
 
-export const MainLayer = Layer.mergeAll(NodeContext.layer, keepAliveHttpClient, ProcessHostLive.layer, ProgressLive.stderr, stdoutResults)
+/**
+ * What a command's handler runs with besides the platform: HTTP (one keep-alive agent), this process, progress on
+ * stderr, results on stdout. Provided to the handler (`Command.provide`), so it is built only when a command runs:
+ * never for `--help`, `--version`, or a command line refused before anything starts.
+ */
+export const CommandLayer = Layer.mergeAll(keepAliveHttpClient, ProcessHostLive.layer, ProgressLive.stderr, stdoutResults)
+
+/** Everything a command line needs: the platform (which @effect/cli itself needs to parse) and `CommandLayer`. */
+export const MainLayer = Layer.mergeAll(PlatformLive.node, CommandLayer)
 
 /**
  * Spans leave the process only when the OTEL_* variables ask for it (README, Observability), over an HttpClient of
- * their own: the collector is not the OpenCode server. The exporter is built into the bin, so an installed ocm
- * needs no @effect/opentelemetry of its own.
+ * their own (the collector is not the OpenCode server), made only then. The exporter is built into the bin, so an
+ * installed ocm needs no @effect/opentelemetry of its own.
  */
-export const tracingLayer = (program: string) =>
-  OtlpTracing.fromEnv(program, Effect.succeedSome(OtlpTracing.tracerMaker({ OtlpTracer, OtlpSerialization }))).pipe(
-    Layer.provide(NodeHttpClient.layer)
+export const tracingLayer = (program: string): Layer.Layer<never> =>
+  OtlpTracing.fromChoice(
+    OtlpTracing.tracingChoice((name) => process.env[name], program),
+    NodeHttpClient.layer,
+    Effect.succeedSome(OtlpTracing.tracerMaker({ OtlpTracer, OtlpSerialization }))
   )
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -51,7 +61,7 @@ export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<
   version: string,
   options: { readonly helpCommand?: boolean } = {}
 ) => {
-  const run = cliProgram(command, { name: program, version }, colorsWanted())
+  const run = cliProgram(Command.provide(command, CommandLayer), { name: program, version }, colorsWanted())
   const hoisted = hoistLogLevel(process.argv)
   const argv = markChildCommand(options.helpCommand === true ? helpAsFlag(hoisted) : hoisted)
   // a child command's own --json (after `--`) is not ocm's
@@ -63,14 +73,14 @@ export const runCli = <Name extends string, E, A, R extends Layer.Layer.Success<
 
   const tree = commandTree(command)
   const problem = commandLineProblem(argv, { program, tree, interactive: process.stdin.isTTY === true })
-  const checked: Effect.Effect<void, unknown, Layer.Layer.Success<typeof MainLayer>> =
+  const checked: Effect.Effect<void, unknown, Layer.Layer.Success<typeof PlatformLive.node>> =
     problem === undefined ? run(argv) : Effect.fail(new InvalidInput({ message: problem }))
   const path = commandPath(argv, tree)
   const main = checked.pipe(
     Effect.onExit((exit) => Effect.annotateCurrentSpan("process.exit.code", outcomeOf(exit, { program, signal }).code)),
     // the root of a command's span tree; the exporter, when there is one, sends it as the layer below closes
     Effect.withSpan([program, ...path].join(" "), { kind: "internal", attributes: { "ocm.command": path.join(" ") } }),
-    Effect.provide(MainLayer),
+    Effect.provide(PlatformLive.node),
     Effect.provide(tracingLayer(program)),
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false })))
   )

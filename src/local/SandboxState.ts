@@ -41,8 +41,11 @@ export const SandboxStateSchema = Schema.Struct({
 })
 export type SandboxState = typeof SandboxStateSchema.Type
 
-const decodeState = Schema.decodeUnknown(Schema.parseJson(SandboxStateSchema))
-const encodeState = Schema.encode(Schema.parseJson(SandboxStateSchema, { space: 2 }))
+// the parsers are made when first used, not when the module loads (each is memoised per schema)
+const StateJson = Schema.parseJson(SandboxStateSchema)
+const StateJsonText = Schema.parseJson(SandboxStateSchema, { space: 2 })
+const decodeState = (text: string) => Schema.decodeUnknown(StateJson)(text)
+const encodeState = (state: typeof SandboxStateSchema.Type) => Schema.encode(StateJsonText)(state)
 
 export const stateDirectory = Effect.gen(function* () {
   const path = yield* Path.Path

@@ -17,7 +17,9 @@ export const StoredDefaults = Schema.Struct({
   variant: Schema.optional(Schema.String)
 })
 
-const decode = Schema.decodeUnknownOption(Schema.parseJson(StoredDefaults))
+// the parser is made when first used, not when the module loads (memoised per schema)
+const StoredDefaultsJson = Schema.parseJson(StoredDefaults)
+const decode = (text: string) => Schema.decodeUnknownOption(StoredDefaultsJson)(text)
 
 /** `${XDG_CONFIG_HOME:-~/.config}/ocm/sessions` */
 export const defaultsDirectory = Effect.gen(function* () {

@@ -19,7 +19,8 @@ export const ExportFile = Schema.Struct({
   messages: Schema.Array(MessageWithParts)
 })
 
-const decodeExportFile = Schema.decodeUnknownEither(ExportFile, { errors: "all" })
+// made when a file is decoded, not when the module loads (the parser of a schema is memoised)
+const decodeExportFile = (json: unknown) => Schema.decodeUnknownEither(ExportFile, { errors: "all" })(json)
 
 /** Where in the document an issue is, as `messages[3].info.role`. */
 const pathText = (path: ReadonlyArray<PropertyKey>) =>
