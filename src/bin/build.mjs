@@ -3,21 +3,16 @@
 // compiler reads, under the consumer's own flags.
 import { build } from "esbuild"
 import { spawn } from "node:child_process"
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
+import { binBuildOptions, binEntries, versionDefines } from "./bundle-options.mjs"
 
 // paths are the package root's, whatever the caller's directory (npm's `prepare` runs there already)
 const root = fileURLToPath(new URL("../../", import.meta.url))
 process.chdir(root)
-const manifest = JSON.parse(readFileSync("package.json", "utf8"))
-// the versions the code names: ocm's own, and the opencode-ai it installs (said when no opencode binary is found)
-const define = {
-  __OCM_VERSION__: JSON.stringify(manifest.version),
-  __OCM_OPENCODE_VERSION__: JSON.stringify(manifest.optionalDependencies["opencode-ai"])
-}
-const entries = { ocm: "src/bin/ocm.ts", "opencode-transcript": "src/bin/opencode-transcript.ts" }
+const define = versionDefines(root)
 
 // the declarations: tsc in its own process, alongside esbuild; incremental, so a rebuild takes seconds
 const typesDir = "dist/types"
@@ -29,27 +24,7 @@ const declarations = new Promise((resolve) => {
   child.on("exit", (code, signal) => resolve(code ?? (signal === null ? 1 : 128)))
 })
 
-await Promise.all(
-  Object.entries(entries).map(([name, entry]) =>
-    build({
-      absWorkingDir: root,
-      entryPoints: [entry],
-      outfile: `dist/${name}.mjs`,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      minify: true,
-      legalComments: "none",
-      define,
-      // jsonc-parser's main build is UMD, whose inner require() calls a bundle cannot follow; bundle its ESM build
-      alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
-      // bundled CommonJS dependencies call require(); give them one
-      banner: { js: `#!/usr/bin/env node\nimport { createRequire as __ocmCreateRequire } from "node:module";const require = __ocmCreateRequire(import.meta.url);` },
-      logLevel: "warning"
-    })
-  )
-)
+await Promise.all(Object.keys(binEntries).map((name) => build(binBuildOptions(root, name, `dist/${name}.mjs`))))
 
 // a chunk's name is its content's hash: the ones of an earlier build must not ship on
 rmSync("dist/chunks", { recursive: true, force: true })
@@ -70,7 +45,7 @@ await build({
   logLevel: "warning"
 })
 
-for (const name of Object.keys(entries)) chmodSync(`dist/${name}.mjs`, 0o755)
+for (const name of Object.keys(binEntries)) chmodSync(`dist/${name}.mjs`, 0o755)
 
 const typesExit = await declarations
 // a declaration whose source was moved or removed would otherwise ship on: keep only those with a source

@@ -1,0 +1,34 @@
+// How each bin is bundled: one ESM file (issue #2). Shared by src/bin/build.mjs, which writes the bins, and
+// bench/startup.mjs, which profiles a bundle built exactly the same way.
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+
+export const binEntries = { ocm: "src/bin/ocm.ts", "opencode-transcript": "src/bin/opencode-transcript.ts" }
+
+/** The versions the code names: ocm's own, and the opencode-ai it installs (said when no opencode binary is found). */
+export const versionDefines = (root) => {
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
+  return {
+    __OCM_VERSION__: JSON.stringify(manifest.version),
+    __OCM_OPENCODE_VERSION__: JSON.stringify(manifest.optionalDependencies["opencode-ai"])
+  }
+}
+
+/** esbuild's options for the bin `name`, written to `outfile`. */
+export const binBuildOptions = (root, name, outfile) => ({
+  absWorkingDir: root,
+  entryPoints: [binEntries[name]],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  define: versionDefines(root),
+  // jsonc-parser's main build is UMD, whose inner require() calls a bundle cannot follow; bundle its ESM build
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
+  // bundled CommonJS dependencies call require(); give them one
+  banner: { js: `#!/usr/bin/env node\nimport { createRequire as __ocmCreateRequire } from "node:module";const require = __ocmCreateRequire(import.meta.url);` },
+  logLevel: "warning"
+})
