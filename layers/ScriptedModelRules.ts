@@ -124,15 +124,15 @@ export const hasMarkers = (markers: Markers): boolean =>
   markers.failStatus !== undefined || markers.reasoning !== undefined
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Requests: the facts rules look at
+// Requests: the facts rules look at (schemas built when first used, not at every start of the CLI: README, Benchmarks)
 // ---------------------------------------------------------------------------------------------------------------------
 
-const ToolCallOut = Schema.Struct({
+const ToolCallOut = Schema.suspend(() => Schema.Struct({
   id: Schema.optional(Schema.NullOr(Schema.String)),
   function: Schema.Struct({ name: Schema.String, arguments: Schema.optional(Schema.NullOr(Schema.String)) })
-})
+}))
 
-export const ChatRequest = Schema.Struct({
+export const ChatRequest = Schema.suspend(() => Schema.Struct({
   model: Schema.optionalWith(Schema.String, { default: () => "scripted" }),
   messages: Schema.Array(Schema.Struct({
     role: Schema.String,
@@ -142,7 +142,7 @@ export const ChatRequest = Schema.Struct({
   })),
   tools: Schema.optional(Schema.NullOr(Schema.Array(Schema.Struct({ function: Schema.Struct({ name: Schema.String }) })))),
   stream: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+}))
 export type ChatRequest = typeof ChatRequest.Type
 
 export const messageText = (content: unknown): string =>

@@ -5,11 +5,13 @@ import * as Schema from "effect/Schema"
 import type { SandboxError } from "../src/domain/Errors.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
-// The model script: what the scripted model answers, as data (README, "The scripted model")
+// The model script: what the scripted model answers, as data (README, "The scripted model"). Each schema is built
+// when first used (`Schema.suspend`), not when the module loads, which every start of the CLI does (README,
+// Benchmarks).
 // ---------------------------------------------------------------------------------------------------------------------
 
 /** A JavaScript regular expression's source, checked when the script is read. */
-const RegexSource = Schema.String.pipe(
+const RegexSource = Schema.suspend(() => Schema.String.pipe(
   Schema.filter((source) => {
     try {
       new RegExp(source)
@@ -18,19 +20,19 @@ const RegexSource = Schema.String.pipe(
       return `not a regular expression: ${error instanceof Error ? error.message : String(error)}`
     }
   })
-)
+))
 
 /** A text condition: it holds when the text contains `contains` and matches `matches` (each when given). */
-export const TextCondition = Schema.Struct({
+export const TextCondition = Schema.suspend(() => Schema.Struct({
   contains: Schema.optional(Schema.String),
   matches: Schema.optional(RegexSource)
-})
+}))
 export type TextCondition = typeof TextCondition.Type
 
-const PositiveInt = Schema.Int.pipe(Schema.positive())
+const PositiveInt = Schema.suspend(() => Schema.Int.pipe(Schema.positive()))
 
 /** When a rule holds: every condition given must hold (none given: always). */
-export const RuleCondition = Schema.Struct({
+export const RuleCondition = Schema.suspend(() => Schema.Struct({
   /** The text of the last user message. */
   user: Schema.optional(TextCondition),
   /** Every system message of the request, joined by a blank line. */
@@ -45,24 +47,24 @@ export const RuleCondition = Schema.Struct({
   toolResultContains: Schema.optional(Schema.String),
   /** true: only title requests; absent or false: only chat requests. */
   title: Schema.optional(Schema.Boolean)
-})
+}))
 export type RuleCondition = typeof RuleCondition.Type
 
 /** A tool call: any tool name; `input` is the arguments object, or a string sent as the arguments verbatim. */
-export const ScriptedTool = Schema.Struct({
+export const ScriptedTool = Schema.suspend(() => Schema.Struct({
   name: Schema.NonEmptyString,
   input: Schema.optional(Schema.Union(Schema.Record({ key: Schema.String, value: Schema.Unknown }), Schema.String))
-})
+}))
 export type ScriptedTool = typeof ScriptedTool.Type
 
 /** An HTTP error answer: a string body is the OpenAI-style error message, any other JSON value is the body itself. */
-export const ScriptedError = Schema.Struct({
+export const ScriptedError = Schema.suspend(() => Schema.Struct({
   status: Schema.Int.pipe(Schema.between(400, 599)),
   body: Schema.optional(Schema.Unknown)
-})
+}))
 
 /** What a rule answers. `delay` (seconds) passes before the response starts; `chunk` is characters per stream delta. */
-export const RuleAnswer = Schema.Struct({
+export const RuleAnswer = Schema.suspend(() => Schema.Struct({
   reply: Schema.optional(Schema.String),
   reasoning: Schema.optional(Schema.String),
   tools: Schema.optional(Schema.Array(ScriptedTool)),
@@ -75,25 +77,25 @@ export const RuleAnswer = Schema.Struct({
     if (then.error !== undefined) return says ? "an error answer has no reply, reasoning or tools" : true
     return says || "needs one of reply, reasoning, tools or error"
   })
-)
+))
 export type RuleAnswer = typeof RuleAnswer.Type
 
-export const ModelRule = Schema.Struct({
+export const ModelRule = Schema.suspend(() => Schema.Struct({
   name: Schema.optional(Schema.NonEmptyString),
   when: Schema.optional(RuleCondition),
   then: RuleAnswer,
   /** How often the rule may answer; absent: without limit. */
   times: Schema.optional(PositiveInt)
-})
+}))
 export type ModelRule = typeof ModelRule.Type
 
-const ScriptObject = Schema.Struct({ rules: Schema.Array(ModelRule) })
+const ScriptObject = Schema.suspend(() => Schema.Struct({ rules: Schema.Array(ModelRule) }))
 
 /**
  * A model script: rules tried in order; the first whose `when` holds and whose `times` is not used up answers.
  * Written as `{rules: [...]}` or as the bare list of rules.
  */
-export const ModelScript = Schema.transform(
+export const ModelScript = Schema.suspend(() => Schema.transform(
   Schema.Union(ScriptObject, Schema.Array(ModelRule)),
   Schema.typeSchema(ScriptObject),
   {
@@ -101,7 +103,7 @@ export const ModelScript = Schema.transform(
     decode: (script) => ("rules" in script ? script : { rules: script }),
     encode: (script) => script
   }
-)
+))
 export type ModelScript = typeof ModelScript.Type
 
 /** Reads a script strictly: an unknown key (a misspelt `when`) is an error, not silently ignored. */
@@ -115,7 +117,7 @@ export const scriptProblems = (error: ParseResult.ParseError): string =>
     .join("; ")
 
 /** The script in force and how far its rules are used (`GET /_ocm/script`). */
-export const ScriptStatus = Schema.Struct({
+export const ScriptStatus = Schema.suspend(() => Schema.Struct({
   /** Whether a script is in force (then a request no rule or marker answers is an error, not an echo). */
   active: Schema.Boolean,
   rules: Schema.Array(Schema.Struct({
@@ -127,7 +129,7 @@ export const ScriptStatus = Schema.Struct({
   })),
   /** Chat requests received so far. */
   chatRequests: Schema.Number
-})
+}))
 export type ScriptStatus = typeof ScriptStatus.Type
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -135,14 +137,14 @@ export type ScriptStatus = typeof ScriptStatus.Type
 // ---------------------------------------------------------------------------------------------------------------------
 
 /** One message of a request, summarized: its text, and the tool calls or the tool result it carries. */
-export const RecordedMessage = Schema.Struct({
+export const RecordedMessage = Schema.suspend(() => Schema.Struct({
   role: Schema.String,
   text: Schema.String,
   toolCalls: Schema.optional(Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.String, arguments: Schema.String }))),
   /** For a tool result: the call it answers, and that call's tool when the request says. */
   toolCallId: Schema.optional(Schema.String),
   toolName: Schema.optional(Schema.String)
-})
+}))
 export type RecordedMessage = typeof RecordedMessage.Type
 
 /**
@@ -150,7 +152,7 @@ export type RecordedMessage = typeof RecordedMessage.Type
  * `system` is every system message of the request joined by a blank line; `lastUserText` is the text of the
  * last user message.
  */
-export const ModelRequest = Schema.Struct({
+export const ModelRequest = Schema.suspend(() => Schema.Struct({
   index: Schema.Number,
   receivedAt: Schema.Number,
   path: Schema.String,
@@ -177,7 +179,7 @@ export const ModelRequest = Schema.Struct({
   messages: Schema.Array(RecordedMessage),
   toolNames: Schema.Array(Schema.String),
   body: Schema.Unknown
-})
+}))
 export type ModelRequest = typeof ModelRequest.Type
 
 export interface ScriptedModelShape {

@@ -1,7 +1,8 @@
 // How each bin is bundled: one ESM file (issue #2). Shared by src/bin/build.mjs, which writes the bins, and
 // bench/startup.mjs, which profiles a bundle built exactly the same way.
 import { readFileSync } from "node:fs"
-import { join } from "node:path"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
 
 export const binEntries = { ocm: "src/bin/ocm.ts", "opencode-transcript": "src/bin/opencode-transcript.ts" }
 
@@ -26,8 +27,14 @@ export const binBuildOptions = (root, name, outfile) => ({
   minify: true,
   legalComments: "none",
   define: versionDefines(root),
-  // jsonc-parser's main build is UMD, whose inner require() calls a bundle cannot follow; bundle its ESM build
-  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
+  alias: {
+    // jsonc-parser's main build is UMD, whose inner require() calls a bundle cannot follow; bundle its ESM build
+    "jsonc-parser": "jsonc-parser/lib/esm/main.js",
+    // yaml's build for Node is CommonJS: bundled whole (116 KB) and evaluated at every start. Its ESM build (the
+    // same code; warnings go to console.warn instead of process.emitWarning) is tree-shaken and cheaper to load.
+    // Its package exports it only to non-Node conditions, hence the path.
+    yaml: join(dirname(createRequire(join(root, "package.json")).resolve("yaml/package.json")), "browser/index.js")
+  },
   // bundled CommonJS dependencies call require(); give them one
   banner: { js: `#!/usr/bin/env node\nimport { createRequire as __ocmCreateRequire } from "node:module";const require = __ocmCreateRequire(import.meta.url);` },
   logLevel: "warning"

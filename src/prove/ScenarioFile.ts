@@ -77,7 +77,8 @@ export const chooseIssue = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssu
   )
 }
 
-const decodeScenario = Schema.decodeUnknownEither(Scenario, { errors: "all", onExcessProperty: "error" })
+// the parser is made at the first scenario read, not when the module loads (it is memoised per schema)
+const decodeScenario = (input: unknown) => Schema.decodeUnknownEither(Scenario, { errors: "all", onExcessProperty: "error" })(input)
 
 /** The strings of an expectation, wherever they are, with their paths. */
 const stringsIn = (value: unknown, path: ReadonlyArray<PathKey>): ReadonlyArray<readonly [ReadonlyArray<PathKey>, string]> => {
