@@ -106,6 +106,7 @@ const markedBundle = async (outfile) => {
     ...options,
     banner: { js: `${options.banner.js}${marks}` },
     plugins: [
+      ...options.plugins,
       {
         name: "marks",
         setup(bundler) {

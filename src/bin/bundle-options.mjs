@@ -15,6 +15,24 @@ export const versionDefines = (root) => {
   }
 }
 
+/**
+ * Marks a package's modules free of side effects, as its package.json could (`"sideEffects": false`), so that the
+ * bundle leaves out those whose exports it does not use. jsonc-parser's formatter, which ocm does not use, builds
+ * 1,200 strings of indentation when its module loads, at every start of the CLI.
+ */
+const sideEffectFree = (name) => ({
+  name: `side-effect-free:${name}`,
+  setup(bundler) {
+    const inPackage = (path, importer) =>
+      path === name || path.startsWith(`${name}/`) || (path.startsWith(".") && importer.includes(`/node_modules/${name}/`))
+    bundler.onResolve({ filter: /.*/ }, async ({ path, importer, kind, resolveDir, pluginData }) => {
+      if (pluginData === name || !inPackage(path, importer)) return undefined
+      const resolved = await bundler.resolve(path, { importer, kind, resolveDir, pluginData: name })
+      return resolved.errors.length > 0 ? undefined : { ...resolved, sideEffects: false }
+    })
+  }
+})
+
 /** esbuild's options for the bin `name`, written to `outfile`. */
 export const binBuildOptions = (root, name, outfile) => ({
   absWorkingDir: root,
@@ -36,6 +54,7 @@ export const binBuildOptions = (root, name, outfile) => ({
     yaml: join(dirname(createRequire(join(root, "package.json")).resolve("yaml/package.json")), "browser/index.js")
   },
   // bundled CommonJS dependencies call require(); give them one
+  plugins: [sideEffectFree("jsonc-parser")],
   banner: { js: `#!/usr/bin/env node\nimport { createRequire as __ocmCreateRequire } from "node:module";const require = __ocmCreateRequire(import.meta.url);` },
   logLevel: "warning"
 })
