@@ -64,6 +64,16 @@ describe("ocm doctor against a real sandbox", () => {
         const sub = `${info.projectDir}/doctor-sub`
         yield* fs.makeDirectory(`${sub}/.opencode`, { recursive: true })
         yield* fs.makeDirectory(`${info.projectDir}/.opencode`, { recursive: true })
+        // OpenCode installs @opencode-ai/plugin into each config dir that lacks it, and reads the config only after:
+        // these dirs say it is there, as the sandbox's own does, so the check is of precedence, not of npm's speed
+        yield* Effect.forEach([`${sub}/.opencode`, `${info.projectDir}/.opencode`], (dir) =>
+          Effect.zipRight(
+            fs.makeDirectory(`${dir}/node_modules`, { recursive: true }),
+            fs.writeFileString(
+              `${dir}/package-lock.json`,
+              JSON.stringify({ name: "opencode", lockfileVersion: 3, packages: { "": { dependencies: { "@opencode-ai/plugin": "*" } } } })
+            )
+          ))
         yield* fs.writeFileString(`${info.projectDir}/opencode.json`, `{"small_model": "scripted/from-root"}`)
         yield* fs.writeFileString(`${sub}/opencode.jsonc`, `{\n  // the innermost project file wins\n  "small_model": "scripted/from-sub",\n}\n`)
         yield* fs.writeFileString(`${sub}/.opencode/opencode.json`, `{"default_agent": "asker"}`)

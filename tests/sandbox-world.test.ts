@@ -16,13 +16,13 @@ const scripted: SandboxModels = { provider: "scripted", model: "scripted/scripte
 const provider = { npm: "@ai-sdk/openai-compatible", options: { baseURL: "http://127.0.0.1:1/v1" } }
 
 describe("sandboxOverrides", () => {
-  it("forces the sandbox's model, small model and provider, and says nothing when no config names another provider", () => {
+  it("forces the sandbox's provider only, and says nothing, when no config names another provider: a config may pick another scripted model", () => {
     const { managed, warnings } = sandboxOverrides(
-      [{ path: "/u/opencode.json", config: { model: "scripted/scripted", agent: { a: { prompt: "x" } } } }],
+      [{ path: "/u/opencode.json", config: { model: "scripted/other", small_model: "scripted/small", agent: { a: { prompt: "x" } } } }],
       scripted,
       provider
     )
-    assert.deepStrictEqual(managed, { model: "scripted/scripted", small_model: "scripted/scripted", provider: { scripted: provider } })
+    assert.deepStrictEqual(managed, { provider: { scripted: provider } })
     assert.deepStrictEqual(warnings, [])
   })
 
@@ -49,6 +49,7 @@ describe("sandboxOverrides", () => {
     assert.deepStrictEqual(managed.mode, { old: { model: "scripted/scripted" } })
     assert.deepStrictEqual(managed.command, { fix: { model: "scripted/scripted" } })
     assert.strictEqual(managed.model, "scripted/scripted")
+    assert.strictEqual(managed.small_model, "scripted/scripted")
     assert.lengthOf(warnings, 1)
     for (const named of [
       "/u/opencode.json",

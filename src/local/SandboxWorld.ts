@@ -227,9 +227,11 @@ export const sandboxOverrides = (
   models: SandboxModels,
   providerConfig: Readonly<Record<string, unknown>>
 ): SandboxOverrides => {
+  // the default and small model are forced only over a config that names another provider's: a config that picks
+  // another of the sandbox's own models (`scripted/other`) keeps its choice, as OpenCode's precedence gives it
+  // (a real model asked for with --model is forced always: the user named it for this sandbox)
   const managed: Record<string, unknown> = {
-    model: models.model,
-    small_model: models.smallModel,
+    ...(models.realModel ? { model: models.model, small_model: models.smallModel } : {}),
     provider: { [models.provider]: providerConfig }
   }
   const warnings: Array<string> = []
@@ -241,7 +243,9 @@ export const sandboxOverrides = (
     const named: Array<string> = []
     if (!models.realModel) {
       for (const key of ["model", "small_model"] as const) {
-        if (foreign(config[key])) named.push(`${key} ${shown(config[key])}`)
+        if (!foreign(config[key])) continue
+        named.push(`${key} ${shown(config[key])}`)
+        managed[key] = key === "model" ? models.model : models.smallModel
       }
       for (const section of namedSections) {
         const entries = config[section]
